@@ -1,0 +1,109 @@
+#include "frontends/action_writer.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace flowaction {
+
+std::string value_string(double x) { return fmt::format("{}", x); }
+
+std::string value_string(const GiNaC::ex& x) {
+  std::ostringstream s;
+  s << x;
+  return s.str();
+}
+
+namespace {
+
+std::optional<double> float_value(double x) {
+  if (!std::isfinite(x)) return std::nullopt;
+  return x;
+}
+std::optional<double> float_value(const GiNaC::ex& x) { return to_double(x); }
+
+// Calls fn(order, sorted index, value) for every nonzero component, by order then in reading
+// order of the index.
+template <class T, class Fn>
+void for_each_component(const Action<T>& action, Fn&& fn) {
+  for (int k = 0; k <= action.order(); ++k) {
+    const SymTensor<T>& g = action.vertices[k];
+    if (action.dim == 0 && k > 0) break;
+    multi_index index(k, 0);
+    do {
+      const T& v = g.at(index);
+      if (!is_zero(v)) fn(k, index, v);
+    } while (next_lex(index, action.dim));
+  }
+}
+
+template <class T>
+void write_json(std::ostream& out, const Action<T>& action, const ActionInfo& info) {
+  nlohmann::ordered_json j;
+  j["format"] = "flowaction-action/1";
+  j["convention"] = action_convention;
+  if (!info.source.empty()) j["source"] = info.source;
+  j["dim"] = action.dim;
+  j["order"] = action.order();
+  j["at"] = info.at;
+  j["field"] = std::string(field_name(info.field));
+  if (info.field == field_kind::symbolic) j["symbols"] = info.symbols;
+  auto& vertices = j["vertices"] = nlohmann::ordered_json::array();
+  for_each_component(action, [&](int k, const multi_index& index, const T& v) {
+    nlohmann::ordered_json e;
+    e["order"] = k;
+    e["index"] = index;
+    e["value"] = value_string(v);
+    if (auto f = float_value(v)) e["float"] = *f;
+    else e["float"] = nullptr;
+    vertices.push_back(std::move(e));
+  });
+  out << j.dump(1) << '\n';
+}
+
+template <class T>
+void write_text(std::ostream& out, const Action<T>& action, const ActionInfo& info) {
+  out << "# flowaction action vertices\n";
+  out << "# convention: " << action_convention << '\n';
+  if (!info.source.empty()) out << "# source: " << info.source << '\n';
+  out << fmt::format("# dim {}, order <= {}, field {}, expansion point x0 = ({})\n", action.dim,
+                     action.order(), field_name(info.field), fmt::join(info.at, ", "));
+  if (info.field == field_kind::symbolic)
+    out << fmt::format("# symbols: {}\n", fmt::join(info.symbols, ", "));
+  int last_order = -1;
+  std::size_t count = 0;
+  for_each_component(action, [&](int k, const multi_index& index, const T& v) {
+    if (k != last_order) {
+      out << fmt::format("\nGamma({}):\n", k);
+      last_order = k;
+    }
+    const std::string name = fmt::format("[{}]", fmt::join(index, ","));
+    const std::string value = value_string(v);
+    const auto f = float_value(v);
+    if (f && info.field != field_kind::float64 && value != value_string(*f))
+      out << fmt::format("  {:<16} {:<28} ~ {:.12g}\n", name, value, *f);
+    else
+      out << fmt::format("  {:<16} {}\n", name, value);
+    ++count;
+  });
+  out << fmt::format("\n# {} nonzero components\n", count);
+}
+
+}  // namespace
+
+template <class T>
+void write_action(std::ostream& out, const Action<T>& action, const ActionInfo& info,
+                  action_format format) {
+  if (format == action_format::json)
+    write_json(out, action, info);
+  else
+    write_text(out, action, info);
+}
+
+template void write_action(std::ostream&, const Action<double>&, const ActionInfo&, action_format);
+template void write_action(std::ostream&, const Action<GiNaC::ex>&, const ActionInfo&,
+                           action_format);
+
+}  // namespace flowaction

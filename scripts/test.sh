@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Set-up and build as scripts/setup.sh, then every test; the last line is "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+log=$(mktemp)
+build/tests/flowaction_tests "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+summary=$(grep -E '^\[doctest\] test cases:' "$log" | tail -n 1)
+passed=$(sed -E 's/.*\| *([0-9]+) passed.*/\1/' <<<"$summary")
+failed=$(sed -E 's/.*\| *([0-9]+) failed.*/\1/' <<<"$summary")
+rm -f "$log"
+if [ -z "$summary" ]; then echo "0 passed, 1 failed"; exit 1; fi
+echo "${passed} passed, ${failed} failed"
+exit "$status"
