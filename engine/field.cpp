@@ -21,7 +21,8 @@ std::optional<field_kind> parse_field(std::string_view name) {
 }
 
 GiNaC::ex log_abs(const GiNaC::ex& x) {
-  if (GiNaC::is_a<GiNaC::numeric>(x)) return GiNaC::log(GiNaC::abs(GiNaC::ex_to<GiNaC::numeric>(x)));
+  // Through ex, not numeric: GiNaC's log(numeric) would evaluate to a float.
+  if (GiNaC::is_a<GiNaC::numeric>(x)) return GiNaC::log(GiNaC::ex(GiNaC::abs(GiNaC::ex_to<GiNaC::numeric>(x))));
   return GiNaC::log(GiNaC::abs(x));
 }
 
