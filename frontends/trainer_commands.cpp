@@ -309,7 +309,7 @@ int cmd_train(std::span<const std::string> args, std::ostream& out, std::ostream
     const TrainResult r = train_flow(make_flow(d, spec, o.seed), data, o);
     if (!r.stop_reason.empty()) {
       if (r.good_epochs > 0) {
-        write_manifest(model_path, r.flow);
+        write_file_atomically(model_path, manifest_json(r.flow));
         err << fmt::format("flowaction train: stopped at epoch {}: {}; wrote the model of the last good epoch ({}) to {}\n",
                            r.good_epochs + 1, r.stop_reason, r.good_epochs, model_path.string());
       } else {
@@ -317,7 +317,7 @@ int cmd_train(std::span<const std::string> args, std::ostream& out, std::ostream
       }
       return 1;
     }
-    write_manifest(model_path, r.flow);
+    write_file_atomically(model_path, manifest_json(r.flow));
     const EpochStats last = r.history.empty() ? EpochStats{0, NAN, NAN, 0} : r.history.back();
     out << fmt::format("wrote {} after {} epochs ({:.2f} s, {:.3g} s/epoch)\n", model_path.string(), r.good_epochs,
                        r.seconds, r.history.empty() ? 0.0 : r.seconds / r.history.size());

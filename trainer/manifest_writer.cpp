@@ -5,7 +5,6 @@
 #include <cmath>
 
 #include "engine/error.hpp"
-#include "frontends/output_file.hpp"
 
 namespace flowaction {
 
@@ -65,10 +64,6 @@ std::string manifest_json(const Flow& flow) {
     }
   }
   return s + "\n ]}\n";
-}
-
-void write_manifest(const std::filesystem::path& path, const Flow& flow) {
-  write_file_atomically(path, manifest_json(flow));
 }
 
 }  // namespace flowaction

@@ -5,7 +5,6 @@
 // "coeffs": [[1, 0, α_u], ...] (φ(u) = u + α_u u³); quadratic ones as per-unit "alpha".
 #pragma once
 
-#include <filesystem>
 #include <string>
 
 #include "trainer/flow_model.hpp"
@@ -13,8 +12,5 @@
 namespace flowaction {
 
 std::string manifest_json(const Flow& flow);
-
-// Writes the manifest atomically (whole or not at all).
-void write_manifest(const std::filesystem::path& path, const Flow& flow);
 
 }  // namespace flowaction
