@@ -1,5 +1,7 @@
 #include "engine/field.hpp"
 
+#include <sstream>
+
 namespace flowaction {
 
 std::string_view field_name(field_kind f) {
@@ -26,6 +28,12 @@ GiNaC::ex log_abs(const GiNaC::ex& x) {
 void simplify(GiNaC::ex& x) {
   if (GiNaC::is_a<GiNaC::numeric>(x)) return;
   x = GiNaC::normal(x.expand());
+}
+
+std::string to_string(const GiNaC::ex& x) {
+  std::ostringstream s;
+  s << x;
+  return s.str();
 }
 
 std::optional<double> to_double(const GiNaC::ex& x) {

@@ -10,11 +10,7 @@ namespace flowaction {
 
 std::string value_string(double x) { return fmt::format("{}", x); }
 
-std::string value_string(const GiNaC::ex& x) {
-  std::ostringstream s;
-  s << x;
-  return s.str();
-}
+std::string value_string(const GiNaC::ex& x) { return to_string(x); }
 
 namespace {
 
@@ -34,23 +30,28 @@ void for_each_component(const Action<T>& action, Fn&& fn) {
     multi_index index(k, 0);
     do {
       const T& v = g.at(index);
-      if (!is_zero(v)) fn(k, index, v);
+      if (!vanishes(v)) fn(k, index, v);
     } while (next_lex(index, action.dim));
   }
 }
 
 template <class T>
 void write_json(std::ostream& out, const Action<T>& action, const ActionInfo& info) {
-  nlohmann::ordered_json j;
-  j["format"] = "flowaction-action/1";
-  j["convention"] = action_convention;
-  if (!info.source.empty()) j["source"] = info.source;
-  j["dim"] = action.dim;
-  j["order"] = action.order();
-  j["at"] = info.at;
-  j["field"] = std::string(field_name(info.field));
-  if (info.field == field_kind::symbolic) j["symbols"] = info.symbols;
-  auto& vertices = j["vertices"] = nlohmann::ordered_json::array();
+  // One member per line and one vertex per line: readable, and still one JSON document.
+  nlohmann::ordered_json head;
+  head["format"] = "flowaction-action/1";
+  head["convention"] = action_convention;
+  if (!info.source.empty()) head["source"] = info.source;
+  head["dim"] = action.dim;
+  head["order"] = action.order();
+  head["at"] = info.at;
+  head["field"] = std::string(field_name(info.field));
+  if (info.field == field_kind::symbolic) head["symbols"] = info.symbols;
+  out << "{\n";
+  for (const auto& [key, value] : head.items())
+    out << " " << nlohmann::json(key).dump() << ": " << value.dump() << ",\n";
+  out << " \"vertices\": [";
+  bool first = true;
   for_each_component(action, [&](int k, const multi_index& index, const T& v) {
     nlohmann::ordered_json e;
     e["order"] = k;
@@ -58,9 +59,10 @@ void write_json(std::ostream& out, const Action<T>& action, const ActionInfo& in
     e["value"] = value_string(v);
     if (auto f = float_value(v)) e["float"] = *f;
     else e["float"] = nullptr;
-    vertices.push_back(std::move(e));
+    out << (first ? "\n  " : ",\n  ") << e.dump();
+    first = false;
   });
-  out << j.dump(1) << '\n';
+  out << "\n ]\n}\n";
 }
 
 template <class T>

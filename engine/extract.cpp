@@ -1,0 +1,186 @@
+#include "engine/extract.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cmath>
+
+#include "engine/error.hpp"
+#include "engine/pullback.hpp"
+
+namespace flowaction {
+
+namespace {
+
+std::string human_bytes(double b) {
+  const char* unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int u = 0;
+  while (b >= 1024 && u < 6) b /= 1024, ++u;
+  if (b >= 1024) return fmt::format("{:.3g} EiB", b);
+  return fmt::format("{:.1f} {}", b, unit[u]);
+}
+
+double physical_memory() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && size > 0 ? static_cast<double>(pages) * static_cast<double>(size) : 8.0 * (1ull << 30);
+}
+
+std::string layer_label(const Model& m, std::size_t l) {
+  return fmt::format("layer {} ({})", l + 1, layer_type_name(m.layers[l]));
+}
+
+void check_symbols(const Model& model, const std::set<std::string>& symbols) {
+  for (const std::string& s : symbols) {
+    int number = 0;
+    char field[64] = {0};
+    int used = 0;
+    if (std::sscanf(s.c_str(), "layer%d.%63s%n", &number, field, &used) != 2 || used != static_cast<int>(s.size()))
+      throw Error(fmt::format("{}: --symbols: '{}' is not of the form layerN.FIELD", model.source, s));
+    if (number < 1 || number > static_cast<int>(model.layers.size()))
+      throw Error(fmt::format("{}: --symbols: '{}': the model has layers 1 to {}", model.source, s, model.layers.size()));
+    const Layer& layer = model.layers[static_cast<std::size_t>(number - 1)];
+    std::vector<const Tensor*> fields;
+    if (const auto* a = std::get_if<AffineLayer>(&layer)) fields = {&a->W, &a->b};
+    else if (const auto* t = std::get_if<ActivationLayer>(&layer)) fields = {&t->act};
+    else {
+      const auto& c = std::get<CouplingLayer>(layer);
+      fields = {&c.W1, &c.b1, &c.act, &c.W2, &c.b2};
+    }
+    bool found = false;
+    std::string names;
+    for (const Tensor* f : fields) {
+      if (f->empty()) continue;
+      names += (names.empty() ? "" : ", ") + f->name;
+      found = found || f->name == field;
+    }
+    if (!found)
+      throw Error(fmt::format("{}: --symbols: '{}': {} has no field '{}' (it has {})", model.source, s,
+                              layer_label(model, static_cast<std::size_t>(number - 1)), field, names));
+  }
+}
+
+// Exact forward pass with the weights' own values: a singular W or an activation that is not
+// invertible where it is expanded makes the action undefined there.
+void check_invertible(const Model& model, const std::vector<GiNaC::numeric>& x0) {
+  const auto layers = instantiate<GiNaC::ex>(model);
+  std::vector<GiNaC::ex> y(x0.begin(), x0.end());
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    if (const auto* a = std::get_if<AffineMap<GiNaC::ex>>(&layers[l])) {
+      const int d = a->dim;
+      GiNaC::matrix W(static_cast<unsigned>(d), static_cast<unsigned>(d));
+      for (int i = 0; i < d; ++i)
+        for (int j = 0; j < d; ++j) W(i, j) = a->W[static_cast<std::size_t>(i * d + j)];
+      if (W.determinant().is_zero())
+        throw Error(fmt::format("{}: {}: field 'W': the matrix is singular (det W = 0)", model.source, layer_label(model, l)));
+    } else if (const auto* s = std::get_if<ActivationMap<GiNaC::ex>>(&layers[l])) {
+      for (std::size_t u = 0; u < s->phi.size(); ++u) {
+        const GiNaC::ex slope = derivative(s->phi[u], 1, y[u]);
+        if (!(GiNaC::ex_to<GiNaC::numeric>(slope) > 0))
+          throw Error(fmt::format("{}: {}, unit {}: phi'(y0) = {} <= 0 at y0 = {}: the activation is not "
+                                  "invertible at the point it is expanded around",
+                                  model.source, layer_label(model, l), u, to_string(slope), to_string(y[u])));
+      }
+    }
+    y = forward(layers[l], y);
+  }
+}
+
+template <class T>
+std::vector<T> point(const std::vector<GiNaC::numeric>& at, int dim) {
+  std::vector<T> x(static_cast<std::size_t>(dim), T(0));
+  for (std::size_t i = 0; i < at.size(); ++i) x[i] = from_rational<T>(at[i]);
+  return x;
+}
+
+}  // namespace
+
+double extraction_bytes(int dim, int order, field_kind field, bool has_coupling) {
+  // A double is 8 bytes; an exact entry is a handle plus a shared number (~48 bytes, more for
+  // long rationals or expressions).
+  const double entry = field == field_kind::float64 ? 8.0 : 48.0;
+  double vertices = 0, buffer = 0;
+  for (int k = 0; k <= order; ++k) {
+    vertices += static_cast<double>(sym_size(dim, k));
+    for (int s = 0; s <= k; ++s)
+      buffer = std::max(buffer, static_cast<double>(sym_size(dim, s)) * static_cast<double>(sym_size(dim, k - s)));
+  }
+  double dense = has_coupling ? 3.0 * std::pow(static_cast<double>(dim), order) : 0.0;
+  return entry * (2.0 * vertices + 2.0 * buffer + dense);
+}
+
+template <class T>
+Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const std::vector<T>& x0,
+                         int order, bool symbolic, const progress_fn& progress) {
+  std::vector<std::vector<T>> ys{x0};
+  for (const auto& layer : layers) {
+    ys.push_back(forward(layer, ys.back()));
+    if (symbolic)
+      for (T& v : ys.back()) simplify(v);
+  }
+  // Latent: Γ⁽⁰⁾ = ½|z₀|² + (d/2) ln 2π, Γ⁽¹⁾ = z₀, Γ⁽²⁾ = I.
+  Action<T> gamma(dim, order);
+  const std::vector<T>& z0 = ys.back();
+  T half_norm(0);
+  for (const T& z : z0) half_norm += z * z;
+  half_norm = half_norm / from_int<T>(2);
+  if constexpr (std::is_same_v<T, double>) {
+    gamma.vertices[0][0] = half_norm + 0.5 * dim * std::log(2.0 * M_PI);
+  } else {
+    gamma.vertices[0][0] = half_norm + GiNaC::numeric(dim, 2) * GiNaC::log(2 * GiNaC::Pi);
+  }
+  if (order >= 1)
+    for (int i = 0; i < dim; ++i) gamma.vertices[1][static_cast<std::size_t>(i)] = z0[i];
+  if (order >= 2)
+    for (int i = 0; i < dim; ++i) gamma.vertices[2].at(std::vector<int>{i, i}) = T(1);
+  const int L = static_cast<int>(layers.size());
+  for (int l = L - 1; l >= 0; --l) {
+    gamma = pullback(gamma, layers[l], ys[l]);
+    if (symbolic)
+      for (auto& g : gamma.vertices)
+        for (T& v : g.data()) simplify(v);
+    if (progress) progress(L - l, L);
+  }
+  return gamma;
+}
+
+Extraction extract(const Model& model, const ExtractRequest& request, const progress_fn& progress) {
+  const int d = model.dim;
+  if (request.order < 0) throw Error(fmt::format("order {} is negative", request.order));
+  if (!request.at.empty() && static_cast<int>(request.at.size()) != d)
+    throw Error(fmt::format("{}: the expansion point has {} entries, the model has dim {}", model.source,
+                            request.at.size(), d));
+  if (request.field != field_kind::symbolic && !request.symbols.empty())
+    throw Error("--symbols needs --field symbolic");
+  check_symbols(model, request.symbols);
+  bool has_coupling = false;
+  for (const Layer& l : model.layers) has_coupling = has_coupling || std::holds_alternative<CouplingLayer>(l);
+  const double need = extraction_bytes(d, request.order, request.field, has_coupling);
+  const double have = physical_memory();
+  if (!(need <= 0.8 * have))
+    throw Error(fmt::format("{}: order {} at dim {} would need about {} of memory for its vertex tensors "
+                            "(this machine has {}); lower --order",
+                            model.source, request.order, d, human_bytes(need), human_bytes(have)));
+  std::vector<GiNaC::numeric> x0 = request.at;
+  if (x0.empty()) x0.assign(static_cast<std::size_t>(d), GiNaC::numeric(0));
+  check_invertible(model, x0);
+
+  Extraction out;
+  out.info.field = request.field;
+  out.info.source = model.source;
+  for (const auto& x : x0) out.info.at.push_back(to_string(x));
+  if (request.field == field_kind::float64) {
+    out.action = extract_action(instantiate<double>(model), d, point<double>(x0, d), request.order, false, progress);
+  } else {
+    SymbolTable symbols(request.symbols);
+    const bool symbolic = request.field == field_kind::symbolic;
+    out.action = extract_action(instantiate<GiNaC::ex>(model, symbolic ? &symbols : nullptr), d,
+                                point<GiNaC::ex>(x0, d), request.order, symbolic, progress);
+    for (const auto& [name, sym] : symbols.symbols()) out.info.symbols.push_back(name);
+  }
+  return out;
+}
+
+template Action<double> extract_action(const std::vector<LayerMap<double>>&, int, const std::vector<double>&, int, bool, const progress_fn&);
+template Action<GiNaC::ex> extract_action(const std::vector<LayerMap<GiNaC::ex>>&, int, const std::vector<GiNaC::ex>&, int, bool, const progress_fn&);
+
+}  // namespace flowaction

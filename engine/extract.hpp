@@ -1,0 +1,47 @@
+// The action of a whole flow: forward pass of the expansion point, then the latent Gaussian
+// pulled back through the layers from the last to the first (DESIGN §4).
+#pragma once
+
+#include <functional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "engine/action.hpp"
+#include "engine/layer.hpp"
+#include "engine/model.hpp"
+
+namespace flowaction {
+
+struct ExtractRequest {
+  int order = 4;
+  field_kind field = field_kind::exact;
+  std::vector<GiNaC::numeric> at;   // expansion point; empty = origin
+  std::set<std::string> symbols;    // "layerN.FIELD", symbolic field only
+};
+
+using AnyAction = std::variant<Action<double>, Action<GiNaC::ex>>;
+
+struct Extraction {
+  AnyAction action;
+  ActionInfo info;
+};
+
+// Called after each layer is pulled back: (layers done, layers in all).
+using progress_fn = std::function<void(int, int)>;
+
+// Checks the request against the model (symbols exist, memory suffices, every W invertible and
+// every activation invertible at the point it is expanded around), then computes the vertices.
+// Throws flowaction::Error with a message naming the model file, layer and field.
+Extraction extract(const Model& model, const ExtractRequest& request, const progress_fn& progress = {});
+
+// The vertices in field T with the model's layers already instantiated.
+template <class T>
+Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const std::vector<T>& x0,
+                         int order, bool symbolic, const progress_fn& progress = {});
+
+// Bytes the vertex tensors and the largest contraction buffer of an extraction need.
+double extraction_bytes(int dim, int order, field_kind field, bool has_coupling);
+
+}  // namespace flowaction

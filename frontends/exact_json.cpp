@@ -1,0 +1,160 @@
+#include "frontends/exact_json.hpp"
+
+#include <cln/integer.h>
+#include <cln/integer_io.h>
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "engine/error.hpp"
+
+namespace flowaction {
+
+const JsonNode* JsonNode::find(std::string_view key) const {
+  for (const auto& [k, v] : members)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+std::string_view json_kind_name(JsonNode::kind k) {
+  switch (k) {
+    case JsonNode::kind::null: return "null";
+    case JsonNode::kind::boolean: return "a boolean";
+    case JsonNode::kind::number: return "a number";
+    case JsonNode::kind::string: return "a string";
+    case JsonNode::kind::array: return "an array";
+    case JsonNode::kind::object: return "an object";
+  }
+  return "?";
+}
+
+namespace {
+
+class Builder : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit Builder(const std::string& source) : source_(source) {}
+  JsonNode root;
+
+  bool null() override { return put(JsonNode{}); }
+  bool boolean(bool v) override {
+    JsonNode n;
+    n.type = JsonNode::kind::boolean;
+    n.flag = v;
+    return put(std::move(n));
+  }
+  bool number_integer(number_integer_t v) override { return number(std::to_string(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return number(std::to_string(v)); }
+  bool number_float(number_float_t, const string_t& s) override { return number(s); }
+  bool string(string_t& s) override {
+    JsonNode n;
+    n.type = JsonNode::kind::string;
+    n.text = s;
+    return put(std::move(n));
+  }
+  bool binary(binary_t&) override { return false; }
+  bool start_object(std::size_t) override {
+    JsonNode n;
+    n.type = JsonNode::kind::object;
+    return open(std::move(n));
+  }
+  bool key(string_t& k) override {
+    JsonNode* top = stack_.back();
+    for (const auto& [name, v] : top->members)
+      if (name == k) throw Error(fmt::format("{}: not valid JSON: key \"{}\" appears twice in one object", source_, k));
+    top->members.emplace_back(k, JsonNode{});
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override {
+    JsonNode n;
+    n.type = JsonNode::kind::array;
+    return open(std::move(n));
+  }
+  bool end_array() override { return close(); }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
+    std::string what = ex.what();
+    // nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 2: …".
+    if (const auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    throw Error(fmt::format("{}: not valid JSON (byte {}): {}", source_, position, what));
+  }
+
+ private:
+  bool number(std::string lexeme) {
+    JsonNode n;
+    n.type = JsonNode::kind::number;
+    n.text = std::move(lexeme);
+    return put(std::move(n));
+  }
+  // Where the next value goes: the root, the next array item, or the last key's value.
+  JsonNode* slot() {
+    if (stack_.empty()) return &root;
+    JsonNode* top = stack_.back();
+    if (top->type == JsonNode::kind::array) {
+      top->items.emplace_back();
+      return &top->items.back();
+    }
+    return &top->members.back().second;
+  }
+  bool put(JsonNode n) {
+    *slot() = std::move(n);
+    return true;
+  }
+  bool open(JsonNode n) {
+    JsonNode* s = slot();
+    *s = std::move(n);
+    stack_.push_back(s);
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  const std::string& source_;
+  std::vector<JsonNode*> stack_;
+};
+
+}  // namespace
+
+JsonNode parse_exact_json(std::string_view text, const std::string& source) {
+  Builder b(source);
+  nlohmann::json::sax_parse(text.begin(), text.end(), &b);
+  return std::move(b.root);
+}
+
+GiNaC::numeric parse_decimal(std::string_view s) {
+  std::size_t p = 0;
+  const bool negative = p < s.size() && s[p] == '-';
+  if (negative) ++p;
+  std::string digits;
+  long exponent = 0;
+  while (p < s.size() && std::isdigit(static_cast<unsigned char>(s[p]))) digits += s[p++];
+  if (p < s.size() && s[p] == '.') {
+    ++p;
+    while (p < s.size() && std::isdigit(static_cast<unsigned char>(s[p]))) digits += s[p++], --exponent;
+  }
+  if (p < s.size() && (s[p] == 'e' || s[p] == 'E')) {
+    ++p;
+    const bool eneg = p < s.size() && s[p] == '-';
+    if (p < s.size() && (s[p] == '+' || s[p] == '-')) ++p;
+    long e = 0;
+    bool any = false;
+    while (p < s.size() && std::isdigit(static_cast<unsigned char>(s[p]))) {
+      if (e < 100000) e = e * 10 + (s[p] - '0');
+      ++p, any = true;
+    }
+    if (!any) throw std::invalid_argument("malformed exponent");
+    exponent += eneg ? -e : e;
+  }
+  if (digits.empty() || p != s.size()) throw std::invalid_argument("not a decimal number");
+  if (exponent > 1000 || exponent < -1000) throw std::invalid_argument("exponent out of range");
+  const size_t first = digits.find_first_not_of('0');
+  if (first == std::string::npos) return 0;
+  GiNaC::numeric mantissa(cln::cl_I(digits.substr(first).c_str()));
+  GiNaC::numeric scale = GiNaC::pow(GiNaC::numeric(10), GiNaC::numeric(std::labs(exponent)));
+  GiNaC::numeric v = exponent >= 0 ? mantissa * scale : mantissa / scale;
+  return negative ? -v : v;
+}
+
+}  // namespace flowaction
