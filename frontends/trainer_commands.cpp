@@ -176,7 +176,7 @@ int guarded(const char* command, const char* help, std::ostream& err, Body&& bod
   try {
     return body();
   } catch (const Usage& u) {
-    err << fmt::format("flowaction {}: {}\n(see flowaction {} --help)\n", command, u.what(), command);
+    err << fmt::format("flowaction {}: {} (see flowaction {} --help)\n", command, u.what(), command);
     (void)help;
     return 2;
   } catch (const Error& e) {
