@@ -280,4 +280,12 @@ TEST_CASE("trainer: guards stop on a singular W and on samples outside a quadrat
   const TrainResult r = train_flow(g, X, o);
   CHECK(r.good_epochs == 0);
   CHECK(r.stop_reason.find("domain") != std::string::npos);
+
+  // Samples of size 1e110 overflow u³ and ½|z|²: the loss is inf − inf = NaN.
+  FlowSpec cubic;
+  cubic.layers = 1;
+  const TrainResult n = train_flow(make_flow(3, cubic, 1), X * 1e110, o);
+  CHECK(n.good_epochs == 0);
+  CAPTURE(n.stop_reason);
+  CHECK(n.stop_reason.find("the loss became NaN") != std::string::npos);
 }

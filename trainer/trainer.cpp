@@ -339,7 +339,7 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
         }
         double batch_loss = std::accumulate(loss.begin(), loss.end(), 0.0);
         if (!std::isfinite(batch_loss))
-          throw Error(fmt::format("the loss became {} at epoch {}", batch_loss, epoch));
+          throw Error(fmt::format("the loss became {} at epoch {}", std::isnan(batch_loss) ? "NaN" : "infinite", epoch));
         loss_sum += batch_loss;
         loss_count += nb;
         for (int k = 1; k < T; ++k) {
@@ -386,7 +386,7 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
           throw Error(fmt::format("a validation sample is outside the invertible domain of activation layer {} "
                                   "(unit {}, input {:.6g}, 1 + 2*alpha*u <= 0)",
                                   dom.domain_layer, dom.domain_unit, dom.domain_value));
-        if (!std::isfinite(e.val_nll)) throw Error(fmt::format("the validation NLL became {} at epoch {}", e.val_nll, epoch));
+        if (!std::isfinite(e.val_nll)) throw Error(fmt::format("the validation NLL became {} at epoch {}", std::isnan(e.val_nll) ? "NaN" : "infinite", epoch));
       }
       if (limited) {
         mean_nll_pool(flow, train, pool, ws, &dom);
