@@ -16,6 +16,7 @@
 #include "frontends/exact_json.hpp"
 #include "frontends/manifest.hpp"
 #include "frontends/output_file.hpp"
+#include "frontends/trainer_commands.hpp"
 
 namespace flowaction {
 
@@ -28,6 +29,9 @@ usage: flowaction COMMAND [options]
 commands:
   extract MODEL     exact (or float, or symbolic) Taylor vertices of the data's action
   diagrams          the diagram classes of a layer's pullback, with multiplicities and signs
+  sample phi4       lattice phi^4 samples by Hybrid Monte Carlo, with the true vertices
+  train DATA        train a flow on samples (.npy or CSV) by maximum likelihood
+  generate MODEL    samples from a trained flow through its exact inverse
 
 Run `flowaction COMMAND --help` for the options of a command.
 )";
@@ -225,6 +229,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   try {
     if (command == "extract") return cmd_extract(rest, out, err);
     if (command == "diagrams") return cmd_diagrams(rest, out, err);
+    if (command == "sample") return cmd_sample(rest, out, err);
+    if (command == "train") return cmd_train(rest, out, err);
+    if (command == "generate") return cmd_generate(rest, out, err);
     err << fmt::format("flowaction: unknown command '{}'\n{}", command, main_help);
     return 2;
   } catch (const Usage& e) {

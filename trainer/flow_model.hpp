@@ -1,0 +1,133 @@
+// The three layers of DESIGN §3 in double precision, on batches of samples.
+//
+// A batch is a d x n Eigen matrix, one sample per column (contiguous). The flow maps data to latent
+// (layers listed data -> latent). Per sample the action is
+//   S(x) = ½|f(x)|² + (d/2) ln 2π − ln|det ∂f/∂x|,
+// and forward() returns the sum of S over the batch; backward() adds the gradient of
+// scale · Σ_samples S to every parameter, by hand-written backpropagation.
+#pragma once
+
+#include <Eigen/Dense>
+
+#include <span>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace flowaction::train {
+
+using Matrix = Eigen::MatrixXd;
+using Vector = Eigen::VectorXd;
+
+// φ(u) = u + αu² (the paper's choice, invertible where 1 + 2αu > 0) or φ(u) = u + αu³ (odd,
+// invertible everywhere for α ≥ 0).
+enum class activation_kind { quadratic, cubic };
+std::string_view activation_name(activation_kind kind);
+
+inline double softplus(double t) { return t > 30 ? t : std::log1p(std::exp(t)); }
+inline double sigmoid(double t) { return t >= 0 ? 1 / (1 + std::exp(-t)) : std::exp(t) / (1 + std::exp(t)); }
+// θ with softplus(θ) = a, for a > 0 (−∞ for a = 0).
+inline double inverse_softplus(double a) { return a > 30 ? a : std::log(std::expm1(a)); }
+
+// z = W y + b.
+struct AffineLayer {
+  Matrix W;
+  Vector b;
+};
+
+// z_i = φ(y_i) with one α per unit. For quadratic layers the trained parameter θ is α itself;
+// for cubic layers α = softplus(θ) ≥ 0. alpha is what the maps use and is kept equal to the
+// parametrisation by Flow::sync().
+struct ActivationLayer {
+  activation_kind kind = activation_kind::cubic;
+  Vector theta;
+  Vector alpha;
+};
+
+// Additive (NICE) coupling: units with mask 0 (set A) pass; units with mask 1 (set B) get
+// z_B = y_B + W2 φ(W1 y_A + b1) + b2, with one α per hidden unit (unconstrained: the layer is
+// invertible for every α). W1 is hidden x |A|, W2 is |B| x hidden.
+struct CouplingLayer {
+  std::vector<int> mask;
+  std::vector<int> a_units, b_units;  // derived from mask
+  Matrix W1;
+  Vector b1;
+  activation_kind kind = activation_kind::cubic;
+  Vector alpha;
+  Matrix W2;
+  Vector b2;
+
+  void set_mask(std::vector<int> m);
+  int hidden() const { return static_cast<int>(W1.rows()); }
+};
+
+using Layer = std::variant<AffineLayer, ActivationLayer, CouplingLayer>;
+
+struct Flow {
+  int dim = 0;
+  std::vector<Layer> layers;
+
+  // The trained parameters as contiguous blocks, in a fixed order (a gradient or an Adam moment
+  // is a Flow of the same structure, so blocks of two flows correspond one to one).
+  std::vector<std::span<double>> parameters();
+  std::vector<std::span<const double>> parameters() const;
+  std::size_t parameter_count() const;
+  // Recomputes alpha from theta in cubic activation layers (after every change of theta).
+  void sync();
+  // A flow of the same structure with every parameter zero.
+  Flow zeros_like() const;
+  // True if some activation layer is quadratic, i.e. not invertible on all of ℝ.
+  bool has_domain_limits() const;
+};
+
+// Quantities of the current parameters shared by every batch: ln|det W| and W⁻ᵀ of each affine
+// layer. Throws flowaction::Error when some W is singular (or not finite).
+struct FlowConstants {
+  std::vector<double> log_abs_det;  // per layer (0 for non-affine)
+  std::vector<Matrix> inverse_transpose;
+  double total_log_abs_det = 0;
+};
+FlowConstants prepare(const Flow& flow);
+
+// Buffers of one forward/backward pass, reused between batches so that the hot loops allocate
+// nothing once sizes are stable.
+struct FlowWorkspace {
+  std::vector<Matrix> x;   // x[l] = input of layer l, x[L] = latent z
+  std::vector<Matrix> ya;  // coupling: y_A gathered
+  std::vector<Matrix> h;   // coupling: hidden pre-activation W1 y_A + b1
+  std::vector<Matrix> a;   // coupling: φ(h)
+  Vector log_det;          // per sample: ln|det ∂f/∂x|
+  Matrix g, g2, gb, da;    // backward buffers
+};
+
+struct ForwardResult {
+  double loss_sum = 0;      // Σ over samples of S(x)
+  int domain_layer = -1;    // first layer where some φ′(u) <= 0, or -1
+  int domain_unit = -1;
+  double domain_value = 0;  // the offending input u
+  bool in_domain() const { return domain_layer < 0; }
+};
+
+// Forward pass of the columns of X; keeps what backward needs in ws.
+ForwardResult forward(const Flow& flow, const FlowConstants& c, const Eigen::Ref<const Matrix>& X,
+                      FlowWorkspace& ws);
+
+// Adds the gradient of scale · Σ_samples S(x) (samples of the last forward with ws) to grad.
+// grad holds dS/dθ in the theta blocks of cubic activation layers.
+void backward(const Flow& flow, const FlowConstants& c, FlowWorkspace& ws, double scale, Flow& grad);
+
+// Per-sample action S(x) of the columns of X (convenience; allocates).
+Vector action_values(const Flow& flow, const Eigen::Ref<const Matrix>& X);
+
+// The latent z = f(x) of the columns of X.
+Matrix latent(const Flow& flow, const Eigen::Ref<const Matrix>& X);
+
+// Exact inverse x = f⁻¹(z), column by column. A latent column with no preimage (outside the image
+// of a quadratic activation: 1 + 4αz < 0) gets ok[j] = false and unspecified values.
+Matrix inverse(const Flow& flow, const Eigen::Ref<const Matrix>& Z, std::vector<char>& ok);
+
+// The root of u + αu² = z that continues the identity (NaN if none), and of u + αu³ = z (α ≥ 0).
+double inverse_quadratic(double alpha, double z);
+double inverse_cubic(double alpha, double z);
+
+}  // namespace flowaction::train

@@ -1,0 +1,413 @@
+#include "trainer/trainer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include "engine/error.hpp"
+
+namespace flowaction::train {
+
+namespace {
+
+constexpr double half_log_2pi = 0.91893853320467274178;
+
+double standard_normal(std::mt19937_64& rng) {
+  // Box–Muller on our own so that a seed gives the same numbers with every standard library.
+  constexpr double two_pi = 6.283185307179586477;
+  const double u1 = (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53;
+  const double u2 = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+  return std::sqrt(-2 * std::log(u1)) * std::cos(two_pi * u2);
+}
+
+// Runs task(k) for k = 0 … n−1 on n threads (the caller is thread 0) and waits for all.
+class WorkerPool {
+ public:
+  explicit WorkerPool(int n) : n_(std::max(1, n)) {
+    for (int k = 1; k < n_; ++k) threads_.emplace_back([this, k] { loop(k); });
+  }
+  ~WorkerPool() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    start_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  int size() const { return n_; }
+  void run(const std::function<void(int)>& task) {
+    if (n_ == 1) {
+      task(0);
+      return;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      task_ = &task;
+      pending_ = n_ - 1;
+      ++generation_;
+    }
+    start_.notify_all();
+    task(0);
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [this] { return pending_ == 0; });
+    task_ = nullptr;
+  }
+
+ private:
+  void loop(int k) {
+    std::uint64_t seen = 0;
+    while (true) {
+      const std::function<void(int)>* task;
+      {
+        std::unique_lock lock(mutex_);
+        start_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+        task = task_;
+      }
+      (*task)(k);
+      {
+        std::lock_guard lock(mutex_);
+        if (--pending_ == 0) done_.notify_one();
+      }
+    }
+  }
+  int n_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable start_, done_;
+  const std::function<void(int)>* task_ = nullptr;
+  int pending_ = 0;
+  std::uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+// Column range of chunk k of n columns split into parts.
+std::pair<Eigen::Index, Eigen::Index> chunk(Eigen::Index n, int parts, int k) {
+  const Eigen::Index lo = n * k / parts, hi = n * (k + 1) / parts;
+  return {lo, hi - lo};
+}
+
+double mean_nll_pool(const Flow& flow, const Matrix& data, WorkerPool& pool, std::vector<FlowWorkspace>& ws,
+                     ForwardResult* domain) {
+  const FlowConstants c = prepare(flow);
+  const int T = pool.size();
+  std::vector<double> sums(T, 0.0);
+  std::vector<ForwardResult> dom(T);
+  constexpr Eigen::Index block = 1024;
+  pool.run([&](int k) {
+    auto [lo, len] = chunk(data.cols(), T, k);
+    for (Eigen::Index s = 0; s < len; s += block) {
+      const Eigen::Index m = std::min(block, len - s);
+      const ForwardResult r = forward(flow, c, data.middleCols(lo + s, m), ws[k]);
+      sums[k] += r.loss_sum;
+      if (!r.in_domain() && dom[k].in_domain()) dom[k] = r;
+    }
+  });
+  if (domain) {
+    *domain = ForwardResult{};
+    for (const auto& r : dom)
+      if (!r.in_domain()) {
+        *domain = r;
+        break;
+      }
+  }
+  return std::accumulate(sums.begin(), sums.end(), 0.0) / static_cast<double>(data.cols());
+}
+
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "--:--";
+  const long t = std::lround(s);
+  if (t >= 3600) return fmt::format("{}:{:02}:{:02}", t / 3600, (t / 60) % 60, t % 60);
+  return fmt::format("{:02}:{:02}", t / 60, t % 60);
+}
+
+class Progress {
+ public:
+  Progress(const TrainOptions& o) : out_(o.progress), tty_(o.progress_is_tty), epochs_(o.epochs) {}
+  void epoch(const EpochStats& e, double samples_per_s, double elapsed) {
+    if (!out_) return;
+    const double left = elapsed / e.epoch * (epochs_ - e.epoch);
+    const std::string val = std::isnan(e.val_nll) ? std::string("-") : fmt::format("{:.5f}", e.val_nll);
+    if (tty_) {
+      constexpr int width = 24;
+      const int filled = static_cast<int>(static_cast<long>(width) * e.epoch / epochs_);
+      *out_ << fmt::format("\r\x1b[Kepoch {:>{}}/{} [{}{}] train {:.5f} val {} | {:.0f} samples/s | left {}",
+                           e.epoch, std::to_string(epochs_).size(), epochs_, std::string(filled, '#'),
+                           std::string(width - filled, '.'), e.train_nll, val, samples_per_s,
+                           format_duration(left))
+            << std::flush;
+      if (e.epoch == epochs_) *out_ << '\n';
+    } else {
+      const int every = std::max(1, epochs_ / 20);
+      if (e.epoch % every == 0 || e.epoch == epochs_ || e.epoch == 1)
+        *out_ << fmt::format("epoch {}/{}: train NLL {:.5f}, validation NLL {}, {:.0f} samples/s, {} left\n",
+                             e.epoch, epochs_, e.train_nll, val, samples_per_s, format_duration(left));
+    }
+  }
+  void finish_line() {
+    if (out_ && tty_) *out_ << '\n';
+  }
+
+ private:
+  std::ostream* out_;
+  bool tty_;
+  int epochs_;
+};
+
+}  // namespace
+
+Flow make_flow(int dim, const FlowSpec& spec, std::uint64_t seed) {
+  if (dim < 1) throw Error("a flow needs at least one unit");
+  if (spec.layers < 0) throw Error("--layers must be >= 0");
+  if (spec.arch == architecture::coupling && spec.layers > 0 && dim < 2)
+    throw Error("coupling layers need at least 2 units (the data has 1)");
+  if (spec.arch == architecture::coupling && spec.hidden < 1) throw Error("--hidden must be >= 1");
+  std::mt19937_64 rng(seed);
+  Flow f;
+  f.dim = dim;
+  auto affine = [&] {
+    AffineLayer a;
+    a.W = Matrix::Identity(dim, dim);
+    a.b = Vector::Zero(dim);
+    return a;
+  };
+  for (int k = 0; k < spec.layers; ++k) {
+    f.layers.emplace_back(affine());
+    if (spec.arch == architecture::activation) {
+      ActivationLayer s;
+      s.kind = spec.activation;
+      const double alpha0 = spec.activation == activation_kind::cubic ? 0.01 : 0.0;
+      s.alpha = Vector::Constant(dim, alpha0);
+      s.theta = Vector::Constant(dim, spec.activation == activation_kind::cubic ? inverse_softplus(alpha0) : alpha0);
+      f.layers.emplace_back(std::move(s));
+    } else {
+      CouplingLayer c;
+      std::vector<int> mask(dim);
+      for (int i = 0; i < dim; ++i) mask[i] = ((i < dim / 2) == (k % 2 == 1)) ? 1 : 0;
+      c.set_mask(std::move(mask));
+      const int na = static_cast<int>(c.a_units.size()), nb = static_cast<int>(c.b_units.size());
+      c.kind = spec.activation;
+      c.W1.resize(spec.hidden, na);
+      const double sd = 1 / std::sqrt(static_cast<double>(na));
+      for (Eigen::Index i = 0; i < c.W1.size(); ++i) c.W1.data()[i] = sd * standard_normal(rng);
+      c.b1 = Vector::Zero(spec.hidden);
+      c.alpha = Vector::Zero(spec.hidden);
+      c.W2 = Matrix::Zero(nb, spec.hidden);
+      c.b2 = Vector::Zero(nb);
+      f.layers.emplace_back(std::move(c));
+    }
+  }
+  f.layers.emplace_back(affine());
+  return f;
+}
+
+void init_whitening(Flow& flow, const Matrix& data) {
+  auto* a = flow.layers.empty() ? nullptr : std::get_if<AffineLayer>(&flow.layers.front());
+  if (!a) return;
+  const Vector mu = data.rowwise().mean();
+  const Matrix centred = data.colwise() - mu;
+  const Matrix cov = centred * centred.transpose() / static_cast<double>(data.cols());
+  Eigen::LLT<Matrix> llt(cov);
+  if (llt.info() != Eigen::Success)
+    throw Error("the sample covariance is not positive definite (a unit is constant or units are linearly dependent)");
+  a->W = llt.matrixL().solve(Matrix::Identity(flow.dim, flow.dim));
+  a->b = -a->W * mu;
+}
+
+double gaussian_nll(const Matrix& fit_on, const Matrix& evaluate_on) {
+  const Vector mu = fit_on.rowwise().mean();
+  const Matrix centred = fit_on.colwise() - mu;
+  const Matrix cov = centred * centred.transpose() / static_cast<double>(fit_on.cols());
+  Eigen::LLT<Matrix> llt(cov);
+  if (llt.info() != Eigen::Success) return NAN;
+  double half_log_det = 0;
+  for (Eigen::Index i = 0; i < cov.rows(); ++i) half_log_det += std::log(llt.matrixL()(i, i));
+  const Matrix w = llt.matrixL().solve(evaluate_on.colwise() - mu);
+  return 0.5 * w.colwise().squaredNorm().mean() + half_log_det + cov.rows() * half_log_2pi;
+}
+
+double mean_nll(const Flow& flow, const Matrix& data, int threads, ForwardResult* domain) {
+  WorkerPool pool(threads);
+  std::vector<FlowWorkspace> ws(pool.size());
+  return mean_nll_pool(flow, data, pool, ws, domain);
+}
+
+TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
+  using clock = std::chrono::steady_clock;
+  const auto t_start = clock::now();
+  if (o.epochs < 0) throw Error("--epochs must be >= 0");
+  if (o.batch < 1) throw Error("--batch must be >= 1");
+  if (!(o.lr > 0)) throw Error("--lr must be > 0");
+  if (!(o.val_fraction >= 0 && o.val_fraction < 1)) throw Error("--val must be in [0, 1)");
+  if (o.threads < 1) throw Error("--threads must be >= 1");
+  if (data.rows() != flow.dim) throw Error(fmt::format("the data has {} units, the flow {}", data.rows(), flow.dim));
+  const Eigen::Index N = data.cols();
+  if (N < 2) throw Error("need at least 2 samples");
+
+  // Reproducible split: a seeded permutation, the last part is the validation set.
+  std::mt19937_64 rng(o.seed);
+  std::vector<Eigen::Index> perm(static_cast<std::size_t>(N));
+  std::iota(perm.begin(), perm.end(), 0);
+  std::shuffle(perm.begin(), perm.end(), rng);
+  Eigen::Index n_val = static_cast<Eigen::Index>(std::llround(o.val_fraction * static_cast<double>(N)));
+  if (o.val_fraction > 0) n_val = std::clamp<Eigen::Index>(n_val, 1, N - 1);
+  const Eigen::Index n_train = N - n_val;
+  Matrix train(flow.dim, n_train), val(flow.dim, n_val);
+  for (Eigen::Index j = 0; j < n_train; ++j) train.col(j) = data.col(perm[j]);
+  for (Eigen::Index j = 0; j < n_val; ++j) val.col(j) = data.col(perm[n_train + j]);
+
+  TrainResult res;
+  res.train_size = static_cast<std::size_t>(n_train);
+  res.val_size = static_cast<std::size_t>(n_val);
+  if (n_val > 0) res.gaussian_val_nll = gaussian_nll(train, val);
+  if (o.whiten) init_whitening(flow, train);
+  flow.sync();
+  prepare(flow);  // a singular starting point is an error of the caller
+  res.flow = flow;
+
+  WorkerPool pool(o.threads);
+  const int T = pool.size();
+  std::vector<FlowWorkspace> ws(T);
+  std::vector<Flow> grads(T, flow.zeros_like());
+  Flow m = flow.zeros_like(), v = flow.zeros_like();
+  const bool limited = flow.has_domain_limits();
+  Flow prev_flow, prev_m, prev_v;
+  long prev_t = 0;
+  bool have_prev = false;
+  double lr_scale = 1;
+  long t = 0;
+  constexpr double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  Progress progress(o);
+  const Eigen::Index B = std::min<Eigen::Index>(o.batch, n_train);
+  Matrix xb(flow.dim, B);
+  std::vector<Eigen::Index> order(static_cast<std::size_t>(n_train));
+  std::iota(order.begin(), order.end(), 0);
+  std::vector<double> loss(T);
+  std::vector<ForwardResult> fres(T);
+
+  auto stop = [&](std::string why) {
+    res.stop_reason = std::move(why);
+    progress.finish_line();
+  };
+
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    const auto t_epoch = clock::now();
+    std::shuffle(order.begin(), order.end(), rng);
+    double loss_sum = 0;
+    Eigen::Index loss_count = 0;
+    try {
+      for (Eigen::Index start = 0; start < n_train; start += B) {
+        const Eigen::Index nb = std::min(B, n_train - start);
+        if (xb.cols() != nb) xb.resize(flow.dim, nb);
+        for (Eigen::Index j = 0; j < nb; ++j) xb.col(j) = train.col(order[start + j]);
+        const FlowConstants c = prepare(flow);
+        const double scale = 1.0 / static_cast<double>(nb);
+        pool.run([&](int k) {
+          auto [lo, len] = chunk(nb, T, k);
+          for (auto blk : grads[k].parameters()) std::fill(blk.begin(), blk.end(), 0.0);
+          loss[k] = 0;
+          fres[k] = ForwardResult{};
+          if (len == 0) return;
+          fres[k] = forward(flow, c, xb.middleCols(lo, len), ws[k]);
+          loss[k] = fres[k].loss_sum;
+          if (fres[k].in_domain()) backward(flow, c, ws[k], scale, grads[k]);
+        });
+        const ForwardResult* out = nullptr;
+        for (const auto& r : fres)
+          if (!r.in_domain()) out = &r;
+        if (out) {
+          // The last step carried a sample out of the domain of a quadratic activation: undo it
+          // and take smaller steps from here on.
+          ++res.rejected_steps;
+          lr_scale *= 0.5;
+          if (!have_prev || lr_scale < 1e-4)
+            throw Error(fmt::format("samples leave the invertible domain of activation layer {} (unit {}, input {:.6g}, "
+                                    "1 + 2*alpha*u <= 0) even with the learning rate reduced to {:.3g}",
+                                    out->domain_layer, out->domain_unit, out->domain_value, o.lr * lr_scale));
+          flow = prev_flow;
+          m = prev_m;
+          v = prev_v;
+          t = prev_t;
+          continue;
+        }
+        double batch_loss = std::accumulate(loss.begin(), loss.end(), 0.0);
+        if (!std::isfinite(batch_loss))
+          throw Error(fmt::format("the loss became {} at epoch {}", std::isnan(batch_loss) ? "NaN" : "infinite", epoch));
+        loss_sum += batch_loss;
+        loss_count += nb;
+        for (int k = 1; k < T; ++k) {
+          auto dst = grads[0].parameters();
+          auto src = grads[k].parameters();
+          for (std::size_t b = 0; b < dst.size(); ++b)
+            for (std::size_t i = 0; i < dst[b].size(); ++i) dst[b][i] += src[b][i];
+        }
+        if (limited) {
+          prev_flow = flow;
+          prev_m = m;
+          prev_v = v;
+          prev_t = t;
+          have_prev = true;
+        }
+        // Adam, written as in PyTorch (bias corrections folded into the step size).
+        ++t;
+        const double bc1 = 1 - std::pow(beta1, static_cast<double>(t));
+        const double bc2 = 1 - std::pow(beta2, static_cast<double>(t));
+        const double step = o.lr * lr_scale / bc1;
+        const double inv_sqrt_bc2 = 1 / std::sqrt(bc2);
+        auto P = flow.parameters(), G = grads[0].parameters(), M = m.parameters(), V = v.parameters();
+        for (std::size_t b = 0; b < P.size(); ++b) {
+          double* p = P[b].data();
+          const double* g = G[b].data();
+          double* mm = M[b].data();
+          double* vv = V[b].data();
+          for (std::size_t i = 0; i < P[b].size(); ++i) {
+            mm[i] = beta1 * mm[i] + (1 - beta1) * g[i];
+            vv[i] = beta2 * vv[i] + (1 - beta2) * g[i] * g[i];
+            p[i] -= step * mm[i] / (std::sqrt(vv[i]) * inv_sqrt_bc2 + eps);
+          }
+        }
+        flow.sync();
+      }
+      EpochStats e;
+      e.epoch = epoch;
+      e.train_nll = loss_count ? loss_sum / static_cast<double>(loss_count) : NAN;
+      e.val_nll = NAN;
+      ForwardResult dom;
+      if (n_val > 0) {
+        e.val_nll = mean_nll_pool(flow, val, pool, ws, &dom);
+        if (!dom.in_domain())
+          throw Error(fmt::format("a validation sample is outside the invertible domain of activation layer {} "
+                                  "(unit {}, input {:.6g}, 1 + 2*alpha*u <= 0)",
+                                  dom.domain_layer, dom.domain_unit, dom.domain_value));
+        if (!std::isfinite(e.val_nll)) throw Error(fmt::format("the validation NLL became {} at epoch {}", std::isnan(e.val_nll) ? "NaN" : "infinite", epoch));
+      }
+      if (limited) {
+        mean_nll_pool(flow, train, pool, ws, &dom);
+        if (!dom.in_domain())
+          throw Error(fmt::format("a training sample is outside the invertible domain of activation layer {} "
+                                  "(unit {}, input {:.6g}, 1 + 2*alpha*u <= 0)",
+                                  dom.domain_layer, dom.domain_unit, dom.domain_value));
+      }
+      e.seconds = std::chrono::duration<double>(clock::now() - t_epoch).count();
+      res.history.push_back(e);
+      res.flow = flow;
+      res.good_epochs = epoch;
+      const double elapsed = std::chrono::duration<double>(clock::now() - t_start).count();
+      progress.epoch(e, static_cast<double>(n_train) / e.seconds, elapsed);
+    } catch (const Error& err) {
+      stop(err.what());
+      break;
+    }
+  }
+  res.seconds = std::chrono::duration<double>(clock::now() - t_start).count();
+  return res;
+}
+
+}  // namespace flowaction::train

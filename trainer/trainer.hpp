@@ -1,0 +1,81 @@
+// Maximum-likelihood training of a flow (DESIGN §3 layers) with Adam on mini-batches.
+//
+// The loss is the mean action S(x) = ½|f(x)|² + (d/2) ln 2π − ln|det ∂f/∂x| (nats per sample).
+// A validation split gives the held-out negative log-likelihood after every epoch. Guards: a
+// quadratic activation whose input leaves 1 + 2αu > 0, a NaN loss, or a singular W stop training
+// (or, for the domain, first reject the step and shrink the learning rate) and hand back the flow
+// of the last good epoch.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "trainer/flow_model.hpp"
+
+namespace flowaction::train {
+
+enum class architecture { activation, coupling };
+
+struct FlowSpec {
+  architecture arch = architecture::activation;
+  activation_kind activation = activation_kind::cubic;
+  int layers = 2;   // nonlinear layers, each preceded by an affine layer; one final affine follows
+  int hidden = 16;  // coupling hidden width
+};
+
+// The flow [affine, nonlinear] × layers, affine, with W = I, b = 0, small α (cubic α = 0.01,
+// quadratic α = 0), coupling W1 random N(0, 1/|A|), W2 = 0 (so the flow starts as the identity).
+// Coupling masks alternate halves: layer k sends the first ⌊d/2⌋ units through when k is even.
+Flow make_flow(int dim, const FlowSpec& spec, std::uint64_t seed);
+
+// Sets the first affine layer to the whitening map x ↦ L⁻¹(x − μ), Σ = LLᵀ the sample covariance
+// of the columns of data. Throws flowaction::Error if Σ is not positive definite.
+void init_whitening(Flow& flow, const Matrix& data);
+
+// Mean and covariance (maximum likelihood, divided by n) of the columns, and the mean NLL of the
+// columns of other under that Gaussian.
+double gaussian_nll(const Matrix& fit_on, const Matrix& evaluate_on);
+
+struct TrainOptions {
+  int epochs = 100;
+  int batch = 256;
+  double lr = 1e-3;
+  double val_fraction = 0.1;
+  std::uint64_t seed = 0;
+  int threads = 1;
+  bool whiten = true;            // start from the whitening of the training split
+  std::ostream* progress = nullptr;  // progress bar / lines (nullptr: quiet)
+  bool progress_is_tty = false;
+};
+
+struct EpochStats {
+  int epoch = 0;
+  double train_nll = 0;  // mean of the mini-batch losses during the epoch
+  double val_nll = 0;    // held-out NLL at the end of the epoch (NaN without a validation split)
+  double seconds = 0;
+};
+
+struct TrainResult {
+  Flow flow;                   // the flow at the end of the last good epoch
+  int good_epochs = 0;         // epochs completed without a guard firing
+  std::vector<EpochStats> history;
+  std::string stop_reason;     // empty if all epochs ran
+  double gaussian_val_nll = NAN;  // best Gaussian (fit on the training split), held-out
+  std::size_t train_size = 0, val_size = 0;
+  int rejected_steps = 0;      // steps undone because a sample left an activation's domain
+  double seconds = 0;
+};
+
+// data: d x N, one sample per column.
+TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& options);
+
+// Mean action over the columns, computed in chunks (and threads); sets domain if some sample is
+// outside an activation's domain.
+double mean_nll(const Flow& flow, const Matrix& data, int threads, ForwardResult* domain = nullptr);
+
+}  // namespace flowaction::train
