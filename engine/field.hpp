@@ -2,6 +2,7 @@
 // (exact rationals, or expressions in chosen weights). The pullback is written once over T.
 #pragma once
 
+#include <cln/integer.h>
 #include <ginac/ginac.h>
 
 #include <cmath>
@@ -19,6 +20,7 @@ std::optional<field_kind> parse_field(std::string_view name);
 // What the pullback needs of a field, as overloads for double and GiNaC::ex.
 inline bool vanishes(double x) { return x == 0.0; }
 inline bool vanishes(const GiNaC::ex& x) { return x.is_zero(); }
+inline bool vanishes(const cln::cl_I& x) { return cln::zerop(x); }
 
 inline double log_abs(double x) { return std::log(std::fabs(x)); }
 GiNaC::ex log_abs(const GiNaC::ex& x);

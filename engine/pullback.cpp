@@ -6,6 +6,9 @@
 #include <map>
 #include <mutex>
 
+#include <cln/integer.h>
+#include <cln/rational.h>
+
 #include "diagrams/diagram.hpp"
 
 namespace flowaction {
@@ -57,7 +60,8 @@ void mode_product(int d, int s, int q, const std::vector<T>& cur, const std::vec
                   std::vector<T>& next) {
   const SymShape prefixes(d, s);
   const std::size_t n_in = sym_size(d, q + 1), n_out = sym_size(d, q);
-  next.assign(sym_size(d, s + 1) * n_out, T(0));
+  // Every entry is written below (each J ∪ {j} once), so no zero fill; the buffer is reused.
+  next.resize(sym_size(d, s + 1) * n_out);
   std::vector<std::size_t> append(static_cast<std::size_t>(d));  // rank(J ∪ {j}) − rank(J)
   for (int j = 0; j < d; ++j) append[j] = static_cast<std::size_t>(binomial(static_cast<std::uint64_t>(j + s), static_cast<std::uint64_t>(s + 1)));
   const auto ud = static_cast<std::size_t>(d);
@@ -66,31 +70,43 @@ void mode_product(int d, int s, int q, const std::vector<T>& cur, const std::vec
     using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     using ColMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
     const Eigen::Map<const RowMat> Mm(M.data(), d, d);
+    // Rows are processed in chunks small enough that the gathered block and its product stay in
+    // cache: GEMM speed without materialising the unpacked tensor.
+    constexpr Eigen::Index chunk = 256;
+    ColMat A(chunk, d), R(chunk, d);
     if (q == 0) {
-      // The last leg: one GEMM over all prefixes, keeping the columns j ≥ max J.
+      // The last leg: the remaining index is the column itself, no gather.
       const Eigen::Map<const RowMat> C(cur.data(), static_cast<Eigen::Index>(prefixes.size()), d);
-      const RowMat R = C * Mm;
       multi_index J = prefixes.first();
       std::size_t rJ = 0;
-      do {
-        const int j0 = s ? J[s - 1] : 0;
-        for (int j = j0; j < d; ++j) next[rJ + append[j]] = R(static_cast<Eigen::Index>(rJ), j);
-        ++rJ;
-      } while (prefixes.next(J));
+      for (Eigen::Index r0 = 0; r0 < C.rows(); r0 += chunk) {
+        const Eigen::Index rows = std::min(chunk, C.rows() - r0);
+        R.topRows(rows).noalias() = C.middleRows(r0, rows) * Mm;
+        for (Eigen::Index r = 0; r < rows; ++r, ++rJ) {
+          const int j0 = s ? J[s - 1] : 0;
+          for (int j = j0; j < d; ++j) next[rJ + append[j]] = R(r, j);
+          prefixes.next(J);
+        }
+      }
       return;
     }
     const InsertTable& ins = insert_table(d, q);
-    ColMat A(static_cast<Eigen::Index>(n_out), d), R(static_cast<Eigen::Index>(n_out), d);
     multi_index J = prefixes.first();
     std::size_t rJ = 0;
     do {
       const int j0 = s ? J[s - 1] : 0;
       const double* row = cur.data() + rJ * n_in;
-      double* a = A.data();
-      for (std::size_t k = 0; k < ud * n_out; ++k) a[k] = row[ins.rank[k]];
-      R.leftCols(d - j0).noalias() = A * Mm.rightCols(d - j0);
-      for (int j = j0; j < d; ++j)
-        std::copy_n(R.col(j - j0).data(), n_out, next.data() + (rJ + append[j]) * n_out);
+      for (std::size_t r0 = 0; r0 < n_out; r0 += chunk) {
+        const auto rows = static_cast<Eigen::Index>(std::min<std::size_t>(chunk, n_out - r0));
+        for (std::size_t i = 0; i < ud; ++i) {
+          const std::uint32_t* idx = ins.rank.data() + i * n_out + r0;
+          double* a = A.col(static_cast<Eigen::Index>(i)).data();
+          for (Eigen::Index r = 0; r < rows; ++r) a[r] = row[idx[r]];
+        }
+        R.topLeftCorner(rows, d - j0).noalias() = A.topRows(rows) * Mm.rightCols(d - j0);
+        for (int j = j0; j < d; ++j)
+          std::copy_n(R.col(j - j0).data(), rows, next.data() + (rJ + append[j]) * n_out + r0);
+      }
       ++rJ;
     } while (prefixes.next(J));
   } else {
@@ -317,6 +333,28 @@ Action<T> pullback_coupling(const Action<T>& gamma, const CouplingMap<T>& c, con
   return out;
 }
 
+
+// Rationals with one denominator per tensor: Γ = N/D and M = M̃/E turn the contraction into
+// integer arithmetic, Γ′ = (N contracted with M̃)/(D Eᵏ), and spare a gcd per multiply-add.
+bool all_rational(const std::vector<GiNaC::ex>& v) {
+  for (const GiNaC::ex& x : v)
+    if (!GiNaC::is_a<GiNaC::numeric>(x) || !GiNaC::ex_to<GiNaC::numeric>(x).is_rational()) return false;
+  return true;
+}
+
+std::vector<cln::cl_I> over_common_denominator(const std::vector<GiNaC::ex>& v, cln::cl_I& denominator) {
+  denominator = 1;
+  for (const GiNaC::ex& x : v)
+    denominator = cln::lcm(denominator, cln::denominator(cln::the<cln::cl_RA>(GiNaC::ex_to<GiNaC::numeric>(x).to_cl_N())));
+  std::vector<cln::cl_I> out;
+  out.reserve(v.size());
+  for (const GiNaC::ex& x : v) {
+    const auto q = cln::the<cln::cl_RA>(GiNaC::ex_to<GiNaC::numeric>(x).to_cl_N());
+    out.push_back(cln::numerator(q) * cln::exquo(denominator, cln::denominator(q)));
+  }
+  return out;
+}
+
 }  // namespace
 
 template <class T>
@@ -327,12 +365,30 @@ SymTensor<T> transform_legs(const SymTensor<T>& gamma, const std::vector<T>& M) 
     out[0] = gamma[0];
     return out;
   }
-  std::vector<T> cur = gamma.data(), next;
+  if constexpr (std::is_same_v<T, GiNaC::ex>) {
+    if (all_rational(gamma.data()) && all_rational(M)) {
+      cln::cl_I D, E;
+      std::vector<cln::cl_I> cur = over_common_denominator(gamma.data(), D), next;
+      const std::vector<cln::cl_I> Mi = over_common_denominator(M, E);
+      for (int s = 0; s < k; ++s) {
+        mode_product(d, s, k - s - 1, cur, Mi, next);
+        cur.swap(next);
+      }
+      const cln::cl_I scale = D * cln::expt_pos(E, static_cast<unsigned long>(k));
+      for (std::size_t r = 0; r < cur.size(); ++r) out[r] = GiNaC::numeric(cln::cl_RA(cur[r]) / scale);
+      return out;
+    }
+  }
+  // Buffers kept per thread: fresh multi-megabyte allocations cost more in page faults than the
+  // contraction itself.
+  thread_local std::vector<T> cur, next;
+  cur.assign(gamma.data().begin(), gamma.data().end());
   for (int s = 0; s < k; ++s) {
     mode_product(d, s, k - s - 1, cur, M, next);
     cur.swap(next);
   }
-  out.data() = std::move(cur);
+  std::copy(cur.begin(), cur.end(), out.data().begin());
+  if constexpr (!std::is_same_v<T, double>) cur.clear(), next.clear();  // release GiNaC objects
   return out;
 }
 

@@ -190,7 +190,7 @@ std::string manifest(const Model& m) {
   return o.str();
 }
 
-vertices series_vertices(const Model& m, const std::vector<numeric>& x0, int K) {
+vertices series_vertices(const Model& m, const std::vector<numeric>& x0, int K, bool ginac_series) {
   const int d = m.dim;
   const GiNaC::symbol t("t");
   std::vector<GiNaC::symbol> delta;
@@ -206,6 +206,7 @@ vertices series_vertices(const Model& m, const std::vector<numeric>& x0, int K) 
   // series() gives the same but is far slower on polynomials in many symbols).
   auto trunc = [&](const ex& e, bool is_log = false) {
     if (!is_log) return keep(e);
+    if (ginac_series) return keep(GiNaC::series_to_poly(e.series(t == 0, K + 1)));
     const ex arg = keep(e.op(0));
     const ex c0 = arg.coeff(t, 0);
     const ex q = keep(arg / c0 - 1);

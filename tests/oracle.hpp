@@ -40,8 +40,10 @@ std::string manifest(const Model& m);
 // Exact decimal text of a rational with a terminating expansion.
 std::string decimal(const numeric& q);
 
-// Γ by series expansion of S(x₀ + tδ) in t (every vertex, orders 0 … K).
-vertices series_vertices(const Model& m, const std::vector<numeric>& x0, int K);
+// Γ by series expansion of S(x₀ + tδ) in t (every vertex, orders 0 … K). The logarithms of the
+// Jacobian are expanded by the Mercator series truncated after every product, or — slower, the
+// plainest brute force — by GiNaC's series().
+vertices series_vertices(const Model& m, const std::vector<numeric>& x0, int K, bool ginac_series = false);
 
 // −ln p(x) by a forward pass, evaluated to `digits` decimal digits.
 numeric direct_action(const Model& m, const std::vector<numeric>& x, int digits = 60);
