@@ -4,13 +4,14 @@
 //  2. exact field, d = 8, L = 4, K = 4;
 //  3. the diagram engine against brute-force series expansion (tests/oracle.cpp), d = 4, L = 4,
 //     K = 6, at a nonzero point, as a ratio.
+#include "engine/extract.hpp"
+
 #include <fmt/format.h>
 
 #include <Eigen/Dense>
 #include <chrono>
 #include <random>
 
-#include "engine/extract.hpp"
 #include "engine/pullback.hpp"
 #include "frontends/manifest.hpp"
 #include "tests/oracle.hpp"
@@ -37,7 +38,8 @@ oracle::Model alternating_model(int d, int L, unsigned seed) {
       layer.type = "affine";
       layer.W.assign(d, std::vector<GiNaC::numeric>(d));
       for (int i = 0; i < d; ++i)
-        for (int j = 0; j < d; ++j) layer.W[i][j] = GiNaC::numeric(i == j ? 1 : 0) + GiNaC::numeric(w(rng), 125 * d);
+        for (int j = 0; j < d; ++j)
+          layer.W[i][j] = GiNaC::numeric(i == j ? 1 : 0) + GiNaC::numeric(w(rng), 125 * d);
       for (int i = 0; i < d; ++i) layer.b.push_back(GiNaC::numeric(b(rng), 1000));
     } else {
       layer.type = "activation";
@@ -89,10 +91,11 @@ int main() {
     const auto layers = instantiate<double>(model);
     const Action<double> again = extract_action(layers, d, std::vector<double>(d, 0.0), K, false);
     const double pullback_only = seconds_since(t0);
-    fmt::print("1. float field, d = {}, L = {} (affine/activation), K = {}: {:.3f} s for a first "
-               "extraction (checks, index tables, pullback), {:.3f} s for a second, {:.3f} s of which "
-               "the pullback; Gamma4_0000 = {:.6g}\n",
-               d, L, K, total, warm, pullback_only, a.vertices[4][0]);
+    fmt::print(
+        "1. float field, d = {}, L = {} (affine/activation), K = {}: {:.3f} s for a first "
+        "extraction (checks, index tables, pullback), {:.3f} s for a second, {:.3f} s of which "
+        "the pullback; Gamma4_0000 = {:.6g}\n",
+        d, L, K, total, warm, pullback_only, a.vertices[4][0]);
 
     // Affine pullback of Γ⁽⁴⁾ alone, against a GEMM of similar size.
     const auto& W = std::get<AffineMap<double>>(layers[0]).W;
@@ -112,11 +115,14 @@ int main() {
     while (seconds_since(t0) < 1.0) C.noalias() = A * B, sink += C(0, 0), ++reps;
     const double t_gemm = seconds_since(t0) / reps;
     const double gemm_rate = 2.0 * static_cast<double>(A.rows()) * d * d / t_gemm;
-    fmt::print("   affine pullback of Gamma4 (d = {}): {:.3f} s per layer, {:.3g} multiply-adds "
-               "(a dense contraction needs {:.3g}), {:.2f} GFLOP/s\n",
-               d, t_affine, madds, 4.0 * std::pow(d, 5), affine_rate / 1e9);
-    fmt::print("   Eigen GEMM {}x{} * {}x{} in the same run: {:.2f} GFLOP/s; affine pullback at {:.0f} % of it\n",
-               A.rows(), d, d, d, gemm_rate / 1e9, 100 * affine_rate / gemm_rate);
+    fmt::print(
+        "   affine pullback of Gamma4 (d = {}): {:.3f} s per layer, {:.3g} multiply-adds "
+        "(a dense contraction needs {:.3g}), {:.2f} GFLOP/s\n",
+        d, t_affine, madds, 4.0 * std::pow(d, 5), affine_rate / 1e9);
+    fmt::print(
+        "   Eigen GEMM {}x{} * {}x{} in the same run: {:.2f} GFLOP/s; affine pullback at {:.0f} % "
+        "of it\n",
+        A.rows(), d, d, d, gemm_rate / 1e9, 100 * affine_rate / gemm_rate);
     if (sink == 12345.678) fmt::print(" ");
   }
 
@@ -129,14 +135,15 @@ int main() {
     req.field = field_kind::exact;
     const auto t0 = clock_type::now();
     const Extraction r = extract(model, req);
-    fmt::print("\n2. exact field, d = {}, L = {}, K = {}: {:.3f} s ({} unique components)\n", d, L, K,
-               seconds_since(t0), std::get<Action<GiNaC::ex>>(r.action).vertices[4].size());
+    fmt::print("\n2. exact field, d = {}, L = {}, K = {}: {:.3f} s ({} unique components)\n", d, L,
+               K, seconds_since(t0), std::get<Action<GiNaC::ex>>(r.action).vertices[4].size());
   }
 
   // 3. Diagram engine vs brute-force series, d = 4, L = 4, K = 6, all layer types.
   {
     const int d = 4, L = 4, K = 6;
-    const std::vector<GiNaC::numeric> x0 = {GiNaC::numeric(1, 10), GiNaC::numeric(-2, 10), 0, GiNaC::numeric(3, 10)};
+    const std::vector<GiNaC::numeric> x0 = {GiNaC::numeric(1, 10), GiNaC::numeric(-2, 10), 0,
+                                            GiNaC::numeric(3, 10)};
     const oracle::Model m = alternating_model(d, L, 3);
     std::string kinds;
     for (const auto& l : m.layers) kinds += (kinds.empty() ? "" : ", ") + l.type;
@@ -154,10 +161,12 @@ int main() {
     t0 = clock_type::now();
     const oracle::vertices w = oracle::series_vertices(m, x0, K, true);
     const double t_series = seconds_since(t0);
-    fmt::print("\n3. exact field, d = {}, L = {} ({}), K = {}: diagram engine {:.4f} s;\n"
-               "   brute force with GiNaC series(): {:.3f} s, {:.0f}x slower than the engine;\n"
-               "   the test oracle (composition truncated in t, Mercator series for the logs): {:.3f} s, {:.1f}x slower\n",
-               d, L, kinds, K, t_engine, t_series, t_series / t_engine, t_oracle, t_oracle / t_engine);
+    fmt::print(
+        "\n3. exact field, d = {}, L = {} ({}), K = {}: diagram engine {:.4f} s;\n"
+        "   brute force with GiNaC series(): {:.3f} s, {:.0f}x slower than the engine;\n"
+        "   the test oracle (composition truncated in t, Mercator series for the logs): {:.3f} s, "
+        "{:.1f}x slower\n",
+        d, L, kinds, K, t_engine, t_series, t_series / t_engine, t_oracle, t_oracle / t_engine);
   }
   return 0;
 }

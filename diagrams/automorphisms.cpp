@@ -44,7 +44,7 @@ struct search {
 }  // namespace
 
 std::uint64_t count_automorphisms_of_matrix(const std::vector<int>& colour,
-                                  const std::vector<std::vector<int>>& edge_count) {
+                                            const std::vector<std::vector<int>>& edge_count) {
   const std::size_t n = colour.size();
   search s{colour, edge_count, n, std::vector<int>(n, -1), std::vector<bool>(n, false)};
   std::uint64_t total = 1;

@@ -14,12 +14,13 @@ namespace flowaction::diagrams {
 // product over a chain of point stabilizers of orbit sizes, each orbit found by searching for
 // one extending automorphism per candidate image.
 std::uint64_t count_automorphisms_of_matrix(const std::vector<int>& colour,
-                                  const std::vector<std::vector<int>>& edge_count);
+                                            const std::vector<std::vector<int>>& edge_count);
 
 // The same for a Boost.Graph graph with a colour for each vertex.
 template <class Graph>
-std::uint64_t count_automorphisms(const Graph& g,
-                                  const std::function<int(typename boost::graph_traits<Graph>::vertex_descriptor)>& colour_of) {
+std::uint64_t count_automorphisms(
+    const Graph& g,
+    const std::function<int(typename boost::graph_traits<Graph>::vertex_descriptor)>& colour_of) {
   const auto n = static_cast<std::size_t>(boost::num_vertices(g));
   std::vector<int> colour(n);
   std::vector<std::vector<int>> count(n, std::vector<int>(n, 0));

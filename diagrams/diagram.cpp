@@ -20,7 +20,9 @@ std::uint64_t factorial(int n) {
 
 namespace {
 
-int colour_of(const node& v) { return static_cast<int>(v.kind) + 4 * v.legs; }
+int colour_of(const node& v) {
+  return static_cast<int>(v.kind) + 4 * v.legs;
+}
 
 // The least rotation of a cyclic sequence, so that rotations name one class.
 std::vector<int> least_rotation(const std::vector<int>& s) {
@@ -35,13 +37,15 @@ std::vector<int> least_rotation(const std::vector<int>& s) {
 
 }  // namespace
 
-Diagram::Diagram(diagram_kind kind, std::vector<int> sizes) : kind_(kind), sizes_(std::move(sizes)) {
+Diagram::Diagram(diagram_kind kind, std::vector<int> sizes)
+    : kind_(kind), sizes_(std::move(sizes)) {
   for (int m : sizes_) {
     if (m < 1) throw std::invalid_argument("Diagram: a layer vertex needs at least one leg");
     order_ += m;
   }
   auto add_legs = [&](graph::vertex_descriptor from, int m) {
-    for (int j = 0; j < m; ++j) boost::add_edge(from, boost::add_vertex(node{node_kind::external, 0}, graph_), graph_);
+    for (int j = 0; j < m; ++j)
+      boost::add_edge(from, boost::add_vertex(node{node_kind::external, 0}, graph_), graph_);
   };
   if (kind_ == diagram_kind::tree) {
     std::sort(sizes_.begin(), sizes_.end(), std::greater<>());
@@ -57,7 +61,8 @@ Diagram::Diagram(diagram_kind kind, std::vector<int> sizes) : kind_(kind), sizes
     sizes_ = least_rotation(sizes_);
     const std::size_t r = sizes_.size();
     std::vector<graph::vertex_descriptor> ring(r);
-    for (std::size_t s = 0; s < r; ++s) ring[s] = boost::add_vertex(node{node_kind::ring, sizes_[s]}, graph_);
+    for (std::size_t s = 0; s < r; ++s)
+      ring[s] = boost::add_vertex(node{node_kind::ring, sizes_[s]}, graph_);
     for (std::size_t s = 0; s < r; ++s) boost::add_edge(ring[s], ring[(s + 1) % r], graph_);
     for (std::size_t s = 0; s < r; ++s) add_legs(ring[s], sizes_[s]);
     sign_ = (r % 2 == 0) ? 1 : -1;
@@ -67,8 +72,12 @@ Diagram::Diagram(diagram_kind kind, std::vector<int> sizes) : kind_(kind), sizes
   multiplicity_ = factorial(order_) / automorphisms_;
 }
 
-Diagram Diagram::tree(std::vector<int> fan_sizes) { return Diagram(diagram_kind::tree, std::move(fan_sizes)); }
-Diagram Diagram::ring(std::vector<int> cyclic_sizes) { return Diagram(diagram_kind::ring, std::move(cyclic_sizes)); }
+Diagram Diagram::tree(std::vector<int> fan_sizes) {
+  return Diagram(diagram_kind::tree, std::move(fan_sizes));
+}
+Diagram Diagram::ring(std::vector<int> cyclic_sizes) {
+  return Diagram(diagram_kind::ring, std::move(cyclic_sizes));
+}
 
 int Diagram::max_derivative() const {
   const int m = sizes_.empty() ? 0 : *std::max_element(sizes_.begin(), sizes_.end());
@@ -79,8 +88,10 @@ std::string Diagram::describe() const {
   if (kind_ == diagram_kind::tree)
     return fmt::format("tree: Gamma^({}) with fans G^(m), m = ({}); {} labelled copies, |Aut| = {}",
                        vertex_count(), fmt::join(sizes_, ","), multiplicity_, automorphisms_);
-  return fmt::format("ring: {} vertices G^(m+1), m = ({}) around the cycle; {} labelled copies, |Aut| = {}, sign {:+d}",
-                     vertex_count(), fmt::join(sizes_, ","), multiplicity_, automorphisms_, sign_);
+  return fmt::format(
+      "ring: {} vertices G^(m+1), m = ({}) around the cycle; {} labelled copies, |Aut| = {}, sign "
+      "{:+d}",
+      vertex_count(), fmt::join(sizes_, ","), multiplicity_, automorphisms_, sign_);
 }
 
 std::vector<Diagram> tree_diagrams(int n) {

@@ -23,7 +23,8 @@ std::string human_bytes(double b) {
 
 double physical_memory() {
   const long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && size > 0 ? static_cast<double>(pages) * static_cast<double>(size) : 8.0 * (1ull << 30);
+  return pages > 0 && size > 0 ? static_cast<double>(pages) * static_cast<double>(size)
+                               : 8.0 * (1ull << 30);
 }
 
 std::string layer_label(const Model& m, std::size_t l) {
@@ -35,14 +36,19 @@ void check_symbols(const Model& model, const std::set<std::string>& symbols) {
     int number = 0;
     char field[64] = {0};
     int used = 0;
-    if (std::sscanf(s.c_str(), "layer%d.%63s%n", &number, field, &used) != 2 || used != static_cast<int>(s.size()))
-      throw Error(fmt::format("{}: --symbols: '{}' is not of the form layerN.FIELD", model.source, s));
+    if (std::sscanf(s.c_str(), "layer%d.%63s%n", &number, field, &used) != 2 ||
+        used != static_cast<int>(s.size()))
+      throw Error(
+          fmt::format("{}: --symbols: '{}' is not of the form layerN.FIELD", model.source, s));
     if (number < 1 || number > static_cast<int>(model.layers.size()))
-      throw Error(fmt::format("{}: --symbols: '{}': the model has layers 1 to {}", model.source, s, model.layers.size()));
+      throw Error(fmt::format("{}: --symbols: '{}': the model has layers 1 to {}", model.source, s,
+                              model.layers.size()));
     const Layer& layer = model.layers[static_cast<std::size_t>(number - 1)];
     std::vector<const Tensor*> fields;
-    if (const auto* a = std::get_if<AffineLayer>(&layer)) fields = {&a->W, &a->b};
-    else if (const auto* t = std::get_if<ActivationLayer>(&layer)) fields = {&t->act};
+    if (const auto* a = std::get_if<AffineLayer>(&layer))
+      fields = {&a->W, &a->b};
+    else if (const auto* t = std::get_if<ActivationLayer>(&layer))
+      fields = {&t->act};
     else {
       const auto& c = std::get<CouplingLayer>(layer);
       fields = {&c.W1, &c.b1, &c.act, &c.W2, &c.b2};
@@ -55,8 +61,9 @@ void check_symbols(const Model& model, const std::set<std::string>& symbols) {
       found = found || f->name == field;
     }
     if (!found)
-      throw Error(fmt::format("{}: --symbols: '{}': {} has no field '{}' (it has {})", model.source, s,
-                              layer_label(model, static_cast<std::size_t>(number - 1)), field, names));
+      throw Error(fmt::format("{}: --symbols: '{}': {} has no field '{}' (it has {})", model.source,
+                              s, layer_label(model, static_cast<std::size_t>(number - 1)), field,
+                              names));
   }
 }
 
@@ -75,7 +82,8 @@ bool clearly_invertible(const Model& model, const std::vector<GiNaC::numeric>& x
       for (std::size_t u = 0; u < s->phi.size(); ++u) {
         double scale = 0;  // size of the terms of φ′, against which rounding is measured
         for (std::size_t k = 1; k < s->phi[u].size(); ++k)
-          scale += std::fabs(s->phi[u][k]) * static_cast<double>(k) * std::pow(std::fabs(y[u]), static_cast<double>(k - 1));
+          scale += std::fabs(s->phi[u][k]) * static_cast<double>(k) *
+                   std::pow(std::fabs(y[u]), static_cast<double>(k - 1));
         if (!(derivative(s->phi[u], 1, y[u]) > 1e-6 * scale)) return false;
       }
     }
@@ -98,14 +106,16 @@ void check_invertible(const Model& model, const std::vector<GiNaC::numeric>& x0)
       for (int i = 0; i < d; ++i)
         for (int j = 0; j < d; ++j) W(i, j) = a->W[static_cast<std::size_t>(i * d + j)];
       if (W.determinant().is_zero())
-        throw Error(fmt::format("{}: {}: field 'W': the matrix is singular (det W = 0)", model.source, layer_label(model, l)));
+        throw Error(fmt::format("{}: {}: field 'W': the matrix is singular (det W = 0)",
+                                model.source, layer_label(model, l)));
     } else if (const auto* s = std::get_if<ActivationMap<GiNaC::ex>>(&layers[l])) {
       for (std::size_t u = 0; u < s->phi.size(); ++u) {
         const GiNaC::ex slope = derivative(s->phi[u], 1, y[u]);
         if (!(GiNaC::ex_to<GiNaC::numeric>(slope) > 0))
-          throw Error(fmt::format("{}: {}, unit {}: phi'(y0) = {} <= 0 at y0 = {}: the activation is not "
-                                  "invertible at the point it is expanded around",
-                                  model.source, layer_label(model, l), u, to_string(slope), to_string(y[u])));
+          throw Error(fmt::format(
+              "{}: {}, unit {}: phi'(y0) = {} <= 0 at y0 = {}: the activation is not "
+              "invertible at the point it is expanded around",
+              model.source, layer_label(model, l), u, to_string(slope), to_string(y[u])));
       }
     }
     y = forward(layers[l], y);
@@ -129,7 +139,8 @@ double extraction_bytes(int dim, int order, field_kind field, bool has_coupling)
   for (int k = 0; k <= order; ++k) {
     vertices += static_cast<double>(sym_size(dim, k));
     for (int s = 0; s <= k; ++s)
-      buffer = std::max(buffer, static_cast<double>(sym_size(dim, s)) * static_cast<double>(sym_size(dim, k - s)));
+      buffer = std::max(buffer, static_cast<double>(sym_size(dim, s)) *
+                                    static_cast<double>(sym_size(dim, k - s)));
   }
   double dense = has_coupling ? 3.0 * std::pow(static_cast<double>(dim), order) : 0.0;
   return entry * (2.0 * vertices + 2.0 * buffer + dense);
@@ -174,29 +185,33 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   const int d = model.dim;
   if (request.order < 0) throw Error(fmt::format("order {} is negative", request.order));
   if (!request.at.empty() && static_cast<int>(request.at.size()) != d)
-    throw Error(fmt::format("{}: the expansion point has {} entries, the model has dim {}", model.source,
-                            request.at.size(), d));
+    throw Error(fmt::format("{}: the expansion point has {} entries, the model has dim {}",
+                            model.source, request.at.size(), d));
   if (request.field != field_kind::symbolic && !request.symbols.empty())
     throw Error("--symbols needs --field symbolic");
   check_symbols(model, request.symbols);
   bool has_coupling = false;
-  for (const Layer& l : model.layers) has_coupling = has_coupling || std::holds_alternative<CouplingLayer>(l);
+  for (const Layer& l : model.layers)
+    has_coupling = has_coupling || std::holds_alternative<CouplingLayer>(l);
   const double need = extraction_bytes(d, request.order, request.field, has_coupling);
   const double have = physical_memory();
   if (!(need <= 0.8 * have))
-    throw Error(fmt::format("{}: order {} at dim {} would need about {} of memory for its vertex tensors "
-                            "(this machine has {}); lower --order",
-                            model.source, request.order, d, human_bytes(need), human_bytes(have)));
+    throw Error(
+        fmt::format("{}: order {} at dim {} would need about {} of memory for its vertex tensors "
+                    "(this machine has {}); lower --order",
+                    model.source, request.order, d, human_bytes(need), human_bytes(have)));
   std::vector<GiNaC::numeric> x0 = request.at;
   if (x0.empty()) x0.assign(static_cast<std::size_t>(d), GiNaC::numeric(0));
-  if (request.field != field_kind::float64 || !clearly_invertible(model, x0)) check_invertible(model, x0);
+  if (request.field != field_kind::float64 || !clearly_invertible(model, x0))
+    check_invertible(model, x0);
 
   Extraction out;
   out.info.field = request.field;
   out.info.source = model.source;
   for (const auto& x : x0) out.info.at.push_back(to_string(x));
   if (request.field == field_kind::float64) {
-    out.action = extract_action(instantiate<double>(model), d, point<double>(x0, d), request.order, false, progress);
+    out.action = extract_action(instantiate<double>(model), d, point<double>(x0, d), request.order,
+                                false, progress);
   } else {
     SymbolTable symbols(request.symbols);
     const bool symbolic = request.field == field_kind::symbolic;
@@ -207,7 +222,10 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   return out;
 }
 
-template Action<double> extract_action(const std::vector<LayerMap<double>>&, int, const std::vector<double>&, int, bool, const progress_fn&);
-template Action<GiNaC::ex> extract_action(const std::vector<LayerMap<GiNaC::ex>>&, int, const std::vector<GiNaC::ex>&, int, bool, const progress_fn&);
+template Action<double> extract_action(const std::vector<LayerMap<double>>&, int,
+                                       const std::vector<double>&, int, bool, const progress_fn&);
+template Action<GiNaC::ex> extract_action(const std::vector<LayerMap<GiNaC::ex>>&, int,
+                                          const std::vector<GiNaC::ex>&, int, bool,
+                                          const progress_fn&);
 
 }  // namespace flowaction

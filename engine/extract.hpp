@@ -17,8 +17,8 @@ namespace flowaction {
 struct ExtractRequest {
   int order = 4;
   field_kind field = field_kind::exact;
-  std::vector<GiNaC::numeric> at;   // expansion point; empty = origin
-  std::set<std::string> symbols;    // "layerN.FIELD", symbolic field only
+  std::vector<GiNaC::numeric> at;  // expansion point; empty = origin
+  std::set<std::string> symbols;   // "layerN.FIELD", symbolic field only
 };
 
 using AnyAction = std::variant<Action<double>, Action<GiNaC::ex>>;
@@ -34,7 +34,8 @@ using progress_fn = std::function<void(int, int)>;
 // Checks the request against the model (symbols exist, memory suffices, every W invertible and
 // every activation invertible at the point it is expanded around), then computes the vertices.
 // Throws flowaction::Error with a message naming the model file, layer and field.
-Extraction extract(const Model& model, const ExtractRequest& request, const progress_fn& progress = {});
+Extraction extract(const Model& model, const ExtractRequest& request,
+                   const progress_fn& progress = {});
 
 // The vertices in field T with the model's layers already instantiated.
 template <class T>

@@ -6,9 +6,12 @@ namespace flowaction {
 
 std::string_view field_name(field_kind f) {
   switch (f) {
-    case field_kind::exact: return "exact";
-    case field_kind::float64: return "float";
-    case field_kind::symbolic: return "symbolic";
+    case field_kind::exact:
+      return "exact";
+    case field_kind::float64:
+      return "float";
+    case field_kind::symbolic:
+      return "symbolic";
   }
   return "?";
 }
@@ -22,7 +25,8 @@ std::optional<field_kind> parse_field(std::string_view name) {
 
 GiNaC::ex log_abs(const GiNaC::ex& x) {
   // Through ex, not numeric: GiNaC's log(numeric) would evaluate to a float.
-  if (GiNaC::is_a<GiNaC::numeric>(x)) return GiNaC::log(GiNaC::ex(GiNaC::abs(GiNaC::ex_to<GiNaC::numeric>(x))));
+  if (GiNaC::is_a<GiNaC::numeric>(x))
+    return GiNaC::log(GiNaC::ex(GiNaC::abs(GiNaC::ex_to<GiNaC::numeric>(x))));
   return GiNaC::log(GiNaC::abs(x));
 }
 

@@ -55,14 +55,17 @@ std::vector<T> weights(const Tensor& t, int layer_number, SymbolTable* symbols, 
 }
 
 template <class T>
-std::vector<Polynomial<T>> polynomials(const Tensor& act, int rows, int layer_number, SymbolTable* symbols) {
+std::vector<Polynomial<T>> polynomials(const Tensor& act, int rows, int layer_number,
+                                       SymbolTable* symbols) {
   std::vector<Polynomial<T>> phi(static_cast<std::size_t>(rows));
   const int p = act_degree(act);
   for (int r = 0; r < rows; ++r) {
     Polynomial<T>& c = phi[r];
     c.assign(static_cast<std::size_t>(p) + 1, T(0));
     for (const ActCoefficient& a : act_coefficients(act, r))
-      c[a.power] = a.value_index < 0 ? T(1) : weight<T>(act, static_cast<std::size_t>(a.value_index), layer_number, symbols);
+      c[a.power] = a.value_index < 0 ? T(1)
+                                     : weight<T>(act, static_cast<std::size_t>(a.value_index),
+                                                 layer_number, symbols);
   }
   return phi;
 }
@@ -78,7 +81,8 @@ std::vector<LayerMap<T>> instantiate(const Model& model, SymbolTable* symbols) {
   for (const Layer& layer : model.layers) {
     ++number;
     if (const auto* a = std::get_if<AffineLayer>(&layer)) {
-      out.emplace_back(AffineMap<T>{d, weights<T>(a->W, number, symbols, ud * ud), weights<T>(a->b, number, symbols, ud)});
+      out.emplace_back(AffineMap<T>{d, weights<T>(a->W, number, symbols, ud * ud),
+                                    weights<T>(a->b, number, symbols, ud)});
     } else if (const auto* s = std::get_if<ActivationLayer>(&layer)) {
       out.emplace_back(ActivationMap<T>{polynomials<T>(s->act, d, number, symbols)});
     } else {
@@ -125,16 +129,17 @@ std::vector<T> forward(const LayerMap<T>& layer, const std::vector<T>& y) {
   std::vector<T> z(y);
   for (std::size_t b = 0; b < c.B.size(); ++b) {
     T shift = c.b2[b];
-    for (int h = 0; h < c.hidden; ++h) shift += c.W2[b * c.hidden + h] * derivative(c.phi[h], 0, u[h]);
+    for (int h = 0; h < c.hidden; ++h)
+      shift += c.W2[b * c.hidden + h] * derivative(c.phi[h], 0, u[h]);
     z[c.B[b]] += shift;
   }
   return z;
 }
 
-#define FLOWACTION_INSTANTIATE(T)                                                           \
-  template T derivative(const Polynomial<T>&, int, const T&);                               \
-  template std::vector<LayerMap<T>> instantiate<T>(const Model&, SymbolTable*);             \
-  template std::vector<T> forward(const LayerMap<T>&, const std::vector<T>&);               \
+#define FLOWACTION_INSTANTIATE(T)                                               \
+  template T derivative(const Polynomial<T>&, int, const T&);                   \
+  template std::vector<LayerMap<T>> instantiate<T>(const Model&, SymbolTable*); \
+  template std::vector<T> forward(const LayerMap<T>&, const std::vector<T>&);   \
   template std::vector<T> coupling_preactivation(const CouplingMap<T>&, const std::vector<T>&);
 FLOWACTION_INSTANTIATE(double)
 FLOWACTION_INSTANTIATE(GiNaC::ex)

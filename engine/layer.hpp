@@ -55,9 +55,9 @@ template <class T>
 struct CouplingMap {
   std::vector<int> A, B;  // units that pass, units that are shifted
   int hidden = 0;
-  std::vector<T> W1, b1;  // hidden×|A|, hidden
+  std::vector<T> W1, b1;           // hidden×|A|, hidden
   std::vector<Polynomial<T>> phi;  // one per hidden unit
-  std::vector<T> W2, b2;  // |B|×hidden, |B|
+  std::vector<T> W2, b2;           // |B|×hidden, |B|
 };
 
 template <class T>

@@ -11,8 +11,8 @@ namespace flowaction {
 
 // One weight field of a layer, exactly as the manifest gives it (row-major values).
 struct Tensor {
-  std::string name;         // the manifest field: "W", "b", "alpha", "coeffs", "W1", ...
-  std::vector<int> shape;   // {} scalar, {n} vector, {r, c} matrix
+  std::string name;        // the manifest field: "W", "b", "alpha", "coeffs", "W1", ...
+  std::vector<int> shape;  // {} scalar, {n} vector, {r, c} matrix
   std::vector<GiNaC::numeric> values;
 
   std::size_t size() const { return values.size(); }
@@ -49,8 +49,8 @@ std::string layer_type_name(const Layer& layer);
 // Coefficient c_{row,k} (k = 1 … degree) of the polynomial φ of a unit / hidden unit, and the
 // flat index into act.values it comes from (for symbol names); c₁ = 1 for "alpha".
 struct ActCoefficient {
-  int power;          // k
-  int value_index;    // index into act.values, or -1 for the implied c₁ = 1 of "alpha"
+  int power;        // k
+  int value_index;  // index into act.values, or -1 for the implied c₁ = 1 of "alpha"
 };
 int act_degree(const Tensor& act);
 std::vector<ActCoefficient> act_coefficients(const Tensor& act, int row);

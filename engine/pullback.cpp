@@ -1,13 +1,13 @@
 #include "engine/pullback.hpp"
 
+#include <cln/integer.h>
+#include <cln/rational.h>
+
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cstdint>
 #include <map>
 #include <mutex>
-
-#include <cln/integer.h>
-#include <cln/rational.h>
 
 #include "diagrams/diagram.hpp"
 
@@ -45,7 +45,8 @@ const InsertTable& insert_table(int d, int q) {
         std::copy(I.begin(), I.begin() + pos, merged.begin());
         merged[pos] = i;
         std::copy(I.begin() + pos, I.end(), merged.begin() + pos + 1);
-        t.rank[static_cast<std::size_t>(i) * t.n + r] = static_cast<std::uint32_t>(out.rank(merged));
+        t.rank[static_cast<std::size_t>(i) * t.n + r] =
+            static_cast<std::uint32_t>(out.rank(merged));
       }
       ++r;
     } while (in.next(I));
@@ -63,7 +64,9 @@ void mode_product(int d, int s, int q, const std::vector<T>& cur, const std::vec
   // Every entry is written below (each J ∪ {j} once), so no zero fill; the buffer is reused.
   next.resize(sym_size(d, s + 1) * n_out);
   std::vector<std::size_t> append(static_cast<std::size_t>(d));  // rank(J ∪ {j}) − rank(J)
-  for (int j = 0; j < d; ++j) append[j] = static_cast<std::size_t>(binomial(static_cast<std::uint64_t>(j + s), static_cast<std::uint64_t>(s + 1)));
+  for (int j = 0; j < d; ++j)
+    append[j] = static_cast<std::size_t>(
+        binomial(static_cast<std::uint64_t>(j + s), static_cast<std::uint64_t>(s + 1)));
   const auto ud = static_cast<std::size_t>(d);
 
   if constexpr (std::is_same_v<T, double>) {
@@ -136,7 +139,8 @@ void mode_product(int d, int s, int q, const std::vector<T>& cur, const std::vec
 // into legs of u), each unit's factor a sum over the tree classes of its own leg count, and the
 // rings sit on the diagonal.
 template <class T>
-Action<T> pullback_diagonal(const Action<T>& gamma, const ActivationMap<T>& layer, const std::vector<T>& y0) {
+Action<T> pullback_diagonal(const Action<T>& gamma, const ActivationMap<T>& layer,
+                            const std::vector<T>& y0) {
   const int d = gamma.dim, K = gamma.order();
   const auto ud = static_cast<std::size_t>(d);
   Action<T> out(d, K);
@@ -148,7 +152,8 @@ Action<T> pullback_diagonal(const Action<T>& gamma, const ActivationMap<T>& laye
     for (int m = 0; m <= p; ++m) D[u][m] = derivative(layer.phi[u], m, y0[u]);
   }
   // fan[u][a][k]: all trees on a legs of unit u with k fans; ring[u][n]: all rings on n legs.
-  std::vector<std::vector<std::vector<T>>> fan(ud, std::vector<std::vector<T>>(static_cast<std::size_t>(K) + 1));
+  std::vector<std::vector<std::vector<T>>> fan(
+      ud, std::vector<std::vector<T>>(static_cast<std::size_t>(K) + 1));
   std::vector<std::vector<T>> ring(ud, std::vector<T>(static_cast<std::size_t>(K) + 1, T(0)));
   for (std::size_t u = 0; u < ud; ++u) {
     const T inv = T(1) / D[u][1];
@@ -180,15 +185,18 @@ Action<T> pullback_diagonal(const Action<T>& gamma, const ActivationMap<T>& laye
       units.clear();
       counts.clear();
       for (int i = 0; i < n; ++i) {
-        if (i > 0 && J[i] == J[i - 1]) ++counts.back();
-        else units.push_back(J[i]), counts.push_back(1);
+        if (i > 0 && J[i] == J[i - 1])
+          ++counts.back();
+        else
+          units.push_back(J[i]), counts.push_back(1);
       }
       const std::size_t t = units.size();
       blocks.assign(t, 1);  // fans per unit, 1 … counts
       T sum(0);
       while (true) {
         T w(1);
-        for (std::size_t e = 0; e < t && !vanishes(w); ++e) w *= fan[units[e]][counts[e]][blocks[e]];
+        for (std::size_t e = 0; e < t && !vanishes(w); ++e)
+          w *= fan[units[e]][counts[e]][blocks[e]];
         if (!vanishes(w)) {
           inner.clear();
           for (std::size_t e = 0; e < t; ++e) inner.insert(inner.end(), blocks[e], units[e]);
@@ -213,7 +221,8 @@ Action<T> pullback_diagonal(const Action<T>& gamma, const ActivationMap<T>& laye
 // other tree class is contracted densely (its fans are rank-one sums over hidden units) and
 // symmetrised. No rings: the Jacobian is unit triangular.
 template <class T>
-Action<T> pullback_coupling(const Action<T>& gamma, const CouplingMap<T>& c, const std::vector<T>& y0) {
+Action<T> pullback_coupling(const Action<T>& gamma, const CouplingMap<T>& c,
+                            const std::vector<T>& y0) {
   const int d = gamma.dim, K = gamma.order();
   const auto ud = static_cast<std::size_t>(d);
   const std::size_t H = static_cast<std::size_t>(c.hidden), nA = c.A.size();
@@ -221,7 +230,8 @@ Action<T> pullback_coupling(const Action<T>& gamma, const CouplingMap<T>& c, con
   int p = 0;
   for (const auto& phi : c.phi) p = std::max(p, static_cast<int>(phi.size()) - 1);
   // a[m][h*d + i] = φ_h⁽ᵐ⁾(u₀ₕ) W2_{ih} (i ∈ B); w[h*d + j] = W1_{hj} (j ∈ A).
-  std::vector<std::vector<T>> a(static_cast<std::size_t>(std::max(p, 1)) + 1, std::vector<T>(H * ud, T(0)));
+  std::vector<std::vector<T>> a(static_cast<std::size_t>(std::max(p, 1)) + 1,
+                                std::vector<T>(H * ud, T(0)));
   std::vector<T> w(H * ud, T(0));
   for (std::size_t h = 0; h < H; ++h) {
     for (std::size_t j = 0; j < nA; ++j) w[h * ud + c.A[j]] = c.W1[h * nA + j];
@@ -260,7 +270,7 @@ Action<T> pullback_coupling(const Action<T>& gamma, const CouplingMap<T>& c, con
         std::sort(sorted.begin(), sorted.end());
         dense[f] = old.at(sorted);
       }
-      std::size_t outs = 1;  // d^(legs produced so far)
+      std::size_t outs = 1;       // d^(legs produced so far)
       std::size_t ins = Nk / ud;  // d^(inputs after the current one)
       for (int m : cls.sizes()) {
         const std::size_t fan_out = static_cast<std::size_t>(std::pow(static_cast<double>(d), m));
@@ -292,7 +302,8 @@ Action<T> pullback_coupling(const Action<T>& gamma, const CouplingMap<T>& c, con
             for (std::size_t f = 0; f < fan_out; ++f) {
               T prod(1);
               std::size_t rest = f;
-              for (int t = 0; t < m && !vanishes(prod); ++t) prod *= w[h * ud + rest % ud], rest /= ud;
+              for (int t = 0; t < m && !vanishes(prod); ++t)
+                prod *= w[h * ud + rest % ud], rest /= ud;
               if (vanishes(prod)) continue;
               for (std::size_t r = 0; r < ins; ++r)
                 if (!vanishes(x[r])) dst[f * ins + r] += x[r] * prod;
@@ -333,19 +344,22 @@ Action<T> pullback_coupling(const Action<T>& gamma, const CouplingMap<T>& c, con
   return out;
 }
 
-
 // Rationals with one denominator per tensor: Γ = N/D and M = M̃/E turn the contraction into
 // integer arithmetic, Γ′ = (N contracted with M̃)/(D Eᵏ), and spare a gcd per multiply-add.
 bool all_rational(const std::vector<GiNaC::ex>& v) {
   for (const GiNaC::ex& x : v)
-    if (!GiNaC::is_a<GiNaC::numeric>(x) || !GiNaC::ex_to<GiNaC::numeric>(x).is_rational()) return false;
+    if (!GiNaC::is_a<GiNaC::numeric>(x) || !GiNaC::ex_to<GiNaC::numeric>(x).is_rational())
+      return false;
   return true;
 }
 
-std::vector<cln::cl_I> over_common_denominator(const std::vector<GiNaC::ex>& v, cln::cl_I& denominator) {
+std::vector<cln::cl_I> over_common_denominator(const std::vector<GiNaC::ex>& v,
+                                               cln::cl_I& denominator) {
   denominator = 1;
   for (const GiNaC::ex& x : v)
-    denominator = cln::lcm(denominator, cln::denominator(cln::the<cln::cl_RA>(GiNaC::ex_to<GiNaC::numeric>(x).to_cl_N())));
+    denominator =
+        cln::lcm(denominator,
+                 cln::denominator(cln::the<cln::cl_RA>(GiNaC::ex_to<GiNaC::numeric>(x).to_cl_N())));
   std::vector<cln::cl_I> out;
   out.reserve(v.size());
   for (const GiNaC::ex& x : v) {
@@ -375,7 +389,8 @@ SymTensor<T> transform_legs(const SymTensor<T>& gamma, const std::vector<T>& M) 
         cur.swap(next);
       }
       const cln::cl_I scale = D * cln::expt_pos(E, static_cast<unsigned long>(k));
-      for (std::size_t r = 0; r < cur.size(); ++r) out[r] = GiNaC::numeric(cln::cl_RA(cur[r]) / scale);
+      for (std::size_t r = 0; r < cur.size(); ++r)
+        out[r] = GiNaC::numeric(cln::cl_RA(cur[r]) / scale);
       return out;
     }
   }
@@ -423,18 +438,23 @@ Action<T> pullback(const Action<T>& gamma, const LayerMap<T>& layer, const std::
     // One class per order: every leg passes through W.
     Action<T> out(gamma.dim, gamma.order());
     out.vertices[0][0] = gamma.vertices[0][0] - log_abs_det(layer, y0);
-    for (int n = 1; n <= gamma.order(); ++n) out.vertices[n] = transform_legs(gamma.vertices[n], a->W);
+    for (int n = 1; n <= gamma.order(); ++n)
+      out.vertices[n] = transform_legs(gamma.vertices[n], a->W);
     return out;
   }
-  if (const auto* s = std::get_if<ActivationMap<T>>(&layer)) return pullback_diagonal(gamma, *s, y0);
+  if (const auto* s = std::get_if<ActivationMap<T>>(&layer))
+    return pullback_diagonal(gamma, *s, y0);
   return pullback_coupling(gamma, std::get<CouplingMap<T>>(layer), y0);
 }
 
 template SymTensor<double> transform_legs(const SymTensor<double>&, const std::vector<double>&);
-template SymTensor<GiNaC::ex> transform_legs(const SymTensor<GiNaC::ex>&, const std::vector<GiNaC::ex>&);
+template SymTensor<GiNaC::ex> transform_legs(const SymTensor<GiNaC::ex>&,
+                                             const std::vector<GiNaC::ex>&);
 template double log_abs_det(const LayerMap<double>&, const std::vector<double>&);
 template GiNaC::ex log_abs_det(const LayerMap<GiNaC::ex>&, const std::vector<GiNaC::ex>&);
-template Action<double> pullback(const Action<double>&, const LayerMap<double>&, const std::vector<double>&);
-template Action<GiNaC::ex> pullback(const Action<GiNaC::ex>&, const LayerMap<GiNaC::ex>&, const std::vector<GiNaC::ex>&);
+template Action<double> pullback(const Action<double>&, const LayerMap<double>&,
+                                 const std::vector<double>&);
+template Action<GiNaC::ex> pullback(const Action<GiNaC::ex>&, const LayerMap<GiNaC::ex>&,
+                                    const std::vector<GiNaC::ex>&);
 
 }  // namespace flowaction

@@ -40,7 +40,8 @@ SymShape::SymShape(int dim, int order) : dim_(dim), order_(order) {
   table_.assign(static_cast<std::size_t>(order) * stride_, 0);
   for (int p = 0; p < order; ++p)
     for (std::size_t c = 0; c < stride_; ++c)
-      table_[p * stride_ + c] = static_cast<std::size_t>(binomial(c, static_cast<std::uint64_t>(p + 1)));
+      table_[p * stride_ + c] =
+          static_cast<std::size_t>(binomial(c, static_cast<std::uint64_t>(p + 1)));
 }
 
 multi_index SymShape::unrank(std::size_t r) const {

@@ -36,7 +36,8 @@ class SymShape {
   // Colex rank of a sorted multi-index of this order.
   std::size_t rank(std::span<const int> sorted_index) const {
     std::size_t r = 0;
-    for (int p = 0; p < order_; ++p) r += table_[static_cast<std::size_t>(p) * stride_ + sorted_index[p] + p];
+    for (int p = 0; p < order_; ++p)
+      r += table_[static_cast<std::size_t>(p) * stride_ + sorted_index[p] + p];
     return r;
   }
   // The multi-index of rank r (inverse of rank).

@@ -8,9 +8,13 @@
 
 namespace flowaction {
 
-std::string value_string(double x) { return fmt::format("{}", x); }
+std::string value_string(double x) {
+  return fmt::format("{}", x);
+}
 
-std::string value_string(const GiNaC::ex& x) { return to_string(x); }
+std::string value_string(const GiNaC::ex& x) {
+  return to_string(x);
+}
 
 namespace {
 
@@ -18,7 +22,9 @@ std::optional<double> float_value(double x) {
   if (!std::isfinite(x)) return std::nullopt;
   return x;
 }
-std::optional<double> float_value(const GiNaC::ex& x) { return to_double(x); }
+std::optional<double> float_value(const GiNaC::ex& x) {
+  return to_double(x);
+}
 
 // Calls fn(order, sorted index, value) for every nonzero component, by order then in reading
 // order of the index.
@@ -57,8 +63,10 @@ void write_json(std::ostream& out, const Action<T>& action, const ActionInfo& in
     e["order"] = k;
     e["index"] = index;
     e["value"] = value_string(v);
-    if (auto f = float_value(v)) e["float"] = *f;
-    else e["float"] = nullptr;
+    if (auto f = float_value(v))
+      e["float"] = *f;
+    else
+      e["float"] = nullptr;
     out << (first ? "\n  " : ",\n  ") << e.dump();
     first = false;
   });

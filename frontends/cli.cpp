@@ -22,7 +22,8 @@ namespace flowaction {
 
 namespace {
 
-constexpr const char* main_help = R"(flowaction — the action S(x) = -ln p(x) of a trained normalizing flow, vertex by vertex
+constexpr const char* main_help =
+    R"(flowaction — the action S(x) = -ln p(x) of a trained normalizing flow, vertex by vertex
 
 usage: flowaction COMMAND [options]
 
@@ -36,7 +37,8 @@ commands:
 Run `flowaction COMMAND --help` for the options of a command.
 )";
 
-constexpr const char* extract_help = R"(usage: flowaction extract MODEL [--order K] [--field F] [--at X] [--symbols S] [--format json|text] [-o FILE]
+constexpr const char* extract_help =
+    R"(usage: flowaction extract MODEL [--order K] [--field F] [--at X] [--symbols S] [--format json|text] [-o FILE]
 
 Pulls the standard-normal latent action back through the layers of MODEL (a "flowaction/1"
 manifest, layers listed data -> latent) and prints the vertices Gamma^(k), k = 0..K, of
@@ -57,7 +59,8 @@ options:
   -o FILE          write to FILE (whole or not at all) instead of standard output
 )";
 
-constexpr const char* diagrams_help = R"(usage: flowaction diagrams [--order N] [--layer affine|activation|coupling]
+constexpr const char* diagrams_help =
+    R"(usage: flowaction diagrams [--order N] [--layer affine|activation|coupling]
 
 Lists the diagram classes that pull one layer's action back, for every order 0..N (default 4):
 trees (an old vertex whose legs fan out through the layer's derivatives G^(m)) and rings (the
@@ -90,7 +93,8 @@ class Args {
         if (i + 1 >= args_.size()) throw Usage(fmt::format("{} needs a value", name));
         v = args_[i + 1];
         args_.erase(args_.begin() + static_cast<long>(i), args_.begin() + static_cast<long>(i) + 2);
-      } else if (a.size() > name.size() && a.compare(0, name.size(), name) == 0 && a[name.size()] == '=') {
+      } else if (a.size() > name.size() && a.compare(0, name.size(), name) == 0 &&
+                 a[name.size()] == '=') {
         v = a.substr(name.size() + 1);
         args_.erase(args_.begin() + static_cast<long>(i));
       } else {
@@ -117,7 +121,8 @@ int parse_int(const std::string& text, std::string_view what) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != text.size() || text.empty()) throw Usage(fmt::format("{} expects an integer, got '{}'", what, text));
+  if (used != text.size() || text.empty())
+    throw Usage(fmt::format("{} expects an integer, got '{}'", what, text));
   if (v < 0) throw Usage(fmt::format("{} must be >= 0, got {}", what, v));
   if (v > 1000) throw Usage(fmt::format("{} {} is beyond any tensor that fits in memory", what, v));
   return static_cast<int>(v);
@@ -162,13 +167,17 @@ int cmd_extract(std::span<const std::string> argv, std::ostream& out, std::ostre
       if (!s.empty()) req.symbols.insert(s);
   action_format format = action_format::json;
   if (auto v = args.value("--format")) {
-    if (*v == "json") format = action_format::json;
-    else if (*v == "text") format = action_format::text;
-    else throw Usage(fmt::format("unknown --format '{}' (json or text)", *v));
+    if (*v == "json")
+      format = action_format::json;
+    else if (*v == "text")
+      format = action_format::text;
+    else
+      throw Usage(fmt::format("unknown --format '{}' (json or text)", *v));
   }
   const std::optional<std::string> output = args.value("-o");
   const std::vector<std::string> files = args.positional();
-  if (files.size() != 1) throw Usage(files.empty() ? "give the model manifest" : "give exactly one model manifest");
+  if (files.size() != 1)
+    throw Usage(files.empty() ? "give the model manifest" : "give exactly one model manifest");
   if (!req.symbols.empty() && req.field != field_kind::symbolic)
     throw Usage("--symbols needs --field symbolic");
 
@@ -177,13 +186,17 @@ int cmd_extract(std::span<const std::string> argv, std::ostream& out, std::ostre
   const auto start = std::chrono::steady_clock::now();
   const Extraction result = extract(model, req, [&](int done, int all) {
     if (!show_progress) return;
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    err << fmt::format("\rflowaction: pulled back {}/{} layers, {:.1f} s", done, all, s) << (done == all ? "\n" : "") << std::flush;
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    err << fmt::format("\rflowaction: pulled back {}/{} layers, {:.1f} s", done, all, s)
+        << (done == all ? "\n" : "") << std::flush;
   });
   std::ostringstream text;
   std::visit([&](const auto& a) { write_action(text, a, result.info, format); }, result.action);
-  if (output) write_file_atomically(*output, text.str());
-  else out << text.str();
+  if (output)
+    write_file_atomically(*output, text.str());
+  else
+    out << text.str();
   return 0;
 }
 
@@ -197,10 +210,13 @@ int cmd_diagrams(std::span<const std::string> argv, std::ostream& out, std::ostr
   if (auto v = args.value("--order")) order = parse_int(*v, "--order");
   if (order > 12) throw Usage("--order: at most 12 for a listing");
   std::vector<std::pair<diagrams::layer_kind, const char*>> layers = {
-      {diagrams::layer_kind::affine, "affine"}, {diagrams::layer_kind::activation, "activation"}, {diagrams::layer_kind::coupling, "coupling"}};
+      {diagrams::layer_kind::affine, "affine"},
+      {diagrams::layer_kind::activation, "activation"},
+      {diagrams::layer_kind::coupling, "coupling"}};
   if (auto v = args.value("--layer")) {
     std::erase_if(layers, [&](const auto& l) { return *v != l.second; });
-    if (layers.empty()) throw Usage(fmt::format("unknown --layer '{}' (affine, activation or coupling)", *v));
+    if (layers.empty())
+      throw Usage(fmt::format("unknown --layer '{}' (affine, activation or coupling)", *v));
   }
   if (!args.positional().empty()) throw Usage("diagrams takes no file");
   for (const auto& [kind, name] : layers) {
@@ -235,7 +251,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << fmt::format("flowaction: unknown command '{}'\n{}", command, main_help);
     return 2;
   } catch (const Usage& e) {
-    err << fmt::format("flowaction {}: {} (see flowaction {} --help)\n", command, e.what(), command);
+    err << fmt::format("flowaction {}: {} (see flowaction {} --help)\n", command, e.what(),
+                       command);
     return 2;
   } catch (const Error& e) {
     err << "flowaction: " << e.what() << '\n';

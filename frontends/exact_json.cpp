@@ -19,12 +19,18 @@ const JsonNode* JsonNode::find(std::string_view key) const {
 
 std::string_view json_kind_name(JsonNode::kind k) {
   switch (k) {
-    case JsonNode::kind::null: return "null";
-    case JsonNode::kind::boolean: return "a boolean";
-    case JsonNode::kind::number: return "a number";
-    case JsonNode::kind::string: return "a string";
-    case JsonNode::kind::array: return "an array";
-    case JsonNode::kind::object: return "an object";
+    case JsonNode::kind::null:
+      return "null";
+    case JsonNode::kind::boolean:
+      return "a boolean";
+    case JsonNode::kind::number:
+      return "a number";
+    case JsonNode::kind::string:
+      return "a string";
+    case JsonNode::kind::array:
+      return "an array";
+    case JsonNode::kind::object:
+      return "an object";
   }
   return "?";
 }
@@ -61,7 +67,9 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
   bool key(string_t& k) override {
     JsonNode* top = stack_.back();
     for (const auto& [name, v] : top->members)
-      if (name == k) throw Error(fmt::format("{}: not valid JSON: key \"{}\" appears twice in one object", source_, k));
+      if (name == k)
+        throw Error(
+            fmt::format("{}: not valid JSON: key \"{}\" appears twice in one object", source_, k));
     top->members.emplace_back(k, JsonNode{});
     return true;
   }
@@ -72,7 +80,8 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
     return open(std::move(n));
   }
   bool end_array() override { return close(); }
-  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
     std::string what = ex.what();
     // nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 2: …".
     if (const auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
@@ -132,7 +141,8 @@ GiNaC::numeric parse_decimal(std::string_view s) {
   while (p < s.size() && std::isdigit(static_cast<unsigned char>(s[p]))) digits += s[p++];
   if (p < s.size() && s[p] == '.') {
     ++p;
-    while (p < s.size() && std::isdigit(static_cast<unsigned char>(s[p]))) digits += s[p++], --exponent;
+    while (p < s.size() && std::isdigit(static_cast<unsigned char>(s[p])))
+      digits += s[p++], --exponent;
   }
   if (p < s.size() && (s[p] == 'e' || s[p] == 'E')) {
     ++p;

@@ -38,7 +38,8 @@ GiNaC::numeric number_value(const Context& c, std::string_view field, const Json
   } catch (const std::invalid_argument& e) {
     c.fail(field, fmt::format("{} is {}", n.text, e.what()));
   }
-  if (!std::isfinite(v.to_double())) c.fail(field, fmt::format("{} is not finite in double precision", n.text));
+  if (!std::isfinite(v.to_double()))
+    c.fail(field, fmt::format("{} is not finite in double precision", n.text));
   return v;
 }
 
@@ -52,20 +53,23 @@ Tensor read_tensor(const Context& c, const JsonNode& layer, const char* name, bo
     return t;
   }
   if (n->type == JsonNode::kind::string)
-    c.fail(name, fmt::format("names tensor \"{}\" in a tensor file, but tensor files (\"tensors\") are not "
-                             "supported yet: give the values inline",
-                             n->text));
+    c.fail(name, fmt::format(
+                     "names tensor \"{}\" in a tensor file, but tensor files (\"tensors\") are not "
+                     "supported yet: give the values inline",
+                     n->text));
   if (n->is_number()) {
     t.values.push_back(number_value(c, name, *n));
     return t;
   }
-  if (n->type != JsonNode::kind::array) c.fail(name, fmt::format("expected numbers, got {}", json_kind_name(n->type)));
+  if (n->type != JsonNode::kind::array)
+    c.fail(name, fmt::format("expected numbers, got {}", json_kind_name(n->type)));
   if (n->items.empty()) c.fail(name, "is empty");
   const bool matrix = n->items[0].type == JsonNode::kind::array;
   if (!matrix) {
     t.shape = {static_cast<int>(n->items.size())};
     for (const JsonNode& x : n->items) {
-      if (!x.is_number()) c.fail(name, fmt::format("expected a vector of numbers, found {}", json_kind_name(x.type)));
+      if (!x.is_number())
+        c.fail(name, fmt::format("expected a vector of numbers, found {}", json_kind_name(x.type)));
       t.values.push_back(number_value(c, name, x));
     }
     return t;
@@ -75,11 +79,14 @@ Tensor read_tensor(const Context& c, const JsonNode& layer, const char* name, bo
   t.shape = {static_cast<int>(n->items.size()), static_cast<int>(cols)};
   for (std::size_t r = 0; r < n->items.size(); ++r) {
     const JsonNode& row = n->items[r];
-    if (row.type != JsonNode::kind::array) c.fail(name, fmt::format("row {} is {}, expected an array", r, json_kind_name(row.type)));
+    if (row.type != JsonNode::kind::array)
+      c.fail(name, fmt::format("row {} is {}, expected an array", r, json_kind_name(row.type)));
     if (row.items.size() != cols)
-      c.fail(name, fmt::format("row {} has {} entries, row 0 has {}: not a matrix", r, row.items.size(), cols));
+      c.fail(name, fmt::format("row {} has {} entries, row 0 has {}: not a matrix", r,
+                               row.items.size(), cols));
     for (const JsonNode& x : row.items) {
-      if (!x.is_number()) c.fail(name, fmt::format("row {} holds {}, expected numbers", r, json_kind_name(x.type)));
+      if (!x.is_number())
+        c.fail(name, fmt::format("row {} holds {}, expected numbers", r, json_kind_name(x.type)));
       t.values.push_back(number_value(c, name, x));
     }
   }
@@ -93,17 +100,20 @@ void expect_shape(const Context& c, const Tensor& t, const std::vector<int>& sha
 
 // "alpha" (scalar or one per row) or "coeffs" (shared vector or one row per row), rows = units.
 Tensor read_activation(const Context& c, const JsonNode& layer, int rows, const char* rows_name) {
-  const bool has_alpha = layer.find("alpha") != nullptr, has_coeffs = layer.find("coeffs") != nullptr;
+  const bool has_alpha = layer.find("alpha") != nullptr,
+             has_coeffs = layer.find("coeffs") != nullptr;
   if (has_alpha == has_coeffs) c.fail("", "give exactly one of 'alpha' and 'coeffs'");
   Tensor t = read_tensor(c, layer, has_alpha ? "alpha" : "coeffs", true);
   if (has_alpha) {
     if (!t.shape.empty() && t.shape != std::vector<int>{rows})
-      c.fail("alpha", fmt::format("expected a scalar or one value per {} ({}), got {}", rows_name, rows, shape_text(t.shape)));
+      c.fail("alpha", fmt::format("expected a scalar or one value per {} ({}), got {}", rows_name,
+                                  rows, shape_text(t.shape)));
     return t;
   }
   if (t.shape.empty()) t.shape = {1};
   if (t.shape.size() == 2 && t.shape[0] != rows)
-    c.fail("coeffs", fmt::format("expected one row per {} ({} rows), got {}", rows_name, rows, shape_text(t.shape)));
+    c.fail("coeffs", fmt::format("expected one row per {} ({} rows), got {}", rows_name, rows,
+                                 shape_text(t.shape)));
   const int p = t.shape.back();
   const int n_rows = t.shape.size() == 2 ? rows : 1;
   for (int r = 0; r < n_rows; ++r)
@@ -113,7 +123,8 @@ Tensor read_activation(const Context& c, const JsonNode& layer, int rows, const 
   return t;
 }
 
-void check_keys(const Context& c, const JsonNode& layer, std::initializer_list<const char*> allowed) {
+void check_keys(const Context& c, const JsonNode& layer,
+                std::initializer_list<const char*> allowed) {
   for (const auto& [key, v] : layer.members) {
     bool ok = false;
     for (const char* a : allowed) ok = ok || key == a;
@@ -130,36 +141,47 @@ void check_keys(const Context& c, const JsonNode& layer, std::initializer_list<c
 Model parse_manifest(std::string_view text, const std::string& source) {
   const JsonNode root = parse_exact_json(text, source);
   Context top{source, "manifest"};
-  if (root.type != JsonNode::kind::object) top.fail("", fmt::format("expected a JSON object, got {}", json_kind_name(root.type)));
+  if (root.type != JsonNode::kind::object)
+    top.fail("", fmt::format("expected a JSON object, got {}", json_kind_name(root.type)));
   const JsonNode* format = root.find("format");
   if (!format) top.fail("format", "missing (expected \"flowaction/1\")");
   if (format->type != JsonNode::kind::string || format->text != "flowaction/1")
-    top.fail("format", fmt::format("expected \"flowaction/1\", got {}", format->type == JsonNode::kind::string ? "\"" + format->text + "\"" : std::string(json_kind_name(format->type))));
+    top.fail("format", fmt::format("expected \"flowaction/1\", got {}",
+                                   format->type == JsonNode::kind::string
+                                       ? "\"" + format->text + "\""
+                                       : std::string(json_kind_name(format->type))));
   if (const JsonNode* tensors = root.find("tensors"))
-    top.fail("tensors", fmt::format("tensor files ({}) are not supported yet: give every tensor inline",
-                                    tensors->type == JsonNode::kind::string ? tensors->text : "?"));
+    top.fail("tensors",
+             fmt::format("tensor files ({}) are not supported yet: give every tensor inline",
+                         tensors->type == JsonNode::kind::string ? tensors->text : "?"));
   const JsonNode* dim = root.find("dim");
   if (!dim) top.fail("dim", "missing");
-  if (!dim->is_number()) top.fail("dim", fmt::format("expected a positive integer, got {}", json_kind_name(dim->type)));
+  if (!dim->is_number())
+    top.fail("dim", fmt::format("expected a positive integer, got {}", json_kind_name(dim->type)));
   const GiNaC::numeric dv = number_value(top, "dim", *dim);
-  if (!dv.is_pos_integer() || dv > 1000000) top.fail("dim", fmt::format("expected a positive integer, got {}", dim->text));
+  if (!dv.is_pos_integer() || dv > 1000000)
+    top.fail("dim", fmt::format("expected a positive integer, got {}", dim->text));
   Model model;
   model.source = source;
   model.dim = dv.to_int();
   const int d = model.dim;
   for (const auto& [key, v] : root.members)
-    if (key != "format" && key != "dim" && key != "layers" && key != "tensors" && key != "metadata" && key != "comment")
+    if (key != "format" && key != "dim" && key != "layers" && key != "tensors" &&
+        key != "metadata" && key != "comment")
       top.fail(key, "unknown field (known: format, dim, layers, tensors, metadata, comment)");
   const JsonNode* layers = root.find("layers");
   if (!layers) top.fail("layers", "missing");
-  if (layers->type != JsonNode::kind::array) top.fail("layers", fmt::format("expected an array, got {}", json_kind_name(layers->type)));
+  if (layers->type != JsonNode::kind::array)
+    top.fail("layers", fmt::format("expected an array, got {}", json_kind_name(layers->type)));
 
   for (std::size_t l = 0; l < layers->items.size(); ++l) {
     const JsonNode& n = layers->items[l];
     Context c{source, fmt::format("layer {}", l + 1)};
-    if (n.type != JsonNode::kind::object) c.fail("", fmt::format("expected an object, got {}", json_kind_name(n.type)));
+    if (n.type != JsonNode::kind::object)
+      c.fail("", fmt::format("expected an object, got {}", json_kind_name(n.type)));
     const JsonNode* type = n.find("type");
-    if (!type || type->type != JsonNode::kind::string) c.fail("type", "missing (affine, activation or coupling)");
+    if (!type || type->type != JsonNode::kind::string)
+      c.fail("type", "missing (affine, activation or coupling)");
     c.where = fmt::format("layer {} ({})", l + 1, type->text);
     if (type->text == "affine") {
       check_keys(c, n, {"type", "W", "b", "name"});
@@ -177,15 +199,21 @@ Model parse_manifest(std::string_view text, const std::string& source) {
       expect_shape(c, mask, {d});
       int nb = 0;
       for (const auto& m : mask.values) {
-        if (!(m.is_zero() || m == 1)) c.fail("mask", fmt::format("entries must be 0 or 1, found {}", to_string(m)));
+        if (!(m.is_zero() || m == 1))
+          c.fail("mask", fmt::format("entries must be 0 or 1, found {}", to_string(m)));
         cp.mask.push_back(m.is_zero() ? 0 : 1);
         nb += cp.mask.back();
       }
-      if (nb == 0 || nb == d) c.fail("mask", fmt::format("leaves the {} set empty: a coupling needs units that pass (0) and units that are shifted (1)", nb == 0 ? "shifted (1)" : "passing (0)"));
+      if (nb == 0 || nb == d)
+        c.fail("mask", fmt::format("leaves the {} set empty: a coupling needs units that pass (0) "
+                                   "and units that are shifted (1)",
+                                   nb == 0 ? "shifted (1)" : "passing (0)"));
       const int na = d - nb;
       cp.W1 = read_tensor(c, n, "W1", true);
       if (cp.W1.shape.size() != 2 || cp.W1.shape[1] != na)
-        c.fail("W1", fmt::format("expected a hidden x {} matrix (one column per unit with mask 0), got {}", na, shape_text(cp.W1.shape)));
+        c.fail("W1", fmt::format(
+                         "expected a hidden x {} matrix (one column per unit with mask 0), got {}",
+                         na, shape_text(cp.W1.shape)));
       const int hidden = cp.W1.shape[0];
       cp.b1 = read_tensor(c, n, "b1", false);
       expect_shape(c, cp.b1, {hidden});
@@ -196,7 +224,8 @@ Model parse_manifest(std::string_view text, const std::string& source) {
       expect_shape(c, cp.b2, {nb});
       model.layers.emplace_back(std::move(cp));
     } else {
-      c.fail("type", fmt::format("unknown layer type \"{}\" (known: affine, activation, coupling)", type->text));
+      c.fail("type", fmt::format("unknown layer type \"{}\" (known: affine, activation, coupling)",
+                                 type->text));
     }
   }
   return model;

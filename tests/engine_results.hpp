@@ -10,8 +10,10 @@
 
 namespace testing_support {
 
-inline oracle::vertices engine_vertices(const std::string& manifest, const std::vector<GiNaC::numeric>& x0, int K,
-                                        flowaction::field_kind field, const std::set<std::string>& symbols = {},
+inline oracle::vertices engine_vertices(const std::string& manifest,
+                                        const std::vector<GiNaC::numeric>& x0, int K,
+                                        flowaction::field_kind field,
+                                        const std::set<std::string>& symbols = {},
                                         std::vector<std::string>* symbol_names = nullptr) {
   const flowaction::Model model = flowaction::parse_manifest(manifest, "test.flow.json");
   flowaction::ExtractRequest req;

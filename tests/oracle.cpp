@@ -20,7 +20,8 @@ ex poly(const std::vector<numeric>& c, const ex& u) {  // Σ_k c_k u^k, c[0] = c
 ex dpoly(const std::vector<numeric>& c, const ex& u) {
   ex r = 0;
   for (std::size_t k = 0; k < c.size(); ++k)
-    r += numeric(static_cast<int>(k) + 1) * c[k] * (k == 0 ? ex(1) : GiNaC::pow(u, static_cast<int>(k)));
+    r += numeric(static_cast<int>(k) + 1) * c[k] *
+         (k == 0 ? ex(1) : GiNaC::pow(u, static_cast<int>(k)));
   return r;
 }
 
@@ -80,10 +81,14 @@ std::string decimal(const numeric& q) {
   numeric den = q.denom(), num = q.numer();
   int digits = 0;
   while (den != 1) {
-    if (GiNaC::mod(den, 10).is_zero()) den = den / 10;
-    else if (GiNaC::mod(den, 2).is_zero()) den = den / 2, num = num * 5;
-    else if (GiNaC::mod(den, 5).is_zero()) den = den / 5, num = num * 2;
-    else throw std::invalid_argument("not a terminating decimal");
+    if (GiNaC::mod(den, 10).is_zero())
+      den = den / 10;
+    else if (GiNaC::mod(den, 2).is_zero())
+      den = den / 2, num = num * 5;
+    else if (GiNaC::mod(den, 5).is_zero())
+      den = den / 5, num = num * 2;
+    else
+      throw std::invalid_argument("not a terminating decimal");
     ++digits;
   }
   std::ostringstream s;
@@ -96,18 +101,21 @@ std::string decimal(const numeric& q) {
   return (num < 0 ? "-" : "") + t;
 }
 
-Model random_model(std::mt19937& rng, int dim, int layers, const std::vector<numeric>& x0, bool allow_coupling) {
+Model random_model(std::mt19937& rng, int dim, int layers, const std::vector<numeric>& x0,
+                   bool allow_coupling) {
   for (int attempt = 0;; ++attempt) {
     Model m;
     m.dim = dim;
     for (int l = 0; l < layers; ++l) {
       Layer L;
-      const int pick = std::uniform_int_distribution<int>(0, (allow_coupling && dim >= 2) ? 2 : 1)(rng);
+      const int pick =
+          std::uniform_int_distribution<int>(0, (allow_coupling && dim >= 2) ? 2 : 1)(rng);
       if (pick == 0) {
         L.type = "affine";
         L.W.assign(dim, std::vector<numeric>(dim));
         for (int i = 0; i < dim; ++i)
-          for (int j = 0; j < dim; ++j) L.W[i][j] = (i == j ? numeric(1) : numeric(0)) + small(rng, -40, 40, 100);
+          for (int j = 0; j < dim; ++j)
+            L.W[i][j] = (i == j ? numeric(1) : numeric(0)) + small(rng, -40, 40, 100);
         for (int i = 0; i < dim; ++i) L.b.push_back(small(rng, -30, 30, 100));
       } else if (pick == 1) {
         L.type = "activation";
@@ -152,7 +160,8 @@ Model random_model(std::mt19937& rng, int dim, int layers, const std::vector<num
       if (L.type == "affine" && determinant(L.W).is_zero()) ok = false;
       if (L.type == "activation")
         for (int i = 0; i < dim; ++i)
-          if (!(GiNaC::ex_to<numeric>(dpoly(L.coeffs[i], y[i]).evalf()) > numeric(1, 10))) ok = false;
+          if (!(GiNaC::ex_to<numeric>(dpoly(L.coeffs[i], y[i]).evalf()) > numeric(1, 10)))
+            ok = false;
       ex ld = 0;
       y = apply(L, y, ld, [](const ex& e, bool = false) { return e.expand(); });
     }
@@ -181,8 +190,9 @@ std::string manifest(const Model& m) {
     if (L.type == "coupling") {
       o << ", \"mask\": [";
       for (std::size_t i = 0; i < L.mask.size(); ++i) o << (i ? ", " : "") << L.mask[i];
-      o << "], \"W1\": " << mat(L.W1) << ", \"b1\": " << vec(L.b1) << ", \"coeffs\": " << mat(L.coeffs)
-        << ", \"W2\": " << mat(L.W2) << ", \"b2\": " << vec(L.b2);
+      o << "], \"W1\": " << mat(L.W1) << ", \"b1\": " << vec(L.b1)
+        << ", \"coeffs\": " << mat(L.coeffs) << ", \"W2\": " << mat(L.W2)
+        << ", \"b2\": " << vec(L.b2);
     }
     o << "}";
   }
@@ -239,7 +249,12 @@ vertices series_vertices(const Model& m, const std::vector<numeric>& x0, int K, 
           coeff = coeff.coeff(delta[i], mult[i]);
           fact *= GiNaC::factorial(numeric(mult[i]));
         }
-        if (k == 0) coeff = c.subs([&] { GiNaC::lst l; for (auto& s : delta) l.append(s == 0); return l; }());
+        if (k == 0)
+          coeff = c.subs([&] {
+            GiNaC::lst l;
+            for (auto& s : delta) l.append(s == 0);
+            return l;
+          }());
         out[{k, index}] = (coeff * fact).expand();
         return;
       }
@@ -257,7 +272,8 @@ numeric direct_action(const Model& m, const std::vector<numeric>& x, int digits)
   GiNaC::Digits = static_cast<long>(digits);
   std::vector<ex> y(x.begin(), x.end());
   ex logdet = 0;
-  for (const Layer& L : m.layers) y = apply(L, y, logdet, [](const ex& e, bool = false) { return e.expand(); });
+  for (const Layer& L : m.layers)
+    y = apply(L, y, logdet, [](const ex& e, bool = false) { return e.expand(); });
   ex S = numeric(m.dim, 2) * GiNaC::log(2 * GiNaC::Pi) - logdet;
   for (const ex& z : y) S += z * z / 2;
   return GiNaC::ex_to<numeric>(S.evalf());

@@ -19,7 +19,7 @@ struct Layer {
   std::string type;  // affine, activation, coupling
   matrix W;          // affine
   std::vector<numeric> b;
-  matrix coeffs;     // activation: per unit; coupling: per hidden unit; c₁ … c_p
+  matrix coeffs;  // activation: per unit; coupling: per hidden unit; c₁ … c_p
   std::vector<int> mask;
   matrix W1, W2;
   std::vector<numeric> b1, b2;
@@ -43,7 +43,8 @@ std::string decimal(const numeric& q);
 // Γ by series expansion of S(x₀ + tδ) in t (every vertex, orders 0 … K). The logarithms of the
 // Jacobian are expanded by the Mercator series truncated after every product, or — slower, the
 // plainest brute force — by GiNaC's series().
-vertices series_vertices(const Model& m, const std::vector<numeric>& x0, int K, bool ginac_series = false);
+vertices series_vertices(const Model& m, const std::vector<numeric>& x0, int K,
+                         bool ginac_series = false);
 
 // −ln p(x) by a forward pass, evaluated to `digits` decimal digits.
 numeric direct_action(const Model& m, const std::vector<numeric>& x, int digits = 60);

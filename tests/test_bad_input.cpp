@@ -1,7 +1,6 @@
 // Every kind of bad input gets one clear line naming file, layer and field, a non-zero exit,
 // and leaves the output file as it was.
 #include <doctest/doctest.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,7 +36,10 @@ struct Workdir {
     s << in.rdbuf();
     return s.str();
   }
-  std::size_t files() const { return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator())); }
+  std::size_t files() const {
+    return static_cast<std::size_t>(
+        std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+  }
 };
 
 Run cli(std::vector<std::string> args) {
@@ -47,7 +49,8 @@ Run cli(std::vector<std::string> args) {
 }
 
 std::string model(const std::string& layers, int dim = 2) {
-  return R"({"format": "flowaction/1", "dim": )" + std::to_string(dim) + R"(, "layers": [)" + layers + "]}";
+  return R"({"format": "flowaction/1", "dim": )" + std::to_string(dim) + R"(, "layers": [)" +
+         layers + "]}";
 }
 
 // Runs extract on a manifest with an existing output file; checks the contract and returns stderr.
@@ -61,13 +64,15 @@ std::string rejects(const std::string& manifest, std::vector<std::string> extra,
   CHECK(r.status == status);
   CHECK(r.out.empty());
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);  // one line
-  CHECK(w.read("out.json") == "keep me\n");                    // not truncated
-  CHECK(w.files() == 2);                                       // no temporary left behind
+  CHECK(w.read("out.json") == "keep me\n");                  // not truncated
+  CHECK(w.files() == 2);                                     // no temporary left behind
   if (status == 1) CHECK(r.err.find("model.flow.json") != std::string::npos);
   return r.err;
 }
 
-bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 const std::string affine = R"({"type": "affine", "W": [[1, 0.5], [0, 2]], "b": [0.1, 0]})";
 
@@ -84,12 +89,19 @@ TEST_CASE("a good run writes the output file whole") {
 
 TEST_CASE("malformed manifests") {
   CHECK(has(rejects(R"({"format": "flowaction/1", "dim": 2, "layers": [)", {}), "not valid JSON"));
-  CHECK(has(rejects("{\"format\": \"flowaction/1\", \"dim\": 2, \"layers\": [], \"x\": \"\xff\xfe\"}", {}), "not valid JSON"));
+  CHECK(
+      has(rejects("{\"format\": \"flowaction/1\", \"dim\": 2, \"layers\": [], \"x\": \"\xff\xfe\"}",
+                  {}),
+          "not valid JSON"));
   CHECK(has(rejects(R"([1, 2])", {}), "expected a JSON object"));
   CHECK(has(rejects(R"({"format": "flowaction/2", "dim": 2, "layers": []})", {}), "format"));
   CHECK(has(rejects(model(R"({"type": "relu"})"), {}), "unknown layer type \"relu\""));
-  CHECK(has(rejects(model(R"({"type": "affine", "W": [[1, 0], [0, 1]], "bias": [0, 0]})"), {}), "'bias'"));
-  CHECK(has(rejects(R"({"format": "flowaction/1", "dim": 2, "layers": [], "tensors": "w.safetensors"})", {}), "tensors"));
+  CHECK(has(rejects(model(R"({"type": "affine", "W": [[1, 0], [0, 1]], "bias": [0, 0]})"), {}),
+            "'bias'"));
+  CHECK(has(
+      rejects(R"({"format": "flowaction/1", "dim": 2, "layers": [], "tensors": "w.safetensors"})",
+              {}),
+      "tensors"));
 }
 
 TEST_CASE("missing and mis-shaped tensors, wrong dim") {
@@ -99,34 +111,48 @@ TEST_CASE("missing and mis-shaped tensors, wrong dim") {
   const std::string e2 = rejects(model(R"({"type": "affine", "W": [[1, 0, 0], [0, 1, 0]]})"), {});
   CHECK(has(e2, "field 'W'"));
   CHECK(has(e2, "expected a 2x2 matrix, got a 2x3 matrix"));
-  CHECK(has(rejects(model(R"({"type": "affine", "W": [[1, 0], [0]]})"), {}), "row 1 has 1 entries"));
+  CHECK(
+      has(rejects(model(R"({"type": "affine", "W": [[1, 0], [0]]})"), {}), "row 1 has 1 entries"));
   CHECK(has(rejects(model(affine, 3), {}), "expected a 3x3 matrix"));
   CHECK(has(rejects(R"({"format": "flowaction/1", "dim": 0, "layers": []})", {}), "'dim'"));
   CHECK(has(rejects(R"({"format": "flowaction/1", "dim": 2.5, "layers": []})", {}), "'dim'"));
   CHECK(has(rejects(R"({"format": "flowaction/1", "dim": "two", "layers": []})", {}), "'dim'"));
-  CHECK(has(rejects(model(R"({"type": "activation", "alpha": [0.1, 0.2, 0.3]})"), {}), "field 'alpha'"));
-  CHECK(has(rejects(model(R"({"type": "activation", "alpha": 0.1, "coeffs": [1, 0.1]})"), {}), "exactly one of"));
+  CHECK(has(rejects(model(R"({"type": "activation", "alpha": [0.1, 0.2, 0.3]})"), {}),
+            "field 'alpha'"));
+  CHECK(has(rejects(model(R"({"type": "activation", "alpha": 0.1, "coeffs": [1, 0.1]})"), {}),
+            "exactly one of"));
   CHECK(has(rejects(model(R"({"type": "activation", "coeffs": [0, 0.1]})"), {}), "c1 = 0"));
   CHECK(has(rejects(model(R"({"type": "affine", "W": [[1, "a"], [0, 1]]})"), {}), "field 'W'"));
 }
 
 TEST_CASE("coupling masks") {
   const std::string tail = R"(, "W1": [[0.5]], "alpha": 0.1, "W2": [[1]]})";
-  CHECK(has(rejects(model(R"({"type": "coupling", "mask": [0, 2])" + tail), {}), "field 'mask': entries must be 0 or 1"));
-  CHECK(has(rejects(model(R"({"type": "coupling", "mask": [0, 1, 1])" + tail), {}), "field 'mask'"));
+  CHECK(has(rejects(model(R"({"type": "coupling", "mask": [0, 2])" + tail), {}),
+            "field 'mask': entries must be 0 or 1"));
+  CHECK(
+      has(rejects(model(R"({"type": "coupling", "mask": [0, 1, 1])" + tail), {}), "field 'mask'"));
   CHECK(has(rejects(model(R"({"type": "coupling", "mask": [1, 1])" + tail), {}), "passing (0)"));
   CHECK(has(rejects(model(R"({"type": "coupling", "mask": [0, 0])" + tail), {}), "shifted (1)"));
-  CHECK(has(rejects(model(R"({"type": "coupling", "mask": [0, 1], "W1": [[0.5, 1]], "alpha": 0.1, "W2": [[1]]})"), {}), "field 'W1'"));
+  CHECK(has(
+      rejects(
+          model(
+              R"({"type": "coupling", "mask": [0, 1], "W1": [[0.5, 1]], "alpha": 0.1, "W2": [[1]]})"),
+          {}),
+      "field 'W1'"));
 }
 
 TEST_CASE("non-finite values") {
-  CHECK(has(rejects(model(R"({"type": "affine", "W": [[NaN, 0], [0, 1]]})"), {}), "not valid JSON"));
-  CHECK(has(rejects(model(R"({"type": "affine", "W": [[Infinity, 0], [0, 1]]})"), {}), "not valid JSON"));
-  CHECK(has(rejects(model(R"({"type": "affine", "W": [[1e999, 0], [0, 1]]})"), {}), "number overflow"));
+  CHECK(
+      has(rejects(model(R"({"type": "affine", "W": [[NaN, 0], [0, 1]]})"), {}), "not valid JSON"));
+  CHECK(has(rejects(model(R"({"type": "affine", "W": [[Infinity, 0], [0, 1]]})"), {}),
+            "not valid JSON"));
+  CHECK(has(rejects(model(R"({"type": "affine", "W": [[1e999, 0], [0, 1]]})"), {}),
+            "number overflow"));
 }
 
 TEST_CASE("a singular W and an activation that is not invertible at the point") {
-  const std::string e1 = rejects(model(affine + R"(, {"type": "affine", "W": [[1, 2], [0.5, 1]]})"), {});
+  const std::string e1 =
+      rejects(model(affine + R"(, {"type": "affine", "W": [[1, 2], [0.5, 1]]})"), {});
   CHECK(has(e1, "layer 2 (affine)"));
   CHECK(has(e1, "'W'"));
   CHECK(has(e1, "singular"));
@@ -150,8 +176,10 @@ TEST_CASE("wrong command lines exit 2") {
 
 TEST_CASE("requests that do not fit the model or the machine") {
   CHECK(has(rejects(model(affine), {"--at", "1,2,3"}), "3 entries"));
-  CHECK(has(rejects(model(affine), {"--field", "symbolic", "--symbols", "layer2.W"}), "layers 1 to 1"));
-  CHECK(has(rejects(model(affine), {"--field", "symbolic", "--symbols", "layer1.alpha"}), "no field 'alpha'"));
+  CHECK(has(rejects(model(affine), {"--field", "symbolic", "--symbols", "layer2.W"}),
+            "layers 1 to 1"));
+  CHECK(has(rejects(model(affine), {"--field", "symbolic", "--symbols", "layer1.alpha"}),
+            "no field 'alpha'"));
   // Dim 64 at order 40: the vertex tensors alone would need far more memory than any machine.
   std::string W = "[";
   for (int i = 0; i < 64; ++i) {
@@ -160,7 +188,8 @@ TEST_CASE("requests that do not fit the model or the machine") {
     W += "]";
   }
   W += "]";
-  const std::string e = rejects(model(R"({"type": "affine", "W": )" + W + "}", 64), {"--order", "40", "--field", "float"});
+  const std::string e = rejects(model(R"({"type": "affine", "W": )" + W + "}", 64),
+                                {"--order", "40", "--field", "float"});
   CHECK(has(e, "would need about"));
   CHECK(has(e, "of memory"));
   Workdir w;

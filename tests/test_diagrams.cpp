@@ -33,7 +33,9 @@ void set_partitions(int n, std::vector<std::vector<std::vector<int>>>& out) {
   rec(rec, 0);
 }
 
-std::uint64_t fact(int n) { return n <= 1 ? 1 : n * fact(n - 1); }
+std::uint64_t fact(int n) {
+  return n <= 1 ? 1 : n * fact(n - 1);
+}
 
 std::vector<int> least_rotation(std::vector<int> s) {
   std::vector<int> best = s;
@@ -46,7 +48,8 @@ std::vector<int> least_rotation(std::vector<int> s) {
 
 }  // namespace
 
-TEST_CASE("tree classes: labelled copies counted on the graph equal brute force and the closed form") {
+TEST_CASE(
+    "tree classes: labelled copies counted on the graph equal brute force and the closed form") {
   const std::uint64_t bell[] = {1, 1, 2, 5, 15, 52, 203, 877, 4140};
   for (int n = 0; n <= 8; ++n) {
     std::vector<std::vector<std::vector<int>>> parts;
@@ -80,7 +83,8 @@ TEST_CASE("tree classes: labelled copies counted on the graph equal brute force 
   }
 }
 
-TEST_CASE("ring classes: labelled rings counted on the graph equal brute force and the closed form") {
+TEST_CASE(
+    "ring classes: labelled rings counted on the graph equal brute force and the closed form") {
   for (int n = 1; n <= 7; ++n) {
     // Labelled rings: sequences of blocks up to rotation; the canonical one starts with the
     // block holding leg 0.

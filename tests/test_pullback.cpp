@@ -19,11 +19,20 @@ struct Case {
 
 std::vector<numeric> random_point(std::mt19937& rng, int d) {
   std::vector<numeric> x;
-  for (int i = 0; i < d; ++i) x.push_back(numeric(std::uniform_int_distribution<int>(-5, 5)(rng), 10));
+  for (int i = 0; i < d; ++i)
+    x.push_back(numeric(std::uniform_int_distribution<int>(-5, 5)(rng), 10));
   return x;
 }
 
-double as_double(const ex& e) { return GiNaC::ex_to<numeric>(e.evalf()).to_double(); }
+double as_double(const ex& e) {
+  return GiNaC::ex_to<numeric>(e.evalf()).to_double();
+}
+
+// Γ⁽⁰⁾ holds logarithms, which GiNaC does not combine: compare to 40 digits.
+bool equal_to_40_digits(const ex& a, const ex& b) {
+  GiNaC::Digits = 50;
+  return std::fabs(as_double((a - b).evalf() * numeric(10).power(40))) < 1.0;
+}
 
 }  // namespace
 
@@ -31,7 +40,8 @@ TEST_CASE("exact and float vertices equal the series oracle on random flows") {
   // d ≤ 4, L ≤ 4, K ≤ 6, every layer type, biases, x₀ ≠ 0.
   std::vector<Case> cases;
   for (unsigned seed = 1; seed <= 40; ++seed)
-    cases.push_back({1 + static_cast<int>(seed % 4), 1 + static_cast<int>((seed / 4) % 4), 3 + static_cast<int>(seed % 4), seed});
+    cases.push_back({1 + static_cast<int>(seed % 4), 1 + static_cast<int>((seed / 4) % 4),
+                     3 + static_cast<int>(seed % 4), seed});
   cases.push_back({4, 4, 6, 41});
   cases.push_back({4, 4, 6, 42});
   int layer_types_seen[3] = {0, 0, 0};
@@ -39,21 +49,22 @@ TEST_CASE("exact and float vertices equal the series oracle on random flows") {
     std::mt19937 rng(c.seed);
     const auto x0 = random_point(rng, c.dim);
     const oracle::Model m = oracle::random_model(rng, c.dim, c.layers, x0);
-    for (const auto& L : m.layers) ++layer_types_seen[L.type == "affine" ? 0 : L.type == "activation" ? 1 : 2];
+    for (const auto& L : m.layers)
+      ++layer_types_seen[L.type == "affine" ? 0 : L.type == "activation" ? 1 : 2];
     const std::string text = oracle::manifest(m);
     CAPTURE(text);
     const oracle::vertices expect = oracle::series_vertices(m, x0, c.order);
-    const oracle::vertices exact = testing_support::engine_vertices(text, x0, c.order, field_kind::exact);
-    const oracle::vertices fl = testing_support::engine_vertices(text, x0, c.order, field_kind::float64);
+    const oracle::vertices exact =
+        testing_support::engine_vertices(text, x0, c.order, field_kind::exact);
+    const oracle::vertices fl =
+        testing_support::engine_vertices(text, x0, c.order, field_kind::float64);
     REQUIRE(exact.size() == expect.size());
     for (const auto& [key, value] : expect) {
       CAPTURE(key.first);
       CAPTURE(key.second);
       const ex got = exact.at(key);
       if (key.first == 0) {
-        // Γ⁽⁰⁾ holds logarithms: equal to 40 digits.
-        GiNaC::Digits = 50;
-        CHECK(std::fabs(as_double((got - value).evalf() * numeric(10).power(40))) < 1.0);
+        CHECK(equal_to_40_digits(got, value));
         CHECK(flowaction::to_string(got).find('.') == std::string::npos);  // no float crept in
       } else {
         CHECK_MESSAGE((got - value).expand().is_zero(), "engine ", got, " vs oracle ", value);
@@ -89,8 +100,10 @@ TEST_CASE("symbolic vertices equal the exact ones after substituting the weights
     const std::string text = oracle::manifest(m);
     CAPTURE(text);
     std::vector<std::string> names;
-    const oracle::vertices sym = testing_support::engine_vertices(text, x0, c.order, field_kind::symbolic, symbols, &names);
-    const oracle::vertices exact = testing_support::engine_vertices(text, x0, c.order, field_kind::exact);
+    const oracle::vertices sym =
+        testing_support::engine_vertices(text, x0, c.order, field_kind::symbolic, symbols, &names);
+    const oracle::vertices exact =
+        testing_support::engine_vertices(text, x0, c.order, field_kind::exact);
     REQUIRE(!names.empty());
     // The symbols' values, by their documented names.
     GiNaC::lst values;
@@ -117,10 +130,10 @@ TEST_CASE("symbolic vertices equal the exact ones after substituting the weights
       CAPTURE(key.second);
       const ex substituted = e.subs(values);
       if (key.first == 0) {
-        GiNaC::Digits = 50;
-        CHECK(std::fabs(as_double((substituted - exact.at(key)).evalf() * numeric(10).power(40))) < 1.0);
+        CHECK(equal_to_40_digits(substituted, exact.at(key)));
       } else {
-        CHECK_MESSAGE(GiNaC::normal(substituted - exact.at(key)).is_zero(), "symbolic ", e, " exact ", exact.at(key));
+        CHECK_MESSAGE(GiNaC::normal(substituted - exact.at(key)).is_zero(), "symbolic ", e,
+                      " exact ", exact.at(key));
       }
     }
   }
@@ -134,9 +147,11 @@ TEST_CASE("the Taylor polynomial matches a forward pass of -ln p to order K+1") 
     std::mt19937 rng(c.seed);
     const auto x0 = random_point(rng, c.dim);
     const oracle::Model m = oracle::random_model(rng, c.dim, c.layers, x0);
-    const oracle::vertices v = testing_support::engine_vertices(oracle::manifest(m), x0, c.order, field_kind::exact);
+    const oracle::vertices v =
+        testing_support::engine_vertices(oracle::manifest(m), x0, c.order, field_kind::exact);
     std::vector<numeric> dir;
-    for (int i = 0; i < c.dim; ++i) dir.push_back(numeric(std::uniform_int_distribution<int>(-9, 9)(rng), 10) + numeric(1, 20));
+    for (int i = 0; i < c.dim; ++i)
+      dir.push_back(numeric(std::uniform_int_distribution<int>(-9, 9)(rng), 10) + numeric(1, 20));
     GiNaC::Digits = 60;
     auto taylor = [&](const numeric& h) {
       ex s = 0;

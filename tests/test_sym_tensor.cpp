@@ -41,7 +41,8 @@ TEST_CASE("packed symmetric storage: ranks are a bijection onto 0..C(d+k-1,k)-1"
       multi_index j = s.first();
       multi_index prev;
       do {
-        if (lex++) CHECK(std::lexicographical_compare(prev.begin(), prev.end(), j.begin(), j.end()));
+        if (lex++)
+          CHECK(std::lexicographical_compare(prev.begin(), prev.end(), j.begin(), j.end()));
         prev = j;
       } while (next_lex(j, d));
       CHECK(lex == s.size());
