@@ -101,6 +101,9 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
   bool open(JsonNode n) {
+    // Deeper nesting is no manifest or header; refusing it keeps the recursive JsonNode
+    // destructor off the end of the stack.
+    if (stack_.size() >= max_depth) throw Error(fmt::format("{}: not valid JSON: nested deeper than {} levels", source_, max_depth));
     JsonNode* s = slot();
     *s = std::move(n);
     stack_.push_back(s);
@@ -111,6 +114,7 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
 
+  static constexpr std::size_t max_depth = 64;
   const std::string& source_;
   std::vector<JsonNode*> stack_;
 };

@@ -1,15 +1,20 @@
 #include "frontends/manifest.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "engine/error.hpp"
 #include "engine/field.hpp"
 #include "frontends/exact_json.hpp"
+#include "frontends/tensor_file.hpp"
 
 namespace flowaction {
 
@@ -18,17 +23,22 @@ namespace {
 struct Context {
   const std::string& source;
   std::string where;  // "layer 2 (affine)"
+  const TensorFile* file = nullptr;  // the manifest's "tensors", if any
+  std::map<std::string, std::string> origin;  // field -> "tensor 'NAME' of FILE", for messages
 
   [[noreturn]] void fail(std::string_view field, std::string_view problem) const {
     if (field.empty()) throw Error(fmt::format("{}: {}: {}", source, where, problem));
-    throw Error(fmt::format("{}: {}: field '{}': {}", source, where, field, problem));
+    const auto o = origin.find(std::string(field));
+    throw Error(fmt::format("{}: {}: field '{}'{}: {}", source, where, field,
+                            o == origin.end() ? "" : " (" + o->second + ")", problem));
   }
 };
 
 std::string shape_text(const std::vector<int>& shape) {
   if (shape.empty()) return "a scalar";
   if (shape.size() == 1) return fmt::format("a vector of length {}", shape[0]);
-  return fmt::format("a {}x{} matrix", shape[0], shape[1]);
+  if (shape.size() == 2) return fmt::format("a {}x{} matrix", shape[0], shape[1]);
+  return fmt::format("an array of shape ({})", fmt::join(shape, ", "));
 }
 
 GiNaC::numeric number_value(const Context& c, std::string_view field, const JsonNode& n) {
@@ -42,8 +52,8 @@ GiNaC::numeric number_value(const Context& c, std::string_view field, const Json
   return v;
 }
 
-// A scalar, vector or matrix of numbers given inline.
-Tensor read_tensor(const Context& c, const JsonNode& layer, const char* name, bool required) {
+// A scalar, vector or matrix of numbers: inline, or a string naming a tensor of the tensor file.
+Tensor read_tensor(Context& c, const JsonNode& layer, const char* name, bool required) {
   Tensor t;
   t.name = name;
   const JsonNode* n = layer.find(name);
@@ -51,10 +61,16 @@ Tensor read_tensor(const Context& c, const JsonNode& layer, const char* name, bo
     if (required) c.fail(name, "missing");
     return t;
   }
-  if (n->type == JsonNode::kind::string)
-    c.fail(name, fmt::format("names tensor \"{}\" in a tensor file, but tensor files (\"tensors\") are not "
-                             "supported yet: give the values inline",
-                             n->text));
+  if (n->type == JsonNode::kind::string) {
+    if (!c.file) c.fail(name, fmt::format("names tensor \"{}\", but the manifest gives no \"tensors\" file", n->text));
+    try {
+      t = c.file->get(n->text, name);
+    } catch (const Error& e) {
+      c.fail(name, e.what());
+    }
+    c.origin[name] = fmt::format("tensor '{}' of {}", n->text, c.file->name);
+    return t;
+  }
   if (n->is_number()) {
     t.values.push_back(number_value(c, name, *n));
     return t;
@@ -92,7 +108,7 @@ void expect_shape(const Context& c, const Tensor& t, const std::vector<int>& sha
 }
 
 // "alpha" (scalar or one per row) or "coeffs" (shared vector or one row per row), rows = units.
-Tensor read_activation(const Context& c, const JsonNode& layer, int rows, const char* rows_name) {
+Tensor read_activation(Context& c, const JsonNode& layer, int rows, const char* rows_name) {
   const bool has_alpha = layer.find("alpha") != nullptr, has_coeffs = layer.find("coeffs") != nullptr;
   if (has_alpha == has_coeffs) c.fail("", "give exactly one of 'alpha' and 'coeffs'");
   Tensor t = read_tensor(c, layer, has_alpha ? "alpha" : "coeffs", true);
@@ -127,7 +143,7 @@ void check_keys(const Context& c, const JsonNode& layer, std::initializer_list<c
 
 }  // namespace
 
-Model parse_manifest(std::string_view text, const std::string& source) {
+Model parse_manifest(std::string_view text, const std::string& source, const std::filesystem::path& base_dir) {
   const JsonNode root = parse_exact_json(text, source);
   Context top{source, "manifest"};
   if (root.type != JsonNode::kind::object) top.fail("", fmt::format("expected a JSON object, got {}", json_kind_name(root.type)));
@@ -135,9 +151,12 @@ Model parse_manifest(std::string_view text, const std::string& source) {
   if (!format) top.fail("format", "missing (expected \"flowaction/1\")");
   if (format->type != JsonNode::kind::string || format->text != "flowaction/1")
     top.fail("format", fmt::format("expected \"flowaction/1\", got {}", format->type == JsonNode::kind::string ? "\"" + format->text + "\"" : std::string(json_kind_name(format->type))));
-  if (const JsonNode* tensors = root.find("tensors"))
-    top.fail("tensors", fmt::format("tensor files ({}) are not supported yet: give every tensor inline",
-                                    tensors->type == JsonNode::kind::string ? tensors->text : "?"));
+  std::optional<TensorFile> tensor_file;
+  if (const JsonNode* tensors = root.find("tensors")) {
+    if (tensors->type != JsonNode::kind::string || tensors->text.empty())
+      top.fail("tensors", fmt::format("expected a file name (.safetensors or .npz), got {}", json_kind_name(tensors->type)));
+    tensor_file = read_tensor_file(base_dir / tensors->text);
+  }
   const JsonNode* dim = root.find("dim");
   if (!dim) top.fail("dim", "missing");
   if (!dim->is_number()) top.fail("dim", fmt::format("expected a positive integer, got {}", json_kind_name(dim->type)));
@@ -156,7 +175,7 @@ Model parse_manifest(std::string_view text, const std::string& source) {
 
   for (std::size_t l = 0; l < layers->items.size(); ++l) {
     const JsonNode& n = layers->items[l];
-    Context c{source, fmt::format("layer {}", l + 1)};
+    Context c{source, fmt::format("layer {}", l + 1), tensor_file ? &*tensor_file : nullptr, {}};
     if (n.type != JsonNode::kind::object) c.fail("", fmt::format("expected an object, got {}", json_kind_name(n.type)));
     const JsonNode* type = n.find("type");
     if (!type || type->type != JsonNode::kind::string) c.fail("type", "missing (affine, activation or coupling)");
@@ -207,7 +226,7 @@ Model read_manifest(const std::filesystem::path& path) {
   if (!in) throw Error(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
   std::ostringstream s;
   s << in.rdbuf();
-  return parse_manifest(s.str(), path.string());
+  return parse_manifest(s.str(), path.string(), path.parent_path());
 }
 
 }  // namespace flowaction
