@@ -76,7 +76,13 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
     std::string what = ex.what();
     // nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 2: …".
     if (const auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
-    throw Error(fmt::format("{}: not valid JSON (byte {}): {}", source_, position, what));
+    // It quotes the bytes last read, which may be binary or ill-formed UTF-8: keep the line clean.
+    std::string clean;
+    for (const char ch : what) {
+      const auto u = static_cast<unsigned char>(ch);
+      clean += u >= 0x20 && u < 0x7f ? std::string(1, ch) : fmt::format("\\x{:02x}", u);
+    }
+    throw Error(fmt::format("{}: not valid JSON (byte {}): {}", source_, position, clean));
   }
 
  private:

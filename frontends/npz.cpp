@@ -30,6 +30,8 @@ struct FileCloser {
 
 TensorFile parse_npz(std::span<const std::byte> bytes, std::string_view name) {
   const std::string file(name);
+  // libzip takes zero bytes for an empty archive; a file that short is no archive at all.
+  if (bytes.size() < 22) throw Error(fmt::format("{}: not a .npz (zip) archive: {} bytes, shorter than any zip", file, bytes.size()));
   zip_error_t error;
   zip_error_init(&error);
   zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
