@@ -62,7 +62,7 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
     JsonNode* top = stack_.back();
     for (const auto& [name, v] : top->members)
       if (name == k) throw Error(fmt::format("{}: not valid JSON: key \"{}\" appears twice in one object", source_, k));
-    top->members.emplace_back(k, JsonNode{});
+    top->members.push_back(JsonMember{k, JsonNode{}});
     return true;
   }
   bool end_object() override { return close(); }

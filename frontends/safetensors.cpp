@@ -69,7 +69,9 @@ TensorFile parse_safetensors(std::span<const std::byte> bytes, std::string_view 
   const std::span<const std::byte> data = bytes.subspan(8 + n);
 
   std::vector<Entry> entries;
-  for (const auto& [key, v] : header.members) {
+  for (const JsonMember& member : header.members) {
+    const std::string& key = member.first;  // named, not bound: clang 14 cannot capture bindings
+    const JsonNode& v = member.second;
     if (key == "__metadata__") {
       if (v.type != JsonNode::kind::object)
         throw Error(fmt::format("{}: __metadata__ is {}, expected an object of strings", file, json_kind_name(v.type)));

@@ -50,3 +50,7 @@ raw[local + 22:local + 26] = claim
 raw[central + 24:central + 28] = claim
 with open("ratio_bomb.npz", "wb") as f:
     f.write(bytes(raw))
+
+# .npy seeds for the fuzzer (float32 C order; big-endian float64 Fortran order).
+np.save("samples.npy", np.arange(6, dtype="<f4").reshape(3, 2))
+np.save("samples_fortran.npy", np.asfortranarray(np.arange(6.0).reshape(2, 3).astype(">f8")))
