@@ -14,6 +14,7 @@
 #include "engine/extract.hpp"
 #include "frontends/action_writer.hpp"
 #include "frontends/exact_json.hpp"
+#include "frontends/inspect.hpp"
 #include "frontends/manifest.hpp"
 #include "frontends/output_file.hpp"
 #include "frontends/trainer_commands.hpp"
@@ -33,6 +34,7 @@ commands:
   sample phi4       lattice phi^4 samples by Hybrid Monte Carlo, with the true vertices
   train DATA        train a flow on samples (.npy or CSV) by maximum likelihood
   generate MODEL    samples from a trained flow through its exact inverse
+  inspect MODEL     layers, shapes, dtypes, det W, invertibility (of samples, with --data)
 
 Run `flowaction COMMAND --help` for the options of a command.
 )";
@@ -66,6 +68,19 @@ Lists the diagram classes that pull one layer's action back, for every order 0..
 trees (an old vertex whose legs fan out through the layer's derivatives G^(m)) and rings (the
 Jacobian: layer vertices joined in a cycle by G^(1)^-1 lines), each with its number of labelled
 copies n!/|Aut| and its sign.
+)";
+
+constexpr const char* inspect_help = R"(usage: flowaction inspect MODEL [--data SAMPLES.npy|.csv] [--at X]
+
+Prints what MODEL holds: every layer with its tensors (shape, dtype, and the tensor file entry or
+"inline"), the parameter count, det W of every affine layer, and the smallest phi'(u) over the
+units at the expansion point x0 (an activation layer is invertible only where phi' > 0). With
+--data, every sample is passed through the layers and those leaving the invertible domain of an
+activation layer are counted by layer and unit. Values are shown in double precision.
+
+options:
+  --data FILE      samples x units (.npy or CSV)
+  --at X           expansion point x0, comma-separated (default: the origin)
 )";
 
 struct Usage : std::runtime_error {
@@ -229,6 +244,34 @@ int cmd_diagrams(std::span<const std::string> argv, std::ostream& out, std::ostr
   return 0;
 }
 
+int cmd_inspect(std::span<const std::string> argv, std::ostream& out, std::ostream&) {
+  Args args(argv);
+  if (args.flag("--help") || args.flag("-h")) {
+    out << inspect_help;
+    return 0;
+  }
+  InspectRequest req;
+  if (auto v = args.value("--at")) {
+    for (const std::string& x : split(*v)) {
+      try {
+        req.at.push_back(parse_decimal(x).to_double());
+      } catch (const std::invalid_argument&) {
+        throw Usage(fmt::format("--at: '{}' is not a decimal number", x));
+      }
+    }
+  }
+  const std::optional<std::string> data = args.value("--data");
+  const std::vector<std::string> files = args.positional();
+  if (files.size() != 1) throw Usage(files.empty() ? "give the model manifest" : "give exactly one model manifest");
+  const Model model = read_manifest(files[0]);
+  if (data) {
+    req.data = read_table(*data);
+    req.data_name = *data;
+  }
+  inspect(model, req, out);
+  return 0;
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -248,6 +291,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (command == "sample") return cmd_sample(rest, out, err);
     if (command == "train") return cmd_train(rest, out, err);
     if (command == "generate") return cmd_generate(rest, out, err);
+    if (command == "inspect") return cmd_inspect(rest, out, err);
     err << fmt::format("flowaction: unknown command '{}'\n{}", command, main_help);
     return 2;
   } catch (const Usage& e) {

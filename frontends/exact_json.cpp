@@ -70,7 +70,7 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
       if (name == k)
         throw Error(
             fmt::format("{}: not valid JSON: key \"{}\" appears twice in one object", source_, k));
-    top->members.emplace_back(k, JsonNode{});
+    top->members.push_back(JsonMember{k, JsonNode{}});
     return true;
   }
   bool end_object() override { return close(); }
@@ -85,7 +85,13 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
     std::string what = ex.what();
     // nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 2: …".
     if (const auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
-    throw Error(fmt::format("{}: not valid JSON (byte {}): {}", source_, position, what));
+    // It quotes the bytes last read, which may be binary or ill-formed UTF-8: keep the line clean.
+    std::string clean;
+    for (const char ch : what) {
+      const auto u = static_cast<unsigned char>(ch);
+      clean += u >= 0x20 && u < 0x7f ? std::string(1, ch) : fmt::format("\\x{:02x}", u);
+    }
+    throw Error(fmt::format("{}: not valid JSON (byte {}): {}", source_, position, clean));
   }
 
  private:
@@ -110,6 +116,11 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
   bool open(JsonNode n) {
+    // Deeper nesting is no manifest or header; refusing it keeps the recursive JsonNode
+    // destructor off the end of the stack.
+    if (stack_.size() >= max_depth)
+      throw Error(
+          fmt::format("{}: not valid JSON: nested deeper than {} levels", source_, max_depth));
     JsonNode* s = slot();
     *s = std::move(n);
     stack_.push_back(s);
@@ -120,6 +131,7 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
 
+  static constexpr std::size_t max_depth = 64;
   const std::string& source_;
   std::vector<JsonNode*> stack_;
 };

@@ -12,16 +12,24 @@
 
 namespace flowaction {
 
+struct JsonMember;  // a key and its value (defined below: a pair<string, JsonNode> member of
+                    // JsonNode would need JsonNode complete, which clang's checks insist on)
+
 struct JsonNode {
   enum class kind { null, boolean, number, string, array, object };
   kind type = kind::null;
   std::string text;  // a number's lexeme, or a string's value
   bool flag = false;
   std::vector<JsonNode> items;
-  std::vector<std::pair<std::string, JsonNode>> members;
+  std::vector<JsonMember> members;
 
   const JsonNode* find(std::string_view key) const;
   bool is_number() const { return type == kind::number; }
+};
+
+struct JsonMember {
+  std::string first;
+  JsonNode second;
 };
 
 std::string_view json_kind_name(JsonNode::kind k);

@@ -1,15 +1,20 @@
 #include "frontends/manifest.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "engine/error.hpp"
 #include "engine/field.hpp"
 #include "frontends/exact_json.hpp"
+#include "frontends/tensor_file.hpp"
 
 namespace flowaction {
 
@@ -17,18 +22,23 @@ namespace {
 
 struct Context {
   const std::string& source;
-  std::string where;  // "layer 2 (affine)"
+  std::string where;                          // "layer 2 (affine)"
+  const TensorFile* file = nullptr;           // the manifest's "tensors", if any
+  std::map<std::string, std::string> origin;  // field -> "tensor 'NAME' of FILE", for messages
 
   [[noreturn]] void fail(std::string_view field, std::string_view problem) const {
     if (field.empty()) throw Error(fmt::format("{}: {}: {}", source, where, problem));
-    throw Error(fmt::format("{}: {}: field '{}': {}", source, where, field, problem));
+    const auto o = origin.find(std::string(field));
+    throw Error(fmt::format("{}: {}: field '{}'{}: {}", source, where, field,
+                            o == origin.end() ? "" : " (" + o->second + ")", problem));
   }
 };
 
 std::string shape_text(const std::vector<int>& shape) {
   if (shape.empty()) return "a scalar";
   if (shape.size() == 1) return fmt::format("a vector of length {}", shape[0]);
-  return fmt::format("a {}x{} matrix", shape[0], shape[1]);
+  if (shape.size() == 2) return fmt::format("a {}x{} matrix", shape[0], shape[1]);
+  return fmt::format("an array of shape ({})", fmt::join(shape, ", "));
 }
 
 GiNaC::numeric number_value(const Context& c, std::string_view field, const JsonNode& n) {
@@ -43,8 +53,8 @@ GiNaC::numeric number_value(const Context& c, std::string_view field, const Json
   return v;
 }
 
-// A scalar, vector or matrix of numbers given inline.
-Tensor read_tensor(const Context& c, const JsonNode& layer, const char* name, bool required) {
+// A scalar, vector or matrix of numbers: inline, or a string naming a tensor of the tensor file.
+Tensor read_tensor(Context& c, const JsonNode& layer, const char* name, bool required) {
   Tensor t;
   t.name = name;
   const JsonNode* n = layer.find(name);
@@ -52,11 +62,18 @@ Tensor read_tensor(const Context& c, const JsonNode& layer, const char* name, bo
     if (required) c.fail(name, "missing");
     return t;
   }
-  if (n->type == JsonNode::kind::string)
-    c.fail(name, fmt::format(
-                     "names tensor \"{}\" in a tensor file, but tensor files (\"tensors\") are not "
-                     "supported yet: give the values inline",
-                     n->text));
+  if (n->type == JsonNode::kind::string) {
+    if (!c.file)
+      c.fail(name, fmt::format("names tensor \"{}\", but the manifest gives no \"tensors\" file",
+                               n->text));
+    try {
+      t = c.file->get(n->text, name);
+    } catch (const Error& e) {
+      c.fail(name, e.what());
+    }
+    c.origin[name] = fmt::format("tensor '{}' of {}", n->text, c.file->name);
+    return t;
+  }
   if (n->is_number()) {
     t.values.push_back(number_value(c, name, *n));
     return t;
@@ -99,7 +116,7 @@ void expect_shape(const Context& c, const Tensor& t, const std::vector<int>& sha
 }
 
 // "alpha" (scalar or one per row) or "coeffs" (shared vector or one row per row), rows = units.
-Tensor read_activation(const Context& c, const JsonNode& layer, int rows, const char* rows_name) {
+Tensor read_activation(Context& c, const JsonNode& layer, int rows, const char* rows_name) {
   const bool has_alpha = layer.find("alpha") != nullptr,
              has_coeffs = layer.find("coeffs") != nullptr;
   if (has_alpha == has_coeffs) c.fail("", "give exactly one of 'alpha' and 'coeffs'");
@@ -138,7 +155,8 @@ void check_keys(const Context& c, const JsonNode& layer,
 
 }  // namespace
 
-Model parse_manifest(std::string_view text, const std::string& source) {
+Model parse_manifest(std::string_view text, const std::string& source,
+                     const std::filesystem::path& base_dir) {
   const JsonNode root = parse_exact_json(text, source);
   Context top{source, "manifest"};
   if (root.type != JsonNode::kind::object)
@@ -150,10 +168,13 @@ Model parse_manifest(std::string_view text, const std::string& source) {
                                    format->type == JsonNode::kind::string
                                        ? "\"" + format->text + "\""
                                        : std::string(json_kind_name(format->type))));
-  if (const JsonNode* tensors = root.find("tensors"))
-    top.fail("tensors",
-             fmt::format("tensor files ({}) are not supported yet: give every tensor inline",
-                         tensors->type == JsonNode::kind::string ? tensors->text : "?"));
+  std::optional<TensorFile> tensor_file;
+  if (const JsonNode* tensors = root.find("tensors")) {
+    if (tensors->type != JsonNode::kind::string || tensors->text.empty())
+      top.fail("tensors", fmt::format("expected a file name (.safetensors or .npz), got {}",
+                                      json_kind_name(tensors->type)));
+    tensor_file = read_tensor_file(base_dir / tensors->text);
+  }
   const JsonNode* dim = root.find("dim");
   if (!dim) top.fail("dim", "missing");
   if (!dim->is_number())
@@ -176,7 +197,7 @@ Model parse_manifest(std::string_view text, const std::string& source) {
 
   for (std::size_t l = 0; l < layers->items.size(); ++l) {
     const JsonNode& n = layers->items[l];
-    Context c{source, fmt::format("layer {}", l + 1)};
+    Context c{source, fmt::format("layer {}", l + 1), tensor_file ? &*tensor_file : nullptr, {}};
     if (n.type != JsonNode::kind::object)
       c.fail("", fmt::format("expected an object, got {}", json_kind_name(n.type)));
     const JsonNode* type = n.find("type");
@@ -236,7 +257,7 @@ Model read_manifest(const std::filesystem::path& path) {
   if (!in) throw Error(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
   std::ostringstream s;
   s << in.rdbuf();
-  return parse_manifest(s.str(), path.string());
+  return parse_manifest(s.str(), path.string(), path.parent_path());
 }
 
 }  // namespace flowaction

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "engine/error.hpp"
+#include "frontends/float_bits.hpp"
 
 namespace flowaction {
 
@@ -94,32 +95,9 @@ class HeaderParser {
   std::size_t pos_ = 0;
 };
 
-double half_to_double(std::uint16_t h) {
-  const int sign = (h >> 15) & 1;
-  const int exp = (h >> 10) & 0x1f;
-  const int frac = h & 0x3ff;
-  double v;
-  if (exp == 0) v = std::ldexp(static_cast<double>(frac), -24);
-  else if (exp == 31) v = frac ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
-  else v = std::ldexp(static_cast<double>(frac | 0x400), exp - 25);
-  return sign ? -v : v;
-}
-
-inline std::uint16_t swap_bytes(std::uint16_t u) { return __builtin_bswap16(u); }
-inline std::uint32_t swap_bytes(std::uint32_t u) { return __builtin_bswap32(u); }
-inline std::uint64_t swap_bytes(std::uint64_t u) { return __builtin_bswap64(u); }
-
-template <class U>
-U load(const std::byte* p, bool big_endian) {
-  U u;
-  std::memcpy(&u, p, sizeof(U));
-  if (big_endian != (std::endian::native == std::endian::big)) u = swap_bytes(u);
-  return u;
-}
-
 }  // namespace
 
-NpyArray parse_npy(std::span<const std::byte> bytes, std::string_view name) {
+NpyTensor parse_npy_tensor(std::span<const std::byte> bytes, std::string_view name) {
   static constexpr unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
   if (bytes.size() < 10 || std::memcmp(bytes.data(), magic, 6) != 0)
     fail(name, "not a .npy file (missing the \\x93NUMPY magic)");
@@ -174,34 +152,50 @@ NpyArray parse_npy(std::span<const std::byte> bytes, std::string_view name) {
   if (kind != 'f' || item == 0 || (d[0] == '|' && item != 1))
     fail(name, fmt::format("dtype '{}' is not supported (float16/32/64 are)", d));
 
-  const auto& dims = *shape;
-  if (dims.empty() || dims.size() > 2)
-    fail(name, fmt::format("array has {} dimensions; expected 1 (samples) or 2 (samples x units)", dims.size()));
-  NpyArray a;
-  a.ndim = static_cast<int>(dims.size());
-  a.rows = dims[0];
-  a.cols = dims.size() == 2 ? dims[1] : 1;
-  if (a.cols != 0 && a.rows > std::numeric_limits<std::size_t>::max() / a.cols / item)
-    fail(name, "array shape is too large");
-  const std::size_t count = a.rows * a.cols;
+  NpyTensor t;
+  t.shape = *shape;
+  t.dtype = d;
+  std::size_t count = 1;
+  for (const std::size_t n : t.shape) {
+    if (n != 0 && count > std::numeric_limits<std::size_t>::max() / n / item) fail(name, "array shape is too large");
+    count *= n;
+  }
   const std::size_t available = bytes.size() - data_offset;
   if (available < count * item)
     fail(name, fmt::format("data is truncated: shape needs {} bytes, file has {}", count * item, available));
   if (available > count * item)
     fail(name, fmt::format("{} trailing bytes after the array data", available - count * item));
 
-  a.data.resize(count);
+  t.data.resize(count);
   const std::byte* src = bytes.data() + data_offset;
+  // Fortran order stores the first index fastest: walk its multi-index and place each value at
+  // its C (row-major) position.
+  std::vector<std::size_t> index(t.shape.size(), 0), stride(t.shape.size(), 1);
+  for (std::size_t a = t.shape.size(); a-- > 1;) stride[a - 1] = stride[a] * t.shape[a];
   for (std::size_t k = 0; k < count; ++k) {
-    const std::byte* q = src + k * item;
-    double v;
-    if (item == 8) v = std::bit_cast<double>(load<std::uint64_t>(q, big));
-    else if (item == 4) v = static_cast<double>(std::bit_cast<float>(load<std::uint32_t>(q, big)));
-    else v = half_to_double(load<std::uint16_t>(q, big));
-    // Fortran order stores columns one after the other.
-    const std::size_t dst = *fortran ? (k % a.rows) * a.cols + k / a.rows : k;
-    a.data[dst] = v;
+    const double v = load_float(src + k * item, item, big);
+    if (!*fortran) {
+      t.data[k] = v;
+      continue;
+    }
+    std::size_t dst = 0;
+    for (std::size_t a = 0; a < index.size(); ++a) dst += index[a] * stride[a];
+    t.data[dst] = v;
+    for (std::size_t a = 0; a < index.size() && ++index[a] == t.shape[a]; ++a) index[a] = 0;
   }
+  return t;
+}
+
+NpyArray parse_npy(std::span<const std::byte> bytes, std::string_view name) {
+  NpyTensor t = parse_npy_tensor(bytes, name);
+  const auto& dims = t.shape;
+  if (dims.empty() || dims.size() > 2)
+    fail(name, fmt::format("array has {} dimensions; expected 1 (samples) or 2 (samples x units)", dims.size()));
+  NpyArray a;
+  a.ndim = static_cast<int>(dims.size());
+  a.rows = dims[0];
+  a.cols = dims.size() == 2 ? dims[1] : 1;
+  a.data = std::move(t.data);
   return a;
 }
 

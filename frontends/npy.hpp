@@ -25,6 +25,15 @@ struct NpyArray {
   double operator()(std::size_t r, std::size_t c) const { return data[r * cols + c]; }
 };
 
+// An array of any rank as a .npy file stores it: shape as in the header, values in C order as
+// doubles (exact: float16 and float32 are subsets of double), dtype as written ("<f4").
+struct NpyTensor {
+  std::vector<std::size_t> shape;
+  std::string dtype;
+  std::vector<double> data;
+};
+NpyTensor parse_npy_tensor(std::span<const std::byte> bytes, std::string_view name);
+
 // Supported dtypes: <f8, >f8, <f4, >f4, <f2 (converted exactly to double); fortran_order True or
 // False; shapes (n,) and (n, m).
 NpyArray parse_npy(std::span<const std::byte> bytes, std::string_view name);

@@ -17,8 +17,8 @@
 #include "frontends/action_writer.hpp"
 #include "frontends/npy.hpp"
 #include "frontends/output_file.hpp"
+#include "frontends/train_flow.hpp"
 #include "trainer/manifest_writer.hpp"
-#include "trainer/model_reader.hpp"
 #include "trainer/phi4_sampler.hpp"
 #include "trainer/trainer.hpp"
 
@@ -345,7 +345,7 @@ int cmd_generate(std::span<const std::string> args, std::ostream& out, std::ostr
     if (a.positional.size() != 1) throw Usage("expected one model file");
     const long n = a.integer("samples", 10000, 1, 1L << 36);
     const std::filesystem::path path = a.output();
-    const Flow flow = read_model(a.positional[0]);
+    const Flow flow = read_train_flow(a.positional[0]);
     prepare(flow);  // a singular W has no inverse: say so before drawing anything
     std::mt19937_64 rng(a.seed());
     std::normal_distribution<double> normal;

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(g++ pkg-config meson ninja-build libginac-dev libcln-dev libboost-graph-dev libfmt-dev
-      doctest-dev libeigen3-dev nlohmann-json3-dev libzip-dev)
+      doctest-dev libeigen3-dev nlohmann-json3-dev libzip-dev python3-numpy
+      clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

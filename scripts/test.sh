@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set-up and build as scripts/setup.sh, then every test; the last line is "N passed, N failed".
+# Set-up and build as scripts/setup.sh, then every test, then bounded fuzzing of the file parsers
+# (scripts/fuzz.sh, counted as one more test); the last line is "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
@@ -11,5 +12,8 @@ passed=$(sed -E 's/.*\| *([0-9]+) passed.*/\1/' <<<"$summary")
 failed=$(sed -E 's/.*\| *([0-9]+) failed.*/\1/' <<<"$summary")
 rm -f "$log"
 if [ -z "$summary" ]; then echo "0 passed, 1 failed"; exit 1; fi
+if [ $# -eq 0 ]; then
+  if scripts/fuzz.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+fi
 echo "${passed} passed, ${failed} failed"
 exit "$status"

@@ -10,7 +10,7 @@
 #include "engine/error.hpp"
 #include "trainer/flow_model.hpp"
 #include "trainer/manifest_writer.hpp"
-#include "trainer/model_reader.hpp"
+#include "frontends/train_flow.hpp"
 #include "trainer/trainer.hpp"
 
 using namespace flowaction;
@@ -188,7 +188,7 @@ TEST_CASE("trainer: a model file reads back to the same flow, bit for bit") {
     CAPTURE(cs.name);
     const Flow f = random_flow(5, cs.arch, cs.kind, 2, 31);
     const std::string text = manifest_json(f);
-    const Flow g = parse_model(text, "test.flow.json");
+    const Flow g = parse_train_flow(text, "test.flow.json");
     std::mt19937_64 rng(2);
     const Matrix X = random_matrix(5, 20, rng, 0.7);
     const Matrix zf = latent(f, X), zg = latent(g, X);

@@ -99,6 +99,6 @@ TEST_CASE("trainer cli: bad input is one line naming the file, status 1, and no 
     std::ofstream(dir / "w.json") << R"({"format": "flowaction/1", "dim": 2, "layers": [{"type": "affine", "W": [[1, 0]]}]})";
   }
   CHECK(run(cmd_generate, {dir / "w.json", "-o", dir / "g.npy"}, out, err) == 1);
-  CHECK(err.find("layer 0, \"W\"") != std::string::npos);
+  CHECK(err.find("w.json: layer 1 (affine): field 'W': expected a 2x2 matrix, got a 1x2 matrix") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "g.npy"));
 }

@@ -1,0 +1,131 @@
+#include "frontends/inspect.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "engine/error.hpp"
+#include "engine/layer.hpp"
+
+namespace flowaction {
+
+namespace {
+
+std::string describe(const Tensor& t) {
+  if (t.empty()) return fmt::format("{} (absent: zero)", t.name);
+  const std::string shape = t.shape.empty() ? "scalar" : fmt::format("{}", fmt::join(t.shape, "x"));
+  const std::string from = t.stored_as.empty() ? "inline" : fmt::format("'{}'", t.stored_as);
+  return fmt::format("{} {} {} {}", t.name, shape, t.dtype, from);
+}
+
+std::string phi_text(const Tensor& act) {
+  if (act.name == "alpha") return "phi(u) = u + alpha u^2";
+  return fmt::format("phi(u) = sum_k c_k u^k, degree {}", act_degree(act));
+}
+
+// Where a sample first leaves the domain of an activation layer (φ′ <= 0), if anywhere.
+struct Exit {
+  int layer = -1, unit = -1;
+  double slope = 0;
+};
+
+// Forward pass of x; stops at the first activation unit with φ′(y) <= 0. Optionally records the
+// smallest φ′ per layer (activation units, and hidden units of couplings).
+Exit walk(const std::vector<LayerMap<double>>& maps, std::vector<double> y, std::vector<std::pair<double, int>>* min_slope) {
+  for (std::size_t l = 0; l < maps.size(); ++l) {
+    if (const auto* a = std::get_if<ActivationMap<double>>(&maps[l])) {
+      for (std::size_t i = 0; i < y.size(); ++i) {
+        const double s = derivative(a->phi[i], 1, y[i]);
+        if (min_slope && s < (*min_slope)[l].first) (*min_slope)[l] = {s, static_cast<int>(i)};
+        if (!(s > 0)) return {static_cast<int>(l), static_cast<int>(i), s};
+      }
+    } else if (const auto* c = std::get_if<CouplingMap<double>>(&maps[l]); c && min_slope) {
+      const std::vector<double> h = coupling_preactivation(*c, y);
+      for (std::size_t k = 0; k < h.size(); ++k) {
+        const double s = derivative(c->phi[k], 1, h[k]);
+        if (s < (*min_slope)[l].first) (*min_slope)[l] = {s, static_cast<int>(k)};
+      }
+    }
+    y = forward(maps[l], y);
+  }
+  return {};
+}
+
+}  // namespace
+
+void inspect(const Model& model, const InspectRequest& request, std::ostream& out) {
+  const int d = model.dim;
+  const auto ud = static_cast<std::size_t>(d);
+  std::vector<double> x0 = request.at.empty() ? std::vector<double>(ud, 0.0) : request.at;
+  if (x0.size() != ud) throw Error(fmt::format("--at has {} coordinates, the model has dim {}", x0.size(), d));
+  const std::vector<LayerMap<double>> maps = instantiate<double>(model);
+
+  out << fmt::format("model {}: flowaction/1, dim {}, {} layers (data -> latent)\n", model.source, d, model.layers.size());
+  std::vector<std::pair<double, int>> slope(maps.size(), {std::numeric_limits<double>::infinity(), -1});
+  const Exit at_x0 = walk(maps, x0, &slope);
+  std::size_t parameters = 0;
+  for (std::size_t l = 0; l < model.layers.size(); ++l) {
+    const Layer& layer = model.layers[l];
+    out << fmt::format("layer {} {}\n", l + 1, layer_type_name(layer));
+    auto tensor = [&](const Tensor& t) {
+      parameters += t.size();
+      out << "  " << describe(t) << '\n';
+    };
+    if (const auto* a = std::get_if<AffineLayer>(&layer)) {
+      tensor(a->W);
+      tensor(a->b);
+      const auto& W = std::get<AffineMap<double>>(maps[l]).W;
+      const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> m(W.data(), d, d);
+      const double det = m.fullPivLu().determinant();
+      out << fmt::format("  det W = {:.6g}{}\n", det, det == 0 ? "  SINGULAR: not invertible" : "");
+    } else if (const auto* s = std::get_if<ActivationLayer>(&layer)) {
+      tensor(s->act);
+      out << fmt::format("  {}; smallest phi' at x0 = {:.6g} (unit {}){}\n", phi_text(s->act), slope[l].first,
+                         slope[l].second, slope[l].first > 0 ? "" : "  NOT INVERTIBLE there");
+    } else {
+      const auto& c = std::get<CouplingLayer>(layer);
+      out << fmt::format("  mask [{}], hidden {}; globally invertible (volume preserving)\n", fmt::join(c.mask, ", "),
+                         c.W1.shape[0]);
+      for (const Tensor* t : {&c.W1, &c.b1, &c.act, &c.W2, &c.b2}) tensor(*t);
+      out << fmt::format("  {}; smallest phi' over hidden units at x0 = {:.6g} (hidden unit {})\n", phi_text(c.act),
+                         slope[l].first, slope[l].second);
+    }
+    if (at_x0.layer == static_cast<int>(l)) {
+      out << fmt::format("  the expansion point leaves the invertible domain here; later layers not evaluated\n");
+      break;
+    }
+  }
+  out << fmt::format("parameters: {}\n", parameters);
+  out << fmt::format("expansion point x0 = ({}): {}\n", fmt::join(x0, ", "),
+                     at_x0.layer < 0 ? "inside the invertible domain of every layer"
+                                     : fmt::format("OUTSIDE the domain: layer {}, unit {}, phi' = {:.6g}", at_x0.layer + 1,
+                                                   at_x0.unit, at_x0.slope));
+  if (!request.data) return;
+  const NpyArray& x = *request.data;
+  if (x.cols != ud)
+    throw Error(fmt::format("{}: {} units per sample, the model has dim {}", request.data_name, x.cols, d));
+  std::map<std::pair<int, int>, std::size_t> exits;  // (layer, unit) -> samples
+  std::size_t outside = 0;
+  Exit first;
+  std::size_t first_sample = 0;
+  for (std::size_t r = 0; r < x.rows; ++r) {
+    std::vector<double> y(x.data.begin() + static_cast<long>(r * ud), x.data.begin() + static_cast<long>((r + 1) * ud));
+    for (std::size_t i = 0; i < ud; ++i)
+      if (!std::isfinite(y[i])) throw Error(fmt::format("{}: sample {}, unit {}: not finite", request.data_name, r, i));
+    const Exit e = walk(maps, std::move(y), nullptr);
+    if (e.layer < 0) continue;
+    if (outside++ == 0) first = e, first_sample = r;
+    ++exits[{e.layer, e.unit}];
+  }
+  out << fmt::format("data {}: {} samples, {} outside the invertible domain\n", request.data_name, x.rows, outside);
+  if (!outside) return;
+  out << fmt::format("  first: sample {} at layer {}, unit {} (phi' = {:.6g})\n", first_sample, first.layer + 1,
+                     first.unit, first.slope);
+  for (const auto& [where, n] : exits) out << fmt::format("  layer {}, unit {}: {} samples\n", where.first + 1, where.second, n);
+}
+
+}  // namespace flowaction

@@ -1,0 +1,24 @@
+// `flowaction inspect`: what a model file holds and where it is invertible — layers, tensor
+// shapes and dtypes, parameter count, det W of every affine layer, the smallest φ′ at the
+// expansion point, and (given samples) which samples leave the invertible domain.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <vector>
+
+#include "engine/model.hpp"
+#include "frontends/npy.hpp"
+
+namespace flowaction {
+
+struct InspectRequest {
+  std::vector<double> at;            // expansion point; empty = origin
+  std::optional<NpyArray> data;      // samples x units
+  std::string data_name;             // for messages
+};
+
+// Writes the report; throws flowaction::Error for samples that do not fit the model.
+void inspect(const Model& model, const InspectRequest& request, std::ostream& out);
+
+}  // namespace flowaction

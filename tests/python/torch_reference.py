@@ -1,0 +1,36 @@
+#!/usr/bin/python3
+"""Test helper: trains the example flow briefly, exports it to OUTDIR/model.flow.json, and writes
+OUTDIR/reference.json with PyTorch's own action S(x) = -ln p(x) and its gradient (autograd) at
+random points, computed in float64 from the exported float32 weights. Exit 77 without torch."""
+import json
+import os
+import sys
+
+try:
+    import numpy  # noqa: F401
+    import torch
+except ImportError:
+    sys.exit(77)
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "pytorch"))
+from flowaction_torch import Activation, Affine, Coupling, Flow, export  # noqa: E402
+
+out = sys.argv[1]
+torch.manual_seed(1)
+d = 3
+x = torch.randn(500, d)
+flow = Flow([Affine(d), Activation(d), Coupling([0, 1, 0], hidden=4), Affine(d)])
+opt = torch.optim.Adam(flow.parameters(), lr=1e-2)
+for _ in range(20):
+    loss = flow.action(x).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+export(flow, os.path.join(out, "model.flow.json"), "model.safetensors")
+flow = flow.double()  # the float32 weights, exactly, evaluated in float64
+points = 0.5 * torch.randn(5, d, dtype=torch.float64)
+points.requires_grad_(True)
+s = flow.action(points)
+grad = torch.autograd.grad(s.sum(), points)[0]
+json.dump({"points": points.detach().tolist(), "action": s.detach().tolist(), "gradient": grad.tolist()},
+          open(os.path.join(out, "reference.json"), "w"))
