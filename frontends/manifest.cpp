@@ -173,7 +173,11 @@ Model parse_manifest(std::string_view text, const std::string& source,
     if (tensors->type != JsonNode::kind::string || tensors->text.empty())
       top.fail("tensors", fmt::format("expected a file name (.safetensors or .npz), got {}",
                                       json_kind_name(tensors->type)));
-    tensor_file = read_tensor_file(base_dir / tensors->text);
+    try {
+      tensor_file = read_tensor_file(base_dir / tensors->text);
+    } catch (const Error& e) {
+      top.fail("tensors", e.what());  // the tensor file's own message, behind the manifest's name
+    }
   }
   const JsonNode* dim = root.find("dim");
   if (!dim) top.fail("dim", "missing");
