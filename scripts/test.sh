@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Set-up and build as scripts/setup.sh, then every test, then bounded fuzzing of the file parsers
-# (scripts/fuzz.sh, counted as one more test); the last line is "N passed, N failed".
+# Set-up and build as scripts/setup.sh, then every test; with no arguments also bounded fuzzing of
+# the file parsers (scripts/fuzz.sh) and the suite once under AddressSanitizer and UBSan
+# (scripts/sanitize.sh, a second build: about 12 minutes on 2 cores), each counted as one more
+# test. The last line is "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
@@ -14,6 +16,14 @@ rm -f "$log"
 if [ -z "$summary" ]; then echo "0 passed, 1 failed"; exit 1; fi
 if [ $# -eq 0 ]; then
   if scripts/fuzz.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+  echo "sanitizers: building build-asan and running the suite under ASan + UBSan"
+  if scripts/sanitize.sh >build-asan.log 2>&1; then
+    passed=$((passed + 1))
+    grep -E '^\[doctest\] test cases:' build-asan.log | sed 's/^/sanitizers: /'
+  else
+    failed=$((failed + 1)); status=1
+    tail -n 40 build-asan.log
+  fi
 fi
 echo "${passed} passed, ${failed} failed"
 exit "$status"
