@@ -155,6 +155,19 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+// --at: comma-separated exact decimals.
+std::vector<GiNaC::numeric> parse_point(const std::string& text) {
+  std::vector<GiNaC::numeric> point;
+  for (const std::string& x : split(text)) {
+    try {
+      point.push_back(parse_decimal(x));
+    } catch (const std::invalid_argument&) {
+      throw Usage(fmt::format("--at: '{}' is not a decimal number", x));
+    }
+  }
+  return point;
+}
+
 int cmd_extract(std::span<const std::string> argv, std::ostream& out, std::ostream& err) {
   Args args(argv);
   if (args.flag("--help") || args.flag("-h")) {
@@ -168,15 +181,7 @@ int cmd_extract(std::span<const std::string> argv, std::ostream& out, std::ostre
     if (!f) throw Usage(fmt::format("unknown --field '{}' (exact, float or symbolic)", *v));
     req.field = *f;
   }
-  if (auto v = args.value("--at")) {
-    for (const std::string& x : split(*v)) {
-      try {
-        req.at.push_back(parse_decimal(x));
-      } catch (const std::invalid_argument&) {
-        throw Usage(fmt::format("--at: '{}' is not a decimal number", x));
-      }
-    }
-  }
+  if (auto v = args.value("--at")) req.at = parse_point(*v);
   if (auto v = args.value("--symbols"))
     for (const std::string& s : split(*v))
       if (!s.empty()) req.symbols.insert(s);
@@ -251,15 +256,8 @@ int cmd_inspect(std::span<const std::string> argv, std::ostream& out, std::ostre
     return 0;
   }
   InspectRequest req;
-  if (auto v = args.value("--at")) {
-    for (const std::string& x : split(*v)) {
-      try {
-        req.at.push_back(parse_decimal(x).to_double());
-      } catch (const std::invalid_argument&) {
-        throw Usage(fmt::format("--at: '{}' is not a decimal number", x));
-      }
-    }
-  }
+  if (auto v = args.value("--at"))
+    for (const GiNaC::numeric& x : parse_point(*v)) req.at.push_back(x.to_double());
   const std::optional<std::string> data = args.value("--data");
   const std::vector<std::string> files = args.positional();
   if (files.size() != 1) throw Usage(files.empty() ? "give the model manifest" : "give exactly one model manifest");
