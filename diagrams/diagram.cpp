@@ -67,6 +67,8 @@ Diagram::Diagram(diagram_kind kind, std::vector<int> sizes)
     for (std::size_t s = 0; s < r; ++s) add_legs(ring[s], sizes_[s]);
     sign_ = (r % 2 == 0) ? 1 : -1;
   }
+  if (order_ > max_order)
+    throw std::length_error("Diagram: more legs than a 64-bit multiplicity holds");
   automorphisms_ = count_automorphisms<graph>(
       graph_, [this](graph::vertex_descriptor v) { return colour_of(graph_[v]); });
   multiplicity_ = factorial(order_) / automorphisms_;

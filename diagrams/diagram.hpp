@@ -75,4 +75,7 @@ const std::vector<Diagram>& layer_diagrams(layer_kind layer, int n);
 
 std::uint64_t factorial(int n);
 
+// n! fits in 64 bits up to n = 20: the largest order whose multiplicities are exact.
+inline constexpr int max_order = 20;
+
 }  // namespace flowaction::diagrams

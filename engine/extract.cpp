@@ -6,6 +6,9 @@
 #include <Eigen/Dense>
 #include <cmath>
 
+#include <limits>
+
+#include "diagrams/diagram.hpp"
 #include "engine/error.hpp"
 #include "engine/pullback.hpp"
 
@@ -184,6 +187,13 @@ Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const 
 Extraction extract(const Model& model, const ExtractRequest& request, const progress_fn& progress) {
   const int d = model.dim;
   if (request.order < 0) throw Error(fmt::format("order {} is negative", request.order));
+  if (request.order > diagrams::max_order)
+    throw Error(fmt::format("order {} is beyond the largest supported order, {}", request.order,
+                            diagrams::max_order));
+  for (const auto& x : request.at)
+    if (!std::isfinite(x.to_double()))
+      throw Error(fmt::format("{}: the expansion point entry {} is not finite in double precision",
+                              model.source, to_string(x)));
   if (!request.at.empty() && static_cast<int>(request.at.size()) != d)
     throw Error(fmt::format("{}: the expansion point has {} entries, the model has dim {}",
                             model.source, request.at.size(), d));
@@ -200,6 +210,11 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
         fmt::format("{}: order {} at dim {} would need about {} of memory for its vertex tensors "
                     "(this machine has {}); lower --order",
                     model.source, request.order, d, human_bytes(need), human_bytes(have)));
+  // Gather tables index components with 32 bits.
+  if (sym_size(d, request.order) > std::numeric_limits<std::uint32_t>::max())
+    throw Error(fmt::format("{}: order {} at dim {} has {} components per vertex, more than this "
+                            "version indexes (2^32); lower --order",
+                            model.source, request.order, d, sym_size(d, request.order)));
   std::vector<GiNaC::numeric> x0 = request.at;
   if (x0.empty()) x0.assign(static_cast<std::size_t>(d), GiNaC::numeric(0));
   if (request.field != field_kind::float64 || !clearly_invertible(model, x0))
@@ -210,8 +225,15 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   out.info.source = model.source;
   for (const auto& x : x0) out.info.at.push_back(to_string(x));
   if (request.field == field_kind::float64) {
-    out.action = extract_action(instantiate<double>(model), d, point<double>(x0, d), request.order,
-                                false, progress);
+    Action<double> a =
+        extract_action(instantiate<double>(model), d, point<double>(x0, d), request.order, false, progress);
+    for (const auto& g : a.vertices)
+      for (double v : g.data())
+        if (!std::isfinite(v))
+          throw Error(fmt::format("{}: a vertex of order {} overflows double precision at this point; "
+                                  "use --field exact",
+                                  model.source, g.order()));
+    out.action = std::move(a);
   } else {
     SymbolTable symbols(request.symbols);
     const bool symbolic = request.field == field_kind::symbolic;

@@ -43,7 +43,9 @@ void for_each_component(const Action<T>& action, Fn&& fn) {
 
 template <class T>
 void write_json(std::ostream& out, const Action<T>& action, const ActionInfo& info) {
-  // One member per line and one vertex per line: readable, and still one JSON document.
+  // One member per line and one vertex per line: readable, and still one JSON document. A file
+  // name that is not UTF-8 is written with replacement characters rather than refused.
+  constexpr auto replace = nlohmann::ordered_json::error_handler_t::replace;
   nlohmann::ordered_json head;
   head["format"] = "flowaction-action/1";
   head["convention"] = action_convention;
@@ -55,7 +57,7 @@ void write_json(std::ostream& out, const Action<T>& action, const ActionInfo& in
   if (info.field == field_kind::symbolic) head["symbols"] = info.symbols;
   out << "{\n";
   for (const auto& [key, value] : head.items())
-    out << " " << nlohmann::json(key).dump() << ": " << value.dump() << ",\n";
+    out << " " << nlohmann::json(key).dump() << ": " << value.dump(-1, ' ', false, replace) << ",\n";
   out << " \"vertices\": [";
   bool first = true;
   for_each_component(action, [&](int k, const multi_index& index, const T& v) {
@@ -67,7 +69,7 @@ void write_json(std::ostream& out, const Action<T>& action, const ActionInfo& in
       e["float"] = *f;
     else
       e["float"] = nullptr;
-    out << (first ? "\n  " : ",\n  ") << e.dump();
+    out << (first ? "\n  " : ",\n  ") << e.dump(-1, ' ', false, replace);
     first = false;
   });
   out << "\n ]\n}\n";

@@ -129,6 +129,7 @@ class Args {
 };
 
 int parse_int(const std::string& text, std::string_view what) {
+  constexpr int max_order = diagrams::max_order;
   std::size_t used = 0;
   long v = 0;
   try {
@@ -139,7 +140,9 @@ int parse_int(const std::string& text, std::string_view what) {
   if (used != text.size() || text.empty())
     throw Usage(fmt::format("{} expects an integer, got '{}'", what, text));
   if (v < 0) throw Usage(fmt::format("{} must be >= 0, got {}", what, v));
-  if (v > 1000) throw Usage(fmt::format("{} {} is beyond any tensor that fits in memory", what, v));
+  if (v > max_order)
+    throw Usage(fmt::format("{} {} is beyond the largest supported order, {} (diagram multiplicities "
+                            "are counted in 64 bits)", what, v, max_order));
   return static_cast<int>(v);
 }
 
@@ -213,10 +216,11 @@ int cmd_extract(std::span<const std::string> argv, std::ostream& out, std::ostre
   });
   std::ostringstream text;
   std::visit([&](const auto& a) { write_action(text, a, result.info, format); }, result.action);
-  if (output)
+  if (output) {
     write_file_atomically(*output, text.str());
-  else
-    out << text.str();
+  } else if (!(out << text.str() << std::flush)) {
+    throw Error("cannot write to standard output");
+  }
   return 0;
 }
 
@@ -301,6 +305,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return 1;
   } catch (const std::bad_alloc&) {
     err << "flowaction: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    err << "flowaction: " << e.what() << '\n';
     return 1;
   }
 }

@@ -187,6 +187,9 @@ int guarded(const char* command, const char* help, std::ostream& err, Body&& bod
   } catch (const std::bad_alloc&) {
     err << fmt::format("flowaction {}: out of memory\n", command);
     return 1;
+  } catch (const std::exception& e) {
+    err << fmt::format("flowaction {}: {}\n", command, e.what());
+    return 1;
   }
 }
 

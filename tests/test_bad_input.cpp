@@ -87,6 +87,15 @@ TEST_CASE("a good run writes the output file whole") {
   CHECK(w.files() == 2);
 }
 
+TEST_CASE("a standard output that cannot be written is an error, not a silent success") {
+  Workdir w;
+  const fs::path m = w.write("model.flow.json", model(affine));
+  std::ostringstream out, err;
+  out.setstate(std::ios::badbit);
+  CHECK(flowaction::run_cli({"extract", m.string()}, out, err) == 1);
+  CHECK(has(err.str(), "cannot write to standard output"));
+}
+
 TEST_CASE("malformed manifests") {
   CHECK(has(rejects(R"({"format": "flowaction/1", "dim": 2, "layers": [)", {}), "not valid JSON"));
   CHECK(
@@ -165,6 +174,7 @@ TEST_CASE("a singular W and an activation that is not invertible at the point") 
 TEST_CASE("wrong command lines exit 2") {
   CHECK(has(rejects(model(affine), {"--order", "-1"}, 2), "--order"));
   CHECK(has(rejects(model(affine), {"--order", "four"}, 2), "--order"));
+  CHECK(has(rejects(model(affine), {"--order", "21"}, 2), "largest supported order, 20"));
   CHECK(has(rejects(model(affine), {"--field", "quad"}, 2), "--field"));
   CHECK(has(rejects(model(affine), {"--format", "xml"}, 2), "--format"));
   CHECK(has(rejects(model(affine), {"--frobnicate"}, 2), "unknown option"));
@@ -176,11 +186,15 @@ TEST_CASE("wrong command lines exit 2") {
 
 TEST_CASE("requests that do not fit the model or the machine") {
   CHECK(has(rejects(model(affine), {"--at", "1,2,3"}), "3 entries"));
+  CHECK(has(rejects(model(affine), {"--at=1e400,0"}), "not finite in double precision"));
+  // Squaring 1e200 overflows a double: the float field says so instead of printing inf.
+  const std::string square = R"({"type": "activation", "coeffs": [1, 1]})";
+  CHECK(has(rejects(model(square), {"--at=1e200,0", "--field", "float"}), "overflows double precision"));
   CHECK(has(rejects(model(affine), {"--field", "symbolic", "--symbols", "layer2.W"}),
             "layers 1 to 1"));
   CHECK(has(rejects(model(affine), {"--field", "symbolic", "--symbols", "layer1.alpha"}),
             "no field 'alpha'"));
-  // Dim 64 at order 40: the vertex tensors alone would need far more memory than any machine.
+  // Dim 64 at order 20: the vertex tensors alone would need far more memory than any machine.
   std::string W = "[";
   for (int i = 0; i < 64; ++i) {
     W += i ? ",[" : "[";
@@ -189,7 +203,7 @@ TEST_CASE("requests that do not fit the model or the machine") {
   }
   W += "]";
   const std::string e = rejects(model(R"({"type": "affine", "W": )" + W + "}", 64),
-                                {"--order", "40", "--field", "float"});
+                                {"--order", "20", "--field", "float"});
   CHECK(has(e, "would need about"));
   CHECK(has(e, "of memory"));
   Workdir w;
