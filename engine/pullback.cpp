@@ -252,10 +252,16 @@ Action<T> pullback_coupling(const Action<T>& gamma, const CouplingMap<T>& c,
   std::vector<T> dense, next, sum, x;
   for (int n = 1; n <= K; ++n) {
     out.vertices[n] = transform_legs(gamma.vertices[n], G1);
+    // Only classes that split a leg need the dense path; none does when φ is linear (p = 1).
+    const auto& classes = layer_diagrams(layer_kind::coupling, n);
+    if (std::none_of(classes.begin(), classes.end(), [&](const Diagram& c) {
+          return c.max_derivative() > 1 && c.max_derivative() <= p;
+        }))
+      continue;
     const std::size_t N = static_cast<std::size_t>(std::pow(static_cast<double>(d), n));
     sum.assign(N, T(0));
     bool any = false;
-    for (const Diagram& cls : layer_diagrams(layer_kind::coupling, n)) {
+    for (const Diagram& cls : classes) {
       if (cls.max_derivative() <= 1 || cls.max_derivative() > p) continue;
       const int k = cls.vertex_count();
       // Dense copy of Γ⁽ᵏ⁾: legs [outputs so far][inputs left], row-major.
