@@ -5,7 +5,6 @@
 
 #include <Eigen/Dense>
 #include <cmath>
-
 #include <limits>
 
 #include "diagrams/diagram.hpp"
@@ -104,11 +103,7 @@ void check_invertible(const Model& model, const std::vector<GiNaC::numeric>& x0)
   std::vector<GiNaC::ex> y(x0.begin(), x0.end());
   for (std::size_t l = 0; l < layers.size(); ++l) {
     if (const auto* a = std::get_if<AffineMap<GiNaC::ex>>(&layers[l])) {
-      const int d = a->dim;
-      GiNaC::matrix W(static_cast<unsigned>(d), static_cast<unsigned>(d));
-      for (int i = 0; i < d; ++i)
-        for (int j = 0; j < d; ++j) W(i, j) = a->W[static_cast<std::size_t>(i * d + j)];
-      if (W.determinant().is_zero())
+      if (determinant(*a).is_zero())
         throw Error(fmt::format("{}: {}: field 'W': the matrix is singular (det W = 0)",
                                 model.source, layer_label(model, l)));
     } else if (const auto* s = std::get_if<ActivationMap<GiNaC::ex>>(&layers[l])) {
@@ -212,9 +207,10 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
                     model.source, request.order, d, human_bytes(need), human_bytes(have)));
   // Gather tables index components with 32 bits.
   if (sym_size(d, request.order) > std::numeric_limits<std::uint32_t>::max())
-    throw Error(fmt::format("{}: order {} at dim {} has {} components per vertex, more than this "
-                            "version indexes (2^32); lower --order",
-                            model.source, request.order, d, sym_size(d, request.order)));
+    throw Error(
+        fmt::format("{}: order {} at dim {} has {} components per vertex, more than this "
+                    "version indexes (2^32); lower --order",
+                    model.source, request.order, d, sym_size(d, request.order)));
   std::vector<GiNaC::numeric> x0 = request.at;
   if (x0.empty()) x0.assign(static_cast<std::size_t>(d), GiNaC::numeric(0));
   if (request.field != field_kind::float64 || !clearly_invertible(model, x0))
@@ -225,14 +221,15 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   out.info.source = model.source;
   for (const auto& x : x0) out.info.at.push_back(to_string(x));
   if (request.field == field_kind::float64) {
-    Action<double> a =
-        extract_action(instantiate<double>(model), d, point<double>(x0, d), request.order, false, progress);
+    Action<double> a = extract_action(instantiate<double>(model), d, point<double>(x0, d),
+                                      request.order, false, progress);
     for (const auto& g : a.vertices)
       for (double v : g.data())
         if (!std::isfinite(v))
-          throw Error(fmt::format("{}: a vertex of order {} overflows double precision at this point; "
-                                  "use --field exact",
-                                  model.source, g.order()));
+          throw Error(
+              fmt::format("{}: a vertex of order {} overflows double precision at this point; "
+                          "use --field exact",
+                          model.source, g.order()));
     out.action = std::move(a);
   } else {
     SymbolTable symbols(request.symbols);

@@ -102,6 +102,14 @@ std::vector<LayerMap<T>> instantiate(const Model& model, SymbolTable* symbols) {
   return out;
 }
 
+GiNaC::ex determinant(const AffineMap<GiNaC::ex>& a) {
+  const auto d = static_cast<unsigned>(a.dim);
+  GiNaC::matrix W(d, d);
+  for (unsigned i = 0; i < d; ++i)
+    for (unsigned j = 0; j < d; ++j) W(i, j) = a.W[i * d + j];
+  return W.determinant();
+}
+
 template <class T>
 std::vector<T> coupling_preactivation(const CouplingMap<T>& c, const std::vector<T>& y) {
   std::vector<T> u(c.b1);

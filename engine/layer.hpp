@@ -67,6 +67,9 @@ using LayerMap = std::variant<AffineMap<T>, ActivationMap<T>, CouplingMap<T>>;
 template <class T>
 std::vector<LayerMap<T>> instantiate(const Model& model, SymbolTable* symbols = nullptr);
 
+// det W of an affine layer (exact rationals or expressions).
+GiNaC::ex determinant(const AffineMap<GiNaC::ex>& a);
+
 // z = f(y).
 template <class T>
 std::vector<T> forward(const LayerMap<T>& layer, const std::vector<T>& y);

@@ -217,6 +217,12 @@ Action<T> pullback_diagonal(const Action<T>& gamma, const ActivationMap<T>& laye
   return out;
 }
 
+// The sorted multi-index of position f of a dense tensor with `order` legs over d units.
+void sorted_index_of(std::size_t f, std::size_t d, multi_index& index) {
+  for (auto l = index.size(); l-- > 0;) index[l] = static_cast<int>(f % d), f /= d;
+  std::sort(index.begin(), index.end());
+}
+
 // Γ′ of an additive coupling: the tree whose legs all pass is a mode product with G⁽¹⁾; every
 // other tree class is contracted densely (its fans are rank-one sums over hidden units) and
 // symmetrised. No rings: the Jacobian is unit triangular.
@@ -268,13 +274,10 @@ Action<T> pullback_coupling(const Action<T>& gamma, const CouplingMap<T>& c,
       const SymTensor<T>& old = gamma.vertices[k];
       const std::size_t Nk = static_cast<std::size_t>(std::pow(static_cast<double>(d), k));
       dense.assign(Nk, T(0));
-      multi_index idx(static_cast<std::size_t>(k)), sorted;
+      multi_index idx(static_cast<std::size_t>(k));
       for (std::size_t f = 0; f < Nk; ++f) {
-        std::size_t rest = f;
-        for (int l = k - 1; l >= 0; --l) idx[l] = static_cast<int>(rest % ud), rest /= ud;
-        sorted = idx;
-        std::sort(sorted.begin(), sorted.end());
-        dense[f] = old.at(sorted);
+        sorted_index_of(f, ud, idx);
+        dense[f] = old.at(idx);
       }
       std::size_t outs = 1;       // d^(legs produced so far)
       std::size_t ins = Nk / ud;  // d^(inputs after the current one)
@@ -332,9 +335,7 @@ Action<T> pullback_coupling(const Action<T>& gamma, const CouplingMap<T>& c,
     multi_index idx(static_cast<std::size_t>(n));
     for (std::size_t f = 0; f < N; ++f) {
       if (vanishes(sum[f])) continue;
-      std::size_t rest = f;
-      for (int l = n - 1; l >= 0; --l) idx[l] = static_cast<int>(rest % ud), rest /= ud;
-      std::sort(idx.begin(), idx.end());
+      sorted_index_of(f, ud, idx);
       acc[g.shape().rank(idx)] += sum[f];
     }
     multi_index J = g.shape().first();
@@ -424,10 +425,7 @@ T log_abs_det(const LayerMap<T>& layer, const std::vector<T>& y0) {
       for (int i = 0; i < d; ++i) s += std::log(std::fabs(lu.matrixLU()(i, i)));
       return s;
     } else {
-      GiNaC::matrix W(static_cast<unsigned>(d), static_cast<unsigned>(d));
-      for (int i = 0; i < d; ++i)
-        for (int j = 0; j < d; ++j) W(i, j) = a->W[static_cast<std::size_t>(i * d + j)];
-      return log_abs(W.determinant());
+      return log_abs(determinant(*a));
     }
   }
   if (const auto* s = std::get_if<ActivationMap<T>>(&layer)) {

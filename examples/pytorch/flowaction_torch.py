@@ -81,6 +81,17 @@ class Flow(torch.nn.Module):
         return 0.5 * (x**2).sum(dim=1) + 0.5 * d * math.log(2 * math.pi) - logdet
 
 
+def fit(flow, x, steps, lr=1e-2):
+    """Maximum likelihood with Adam: minimise the mean of S(x); returns the last loss."""
+    opt = torch.optim.Adam(flow.parameters(), lr=lr)
+    for _ in range(steps):
+        loss = flow.action(x).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return loss.item()
+
+
 def write_safetensors(path, arrays):
     """arrays: name -> NumPy array (float64/float32/float16), written little-endian."""
     codes = {np.dtype("float64"): "F64", np.dtype("float32"): "F32", np.dtype("float16"): "F16"}

@@ -13,19 +13,14 @@ except ImportError:
     sys.exit(77)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "pytorch"))
-from flowaction_torch import Activation, Affine, Coupling, Flow, export  # noqa: E402
+from flowaction_torch import Activation, Affine, Coupling, Flow, export, fit  # noqa: E402
 
 out = sys.argv[1]
 torch.manual_seed(1)
 d = 3
 x = torch.randn(500, d)
 flow = Flow([Affine(d), Activation(d), Coupling([0, 1, 0], hidden=4), Affine(d)])
-opt = torch.optim.Adam(flow.parameters(), lr=1e-2)
-for _ in range(20):
-    loss = flow.action(x).mean()
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
+fit(flow, x, steps=20)
 export(flow, os.path.join(out, "model.flow.json"), "model.safetensors")
 flow = flow.double()  # the float32 weights, exactly, evaluated in float64
 points = 0.5 * torch.randn(5, d, dtype=torch.float64)
