@@ -1,14 +1,8 @@
 #include "diagrams/diagram.hpp"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
 #include <algorithm>
 #include <map>
-#include <mutex>
 #include <stdexcept>
-
-#include "diagrams/automorphisms.hpp"
 
 namespace flowaction::diagrams {
 
@@ -18,140 +12,130 @@ std::uint64_t factorial(int n) {
   return f;
 }
 
-namespace {
+namespace detail {
 
-int colour_of(const node& v) {
-  return static_cast<int>(v.kind) + 4 * v.legs;
+bool is_least_rotation(const std::vector<int>& s) {
+  const std::size_t r = s.size();
+  for (std::size_t shift = 1; shift < r; ++shift)
+    for (std::size_t i = 0; i < r; ++i) {
+      const int a = s[(i + shift) % r], b = s[i];
+      if (a < b) return false;
+      if (a > b) break;
+    }
+  return true;
 }
 
-// The least rotation of a cyclic sequence, so that rotations name one class.
-std::vector<int> least_rotation(const std::vector<int>& s) {
+}  // namespace detail
+
+namespace {
+
+std::vector<int> least_rotation(std::vector<int> s) {
   std::vector<int> best = s;
-  std::vector<int> r = s;
   for (std::size_t i = 1; i < s.size(); ++i) {
-    std::rotate(r.begin(), r.begin() + 1, r.end());
-    best = std::min(best, r);
+    std::rotate(s.begin(), s.begin() + 1, s.end());
+    best = std::min(best, s);
   }
   return best;
 }
 
+int sum(const std::vector<int>& s) {
+  int n = 0;
+  for (int m : s) {
+    if (m < 1) throw std::invalid_argument("diagram class: a layer vertex needs at least one leg");
+    n += m;
+  }
+  if (n > max_order)
+    throw std::length_error("diagram class: more legs than a 64-bit multiplicity holds");
+  return n;
+}
+
 }  // namespace
 
-Diagram::Diagram(diagram_kind kind, std::vector<int> sizes)
-    : kind_(kind), sizes_(std::move(sizes)) {
-  for (int m : sizes_) {
-    if (m < 1) throw std::invalid_argument("Diagram: a layer vertex needs at least one leg");
-    order_ += m;
+DiagramClass DiagramClass::tree(std::vector<int> fan_sizes) {
+  DiagramClass c;
+  c.kind = diagram_kind::tree;
+  c.sizes = std::move(fan_sizes);
+  std::sort(c.sizes.begin(), c.sizes.end(), std::greater<>());
+  const int n = sum(c.sizes);
+  // Legs of one fan permute among themselves; fans of equal size permute on the symmetric vertex.
+  std::map<int, int> count;
+  for (int m : c.sizes) c.automorphisms *= factorial(m), ++count[m];
+  for (const auto& [m, k] : count) c.automorphisms *= factorial(k);
+  c.multiplicity = factorial(n) / c.automorphisms;
+  c.sign = 1;
+  return c;
+}
+
+DiagramClass DiagramClass::ring(std::vector<int> cyclic_sizes) {
+  if (cyclic_sizes.empty()) throw std::invalid_argument("diagram class: a ring needs a vertex");
+  DiagramClass c;
+  c.kind = diagram_kind::ring;
+  c.sizes = least_rotation(std::move(cyclic_sizes));
+  const int n = sum(c.sizes);
+  // Legs of one vertex permute; rotations that map the size sequence to itself (the trace is
+  // oriented: reflections are other terms).
+  const std::size_t r = c.sizes.size();
+  std::uint64_t rho = 0;
+  for (std::size_t shift = 0; shift < r; ++shift) {
+    bool same = true;
+    for (std::size_t i = 0; i < r && same; ++i) same = c.sizes[(i + shift) % r] == c.sizes[i];
+    rho += same;
   }
+  c.automorphisms = rho;
+  for (int m : c.sizes) c.automorphisms *= factorial(m);
+  c.multiplicity = factorial(n) / c.automorphisms;
+  c.sign = r % 2 == 0 ? 1 : -1;
+  return c;
+}
+
+int DiagramClass::order() const {
+  int n = 0;
+  for (int m : sizes) n += m;
+  return n;
+}
+
+int DiagramClass::max_derivative() const {
+  const int m = sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end());
+  return kind == diagram_kind::tree ? m : m + 1;
+}
+
+std::vector<DiagramClass> classes(int n, const ClassFilter& filter) {
+  std::vector<DiagramClass> out;
+  for_each_class(n, filter, [&](const DiagramClass& c) { out.push_back(c); });
+  return out;
+}
+
+std::vector<DiagramClass> tree_classes(int n) {
+  return classes(n, ClassFilter{max_order + 1, false});
+}
+
+std::vector<DiagramClass> ring_classes(int n) {
+  std::vector<DiagramClass> out = classes(n);
+  std::erase_if(out, [](const DiagramClass& c) { return c.kind != diagram_kind::ring; });
+  return out;
+}
+
+graph to_graph(const DiagramClass& c) {
+  graph g;
   auto add_legs = [&](graph::vertex_descriptor from, int m) {
     for (int j = 0; j < m; ++j)
-      boost::add_edge(from, boost::add_vertex(node{node_kind::external, 0}, graph_), graph_);
+      boost::add_edge(from, boost::add_vertex(node{node_kind::external, 0}, g), g);
   };
-  if (kind_ == diagram_kind::tree) {
-    std::sort(sizes_.begin(), sizes_.end(), std::greater<>());
-    const auto old = boost::add_vertex(node{node_kind::action_vertex, vertex_count()}, graph_);
-    for (int m : sizes_) {
-      const auto fan = boost::add_vertex(node{node_kind::fan, m}, graph_);
-      boost::add_edge(old, fan, graph_);
+  if (c.kind == diagram_kind::tree) {
+    const auto old = boost::add_vertex(node{node_kind::action_vertex, c.vertex_count()}, g);
+    for (int m : c.sizes) {
+      const auto fan = boost::add_vertex(node{node_kind::fan, m}, g);
+      boost::add_edge(old, fan, g);
       add_legs(fan, m);
     }
-    sign_ = 1;
-  } else {
-    if (sizes_.empty()) throw std::invalid_argument("Diagram: a ring needs a vertex");
-    sizes_ = least_rotation(sizes_);
-    const std::size_t r = sizes_.size();
-    std::vector<graph::vertex_descriptor> ring(r);
-    for (std::size_t s = 0; s < r; ++s)
-      ring[s] = boost::add_vertex(node{node_kind::ring, sizes_[s]}, graph_);
-    for (std::size_t s = 0; s < r; ++s) boost::add_edge(ring[s], ring[(s + 1) % r], graph_);
-    for (std::size_t s = 0; s < r; ++s) add_legs(ring[s], sizes_[s]);
-    sign_ = (r % 2 == 0) ? 1 : -1;
+    return g;
   }
-  if (order_ > max_order)
-    throw std::length_error("Diagram: more legs than a 64-bit multiplicity holds");
-  automorphisms_ = count_automorphisms<graph>(
-      graph_, [this](graph::vertex_descriptor v) { return colour_of(graph_[v]); });
-  multiplicity_ = factorial(order_) / automorphisms_;
-}
-
-Diagram Diagram::tree(std::vector<int> fan_sizes) {
-  return Diagram(diagram_kind::tree, std::move(fan_sizes));
-}
-Diagram Diagram::ring(std::vector<int> cyclic_sizes) {
-  return Diagram(diagram_kind::ring, std::move(cyclic_sizes));
-}
-
-int Diagram::max_derivative() const {
-  const int m = sizes_.empty() ? 0 : *std::max_element(sizes_.begin(), sizes_.end());
-  return kind_ == diagram_kind::tree ? m : m + 1;
-}
-
-std::string Diagram::describe() const {
-  if (kind_ == diagram_kind::tree)
-    return fmt::format("tree: Gamma^({}) with fans G^(m), m = ({}); {} labelled copies, |Aut| = {}",
-                       vertex_count(), fmt::join(sizes_, ","), multiplicity_, automorphisms_);
-  return fmt::format(
-      "ring: {} vertices G^(m+1), m = ({}) around the cycle; {} labelled copies, |Aut| = {}, sign "
-      "{:+d}",
-      vertex_count(), fmt::join(sizes_, ","), multiplicity_, automorphisms_, sign_);
-}
-
-std::vector<Diagram> tree_diagrams(int n) {
-  std::vector<Diagram> out;
-  if (n == 0) {
-    out.push_back(Diagram::tree({}));
-    return out;
-  }
-  // Integer partitions of n, parts nonincreasing.
-  std::vector<int> parts;
-  auto rec = [&](auto&& self, int rest, int max_part) -> void {
-    if (rest == 0) {
-      out.push_back(Diagram::tree(parts));
-      return;
-    }
-    for (int m = std::min(rest, max_part); m >= 1; --m) {
-      parts.push_back(m);
-      self(self, rest - m, m);
-      parts.pop_back();
-    }
-  };
-  rec(rec, n, n);
-  return out;
-}
-
-std::vector<Diagram> ring_diagrams(int n) {
-  std::vector<Diagram> out;
-  if (n < 1) return out;
-  // Compositions of n whose sequence is its own least rotation: one per class.
-  std::vector<int> parts;
-  auto rec = [&](auto&& self, int rest) -> void {
-    if (rest == 0) {
-      if (least_rotation(parts) == parts) out.push_back(Diagram::ring(parts));
-      return;
-    }
-    for (int m = 1; m <= rest; ++m) {
-      parts.push_back(m);
-      self(self, rest - m);
-      parts.pop_back();
-    }
-  };
-  rec(rec, n);
-  return out;
-}
-
-const std::vector<Diagram>& layer_diagrams(layer_kind layer, int n) {
-  static std::mutex mutex;
-  static std::map<std::pair<layer_kind, int>, std::vector<Diagram>> cache;
-  const std::lock_guard lock(mutex);
-  auto [it, inserted] = cache.try_emplace({layer, n});
-  if (inserted) {
-    std::vector<Diagram>& set = it->second;
-    for (Diagram& t : tree_diagrams(n))
-      if (layer != layer_kind::affine || t.max_derivative() <= 1) set.push_back(std::move(t));
-    if (layer == layer_kind::activation)
-      for (Diagram& r : ring_diagrams(n)) set.push_back(std::move(r));
-  }
-  return it->second;
+  const std::size_t r = c.sizes.size();
+  std::vector<graph::vertex_descriptor> ring(r);
+  for (std::size_t s = 0; s < r; ++s) ring[s] = boost::add_vertex(node{node_kind::ring, c.sizes[s]}, g);
+  for (std::size_t s = 0; s < r; ++s) boost::add_edge(ring[s], ring[(s + 1) % r], g);
+  for (std::size_t s = 0; s < r; ++s) add_legs(ring[s], c.sizes[s]);
+  return g;
 }
 
 }  // namespace flowaction::diagrams

@@ -9,6 +9,7 @@
 
 #include "diagrams/diagram.hpp"
 #include "engine/error.hpp"
+#include "engine/overload.hpp"
 #include "engine/pullback.hpp"
 
 namespace flowaction {
@@ -40,55 +41,62 @@ void check_symbols(const Model& model, const std::set<std::string>& symbols) {
     int used = 0;
     if (std::sscanf(s.c_str(), "layer%d.%63s%n", &number, field, &used) != 2 ||
         used != static_cast<int>(s.size()))
-      throw Error(
-          fmt::format("{}: --symbols: '{}' is not of the form layerN.FIELD", model.source, s));
+      throw Error(fmt::format("{}: symbol request '{}' is not of the form layerN.FIELD",
+                              model.source, s));
     if (number < 1 || number > static_cast<int>(model.layers.size()))
-      throw Error(fmt::format("{}: --symbols: '{}': the model has layers 1 to {}", model.source, s,
-                              model.layers.size()));
-    const Layer& layer = model.layers[static_cast<std::size_t>(number - 1)];
-    std::vector<const Tensor*> fields;
-    if (const auto* a = std::get_if<AffineLayer>(&layer))
-      fields = {&a->W, &a->b};
-    else if (const auto* t = std::get_if<ActivationLayer>(&layer))
-      fields = {&t->act};
-    else {
-      const auto& c = std::get<CouplingLayer>(layer);
-      fields = {&c.W1, &c.b1, &c.act, &c.W2, &c.b2};
-    }
+      throw Error(fmt::format("{}: symbol request '{}': the model has layers 1 to {}", model.source,
+                              s, model.layers.size()));
+    const auto l = static_cast<std::size_t>(number - 1);
+    const Layer& layer = model.layers[l];
+    const LayerSpec& spec = spec_of(layer);
+    const auto tensors = tensors_of(layer);
     bool found = false;
     std::string names;
-    for (const Tensor* f : fields) {
-      if (f->empty()) continue;
-      names += (names.empty() ? "" : ", ") + f->name;
-      found = found || f->name == field;
+    for (std::size_t f = 0; f < tensors.size(); ++f) {
+      if (tensors[f]->empty() || !spec.fields[f].symbolic) continue;
+      names += (names.empty() ? "" : ", ") + tensors[f]->name;
+      found = found || tensors[f]->name == field;
     }
     if (!found)
-      throw Error(fmt::format("{}: --symbols: '{}': {} has no field '{}' (it has {})", model.source,
-                              s, layer_label(model, static_cast<std::size_t>(number - 1)), field,
-                              names));
+      throw Error(fmt::format("{}: symbol request '{}': {} has no field '{}' that can be a symbol "
+                              "(it has {})",
+                              model.source, s, layer_label(model, l), field, names));
   }
 }
 
-// The same checks in double precision: true when every margin is wide enough that rounding
-// cannot change the verdict (then the exact pass is not needed in the float field).
+// Double-precision checks: true when every margin is wide enough that rounding cannot change the
+// verdict (then the exact pass is not needed in the float field).
+struct ClearlyInvertible {
+  const std::vector<double>& y;
+  bool operator()(const AffineMap<double>& a) const {
+    using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const Eigen::PartialPivLU<RowMat> lu(Eigen::Map<const RowMat>(a.W.data(), a.dim, a.dim));
+    return lu.rcond() > 1e-8;
+  }
+  bool operator()(const ActivationMap<double>& s) const {
+    for (std::size_t u = 0; u < s.phi.size(); ++u) {
+      double scale = 0;  // size of the terms of φ′, against which rounding is measured
+      for (std::size_t k = 1; k < s.phi[u].size(); ++k)
+        scale += std::fabs(s.phi[u][k]) * static_cast<double>(k) *
+                 std::pow(std::fabs(y[u]), static_cast<double>(k - 1));
+      if (!(derivative(s.phi[u], 1, y[u]) > 1e-6 * scale)) return false;
+    }
+    return true;
+  }
+  bool operator()(const CouplingMap<double>&) const { return true; }
+  bool operator()(const ActNormMap<double>& a) const {
+    for (double s : a.s)
+      if (!(std::fabs(s) > 0)) return false;
+    return true;
+  }
+};
+
 bool clearly_invertible(const Model& model, const std::vector<GiNaC::numeric>& x0) {
   const auto layers = instantiate<double>(model);
   std::vector<double> y;
   for (const auto& x : x0) y.push_back(x.to_double());
   for (const auto& layer : layers) {
-    if (const auto* a = std::get_if<AffineMap<double>>(&layer)) {
-      using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-      const Eigen::PartialPivLU<RowMat> lu(Eigen::Map<const RowMat>(a->W.data(), a->dim, a->dim));
-      if (!(lu.rcond() > 1e-8)) return false;
-    } else if (const auto* s = std::get_if<ActivationMap<double>>(&layer)) {
-      for (std::size_t u = 0; u < s->phi.size(); ++u) {
-        double scale = 0;  // size of the terms of φ′, against which rounding is measured
-        for (std::size_t k = 1; k < s->phi[u].size(); ++k)
-          scale += std::fabs(s->phi[u][k]) * static_cast<double>(k) *
-                   std::pow(std::fabs(y[u]), static_cast<double>(k - 1));
-        if (!(derivative(s->phi[u], 1, y[u]) > 1e-6 * scale)) return false;
-      }
-    }
+    if (!std::visit(ClearlyInvertible{y}, layer)) return false;
     y = forward(layer, y);
     for (double v : y)
       if (!std::isfinite(v)) return false;
@@ -96,31 +104,46 @@ bool clearly_invertible(const Model& model, const std::vector<GiNaC::numeric>& x
   return true;
 }
 
-// Exact forward pass with the weights' own values: a singular W or an activation that is not
+// Exact checks with the weights' own values: a singular layer or an activation that is not
 // invertible where it is expanded makes the action undefined there.
+struct CheckInvertible {
+  const Model& model;
+  std::size_t l;
+  const std::vector<GiNaC::ex>& y;
+  void operator()(const AffineMap<GiNaC::ex>& a) const {
+    if (field_traits<GiNaC::ex>::determinant(a.W, a.dim).is_zero())
+      throw Error(fmt::format("{}: {}: field 'W': the matrix is singular (det W = 0)",
+                              model.source, layer_label(model, l)));
+  }
+  void operator()(const ActivationMap<GiNaC::ex>& s) const {
+    for (std::size_t u = 0; u < s.phi.size(); ++u) {
+      const GiNaC::ex slope = derivative(s.phi[u], 1, y[u]);
+      if (!(GiNaC::ex_to<GiNaC::numeric>(slope) > 0))
+        throw Error(
+            fmt::format("{}: {}, unit {}: phi'(y0) = {} <= 0 at y0 = {}: the activation is not "
+                        "invertible at the point it is expanded around",
+                        model.source, layer_label(model, l), u, to_string(slope), to_string(y[u])));
+    }
+  }
+  void operator()(const CouplingMap<GiNaC::ex>&) const {}  // invertible everywhere
+  void operator()(const ActNormMap<GiNaC::ex>& a) const {
+    for (std::size_t u = 0; u < a.s.size(); ++u)
+      if (a.s[u].is_zero())
+        throw Error(fmt::format("{}: {}: field 'scale': entry {} is 0: the layer is singular",
+                                model.source, layer_label(model, l), u));
+  }
+};
+
 void check_invertible(const Model& model, const std::vector<GiNaC::numeric>& x0) {
   const auto layers = instantiate<GiNaC::ex>(model);
   std::vector<GiNaC::ex> y(x0.begin(), x0.end());
   for (std::size_t l = 0; l < layers.size(); ++l) {
-    if (const auto* a = std::get_if<AffineMap<GiNaC::ex>>(&layers[l])) {
-      if (determinant(*a).is_zero())
-        throw Error(fmt::format("{}: {}: field 'W': the matrix is singular (det W = 0)",
-                                model.source, layer_label(model, l)));
-    } else if (const auto* s = std::get_if<ActivationMap<GiNaC::ex>>(&layers[l])) {
-      for (std::size_t u = 0; u < s->phi.size(); ++u) {
-        const GiNaC::ex slope = derivative(s->phi[u], 1, y[u]);
-        if (!(GiNaC::ex_to<GiNaC::numeric>(slope) > 0))
-          throw Error(fmt::format(
-              "{}: {}, unit {}: phi'(y0) = {} <= 0 at y0 = {}: the activation is not "
-              "invertible at the point it is expanded around",
-              model.source, layer_label(model, l), u, to_string(slope), to_string(y[u])));
-      }
-    }
+    std::visit(CheckInvertible{model, l, y}, layers[l]);
     y = forward(layers[l], y);
   }
 }
 
-template <class T>
+template <Field T>
 std::vector<T> point(const std::vector<GiNaC::numeric>& at, int dim) {
   std::vector<T> x(static_cast<std::size_t>(dim), T(0));
   for (std::size_t i = 0; i < at.size(); ++i) x[i] = from_rational<T>(at[i]);
@@ -129,22 +152,39 @@ std::vector<T> point(const std::vector<GiNaC::numeric>& at, int dim) {
 
 }  // namespace
 
-double extraction_bytes(int dim, int order, field_kind field, bool has_coupling) {
+double extraction_bytes(int dim, int order, field_kind field) {
   // A double is 8 bytes; an exact entry is a handle plus a shared number (~48 bytes, more for
-  // long rationals or expressions).
+  // long rationals or expressions). Besides the old and new vertices: the contraction buffers
+  // (mixed tensors of s output and k − s input legs; a coupling holds five of them) and the
+  // 32-bit gather tables of the mode products.
   const double entry = field == field_kind::float64 ? 8.0 : 48.0;
-  double vertices = 0, buffer = 0;
+  double vertices = 0, buffer = 0, tables = 0;
   for (int k = 0; k <= order; ++k) {
     vertices += static_cast<double>(sym_size(dim, k));
+    if (k < order) tables += 4.0 * dim * static_cast<double>(sym_size(dim, k));
     for (int s = 0; s <= k; ++s)
       buffer = std::max(buffer, static_cast<double>(sym_size(dim, s)) *
                                     static_cast<double>(sym_size(dim, k - s)));
   }
-  double dense = has_coupling ? 3.0 * std::pow(static_cast<double>(dim), order) : 0.0;
-  return entry * (2.0 * vertices + 2.0 * buffer + dense);
+  return entry * (2.0 * vertices + 5.0 * buffer) + tables;
 }
 
-template <class T>
+template <Field T>
+Action<T> latent_action(const std::vector<T>& z0, int order) {
+  const int dim = static_cast<int>(z0.size());
+  Action<T> gamma(dim, order);
+  T half_norm(0);
+  for (const T& z : z0) half_norm += z * z;
+  gamma.vertices[0][0] =
+      half_norm / from_int<T>(2) + from_int<T>(dim) / from_int<T>(2) * field_traits<T>::log_2pi();
+  if (order >= 1)
+    for (int i = 0; i < dim; ++i) gamma.vertices[1][static_cast<std::size_t>(i)] = z0[i];
+  if (order >= 2)
+    for (int i = 0; i < dim; ++i) gamma.vertices[2].at(std::vector<int>{i, i}) = T(1);
+  return gamma;
+}
+
+template <Field T>
 Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const std::vector<T>& x0,
                          int order, bool symbolic, const progress_fn& progress) {
   std::vector<std::vector<T>> ys{x0};
@@ -153,24 +193,11 @@ Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const 
     if (symbolic)
       for (T& v : ys.back()) simplify(v);
   }
-  // Latent: Γ⁽⁰⁾ = ½|z₀|² + (d/2) ln 2π, Γ⁽¹⁾ = z₀, Γ⁽²⁾ = I.
-  Action<T> gamma(dim, order);
-  const std::vector<T>& z0 = ys.back();
-  T half_norm(0);
-  for (const T& z : z0) half_norm += z * z;
-  half_norm = half_norm / from_int<T>(2);
-  if constexpr (std::is_same_v<T, double>) {
-    gamma.vertices[0][0] = half_norm + 0.5 * dim * std::log(2.0 * M_PI);
-  } else {
-    gamma.vertices[0][0] = half_norm + GiNaC::numeric(dim, 2) * GiNaC::log(2 * GiNaC::Pi);
-  }
-  if (order >= 1)
-    for (int i = 0; i < dim; ++i) gamma.vertices[1][static_cast<std::size_t>(i)] = z0[i];
-  if (order >= 2)
-    for (int i = 0; i < dim; ++i) gamma.vertices[2].at(std::vector<int>{i, i}) = T(1);
+  Action<T> gamma = latent_action(ys.back(), order);
+  (void)dim;
   const int L = static_cast<int>(layers.size());
   for (int l = L - 1; l >= 0; --l) {
-    gamma = pullback(gamma, layers[l], ys[l]);
+    gamma = pullback(gamma, jet(layers[l], ys[l], order));
     if (symbolic)
       for (auto& g : gamma.vertices)
         for (T& v : g.data()) simplify(v);
@@ -193,24 +220,21 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
     throw Error(fmt::format("{}: the expansion point has {} entries, the model has dim {}",
                             model.source, request.at.size(), d));
   if (request.field != field_kind::symbolic && !request.symbols.empty())
-    throw Error("--symbols needs --field symbolic");
+    throw Error("weights can be kept as symbols only in the symbolic field");
   check_symbols(model, request.symbols);
-  bool has_coupling = false;
-  for (const Layer& l : model.layers)
-    has_coupling = has_coupling || std::holds_alternative<CouplingLayer>(l);
-  const double need = extraction_bytes(d, request.order, request.field, has_coupling);
+  const double need = extraction_bytes(d, request.order, request.field);
   const double have = physical_memory();
   if (!(need <= 0.8 * have))
-    throw Error(
-        fmt::format("{}: order {} at dim {} would need about {} of memory for its vertex tensors "
-                    "(this machine has {}); lower --order",
-                    model.source, request.order, d, human_bytes(need), human_bytes(have)));
+    throw Error(fmt::format(
+        "{}: order {} at dim {} would need about {} of memory for its vertex tensors and "
+        "contraction buffers (this machine has {}); ask for a lower order",
+        model.source, request.order, d, human_bytes(need), human_bytes(have)));
   // Gather tables index components with 32 bits.
   if (sym_size(d, request.order) > std::numeric_limits<std::uint32_t>::max())
-    throw Error(
-        fmt::format("{}: order {} at dim {} has {} components per vertex, more than this "
-                    "version indexes (2^32); lower --order",
-                    model.source, request.order, d, sym_size(d, request.order)));
+    throw Error(fmt::format(
+        "{}: order {} at dim {} has {} components per vertex, more than this version indexes "
+        "(2^32); ask for a lower order",
+        model.source, request.order, d, sym_size(d, request.order)));
   std::vector<GiNaC::numeric> x0 = request.at;
   if (x0.empty()) x0.assign(static_cast<std::size_t>(d), GiNaC::numeric(0));
   if (request.field != field_kind::float64 || !clearly_invertible(model, x0))
@@ -226,10 +250,10 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
     for (const auto& g : a.vertices)
       for (double v : g.data())
         if (!std::isfinite(v))
-          throw Error(
-              fmt::format("{}: a vertex of order {} overflows double precision at this point; "
-                          "use --field exact",
-                          model.source, g.order()));
+          throw Error(fmt::format(
+              "{}: a vertex of order {} overflows double precision at this point (the exact "
+              "field does not)",
+              model.source, g.order()));
     out.action = std::move(a);
   } else {
     SymbolTable symbols(request.symbols);
@@ -241,10 +265,11 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   return out;
 }
 
-template Action<double> extract_action(const std::vector<LayerMap<double>>&, int,
-                                       const std::vector<double>&, int, bool, const progress_fn&);
-template Action<GiNaC::ex> extract_action(const std::vector<LayerMap<GiNaC::ex>>&, int,
-                                          const std::vector<GiNaC::ex>&, int, bool,
-                                          const progress_fn&);
+#define FLOWACTION_INSTANTIATE(T)                                                             \
+  template Action<T> latent_action(const std::vector<T>&, int);                               \
+  template Action<T> extract_action(const std::vector<LayerMap<T>>&, int, const std::vector<T>&, \
+                                    int, bool, const progress_fn&);
+FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)
+#undef FLOWACTION_INSTANTIATE
 
 }  // namespace flowaction

@@ -31,18 +31,22 @@ struct Extraction {
 // Called after each layer is pulled back: (layers done, layers in all).
 using progress_fn = std::function<void(int, int)>;
 
-// Checks the request against the model (symbols exist, memory suffices, every W invertible and
-// every activation invertible at the point it is expanded around), then computes the vertices.
-// Throws flowaction::Error with a message naming the model file, layer and field.
+// Checks the request against the model (symbols exist, memory suffices, every layer invertible
+// at the point it is expanded around), then computes the vertices. Throws flowaction::Error with
+// a message naming the model file, layer and field.
 Extraction extract(const Model& model, const ExtractRequest& request,
                    const progress_fn& progress = {});
 
 // The vertices in field T with the model's layers already instantiated.
-template <class T>
+template <Field T>
 Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const std::vector<T>& x0,
                          int order, bool symbolic, const progress_fn& progress = {});
 
-// Bytes the vertex tensors and the largest contraction buffer of an extraction need.
-double extraction_bytes(int dim, int order, field_kind field, bool has_coupling);
+// The latent action at z₀: Γ⁽⁰⁾ = ½|z₀|² + (d/2) ln 2π, Γ⁽¹⁾ = z₀, Γ⁽²⁾ = I.
+template <Field T>
+Action<T> latent_action(const std::vector<T>& z0, int order);
+
+// Bytes the vertex tensors and the contraction buffers of an extraction need.
+double extraction_bytes(int dim, int order, field_kind field);
 
 }  // namespace flowaction

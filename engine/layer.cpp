@@ -2,35 +2,63 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "engine/overload.hpp"
+
 namespace flowaction {
 
 bool SymbolTable::selects(int layer_number, const std::string& field) const {
   return selected_.count(fmt::format("layer{}.{}", layer_number, field)) > 0;
 }
 
-const GiNaC::realsymbol& SymbolTable::symbol(const std::string& name) {
+const GiNaC::realsymbol& SymbolTable::symbol(const std::string& name, const std::string& tex) {
   auto it = symbols_.find(name);
-  if (it == symbols_.end()) it = symbols_.emplace(name, GiNaC::realsymbol(name)).first;
+  if (it == symbols_.end()) it = symbols_.emplace(name, GiNaC::realsymbol(name, tex)).first;
   return it->second;
 }
 
-std::string weight_name(const Tensor& t, int layer_number, std::size_t flat_index) {
-  std::string name = fmt::format("{}_{}", t.name, layer_number);
-  if (t.shape.size() == 1) name += fmt::format("_{}", flat_index);
+namespace {
+
+// The entry indices of a flat position: {} for a scalar, {i} or {i, j}.
+std::vector<std::size_t> entry_indices(const Tensor& t, std::size_t flat_index) {
+  if (t.shape.size() == 1) return {flat_index};
   if (t.shape.size() == 2) {
     const auto cols = static_cast<std::size_t>(t.shape[1]);
-    name += fmt::format("_{}_{}", flat_index / cols, flat_index % cols);
+    return {flat_index / cols, flat_index % cols};
   }
+  return {};
+}
+
+}  // namespace
+
+std::string weight_name(const Tensor& t, int layer_number, std::size_t flat_index) {
+  std::string name = fmt::format("{}_{}", t.name, layer_number);
+  for (std::size_t i : entry_indices(t, flat_index)) name += fmt::format("_{}", i);
   return name;
 }
 
-template <class T>
+std::string weight_tex(const Tensor& t, std::string_view stem, int layer_number,
+                       std::size_t flat_index) {
+  const auto idx = entry_indices(t, flat_index);
+  std::string tex = fmt::format("{}^{{({})}}", stem, layer_number);
+  if (idx.empty()) return tex;
+  // Single digits run together (W_{01}); larger indices are separated (W_{10,2}).
+  const bool short_indices =
+      std::all_of(idx.begin(), idx.end(), [](std::size_t i) { return i < 10; });
+  std::string sub;
+  for (std::size_t k = 0; k < idx.size(); ++k)
+    sub += (k && !short_indices ? "," : "") + std::to_string(idx[k]);
+  return tex + "_{" + sub + "}";
+}
+
+template <Field T>
 T derivative(const Polynomial<T>& c, int m, const T& u) {
   // Horner on Σ_{k≥m} c_k k!/(k−m)! u^{k−m}.
   T r(0);
   for (int k = static_cast<int>(c.size()) - 1; k >= m; --k) {
-    T f(1);
-    for (int t = k - m + 1; t <= k; ++t) f *= T(t);
+    T f = from_int<T>(1);
+    for (int t = k - m + 1; t <= k; ++t) f *= from_int<T>(t);
     r = r * u + c[k] * f;
   }
   return r;
@@ -38,79 +66,80 @@ T derivative(const Polynomial<T>& c, int m, const T& u) {
 
 namespace {
 
-template <class T>
-T weight(const Tensor& t, std::size_t i, int layer_number, SymbolTable* symbols) {
-  if constexpr (std::is_same_v<T, GiNaC::ex>) {
-    if (symbols && symbols->selects(layer_number, t.name))
-      return symbols->symbol(weight_name(t, layer_number, i));
-  }
-  return from_rational<T>(t.values[i]);
-}
+// Builds one layer's map in field T: weights become symbols where the table selects them.
+template <Field T>
+struct Instantiate {
+  const LayerSpec& spec;
+  int dim;
+  int number;  // 1-based layer number
+  SymbolTable* symbols;
 
-template <class T>
-std::vector<T> weights(const Tensor& t, int layer_number, SymbolTable* symbols, std::size_t n) {
-  std::vector<T> v(n, T(0));  // an omitted bias is zero
-  for (std::size_t i = 0; i < t.size() && i < n; ++i) v[i] = weight<T>(t, i, layer_number, symbols);
-  return v;
-}
-
-template <class T>
-std::vector<Polynomial<T>> polynomials(const Tensor& act, int rows, int layer_number,
-                                       SymbolTable* symbols) {
-  std::vector<Polynomial<T>> phi(static_cast<std::size_t>(rows));
-  const int p = act_degree(act);
-  for (int r = 0; r < rows; ++r) {
-    Polynomial<T>& c = phi[r];
-    c.assign(static_cast<std::size_t>(p) + 1, T(0));
-    for (const ActCoefficient& a : act_coefficients(act, r))
-      c[a.power] = a.value_index < 0 ? T(1)
-                                     : weight<T>(act, static_cast<std::size_t>(a.value_index),
-                                                 layer_number, symbols);
+  T weight(const Tensor& t, std::size_t i) const {
+    if (symbols && symbols->selects(number, t.name)) {
+      const FieldSpec* f = spec.field(t.name);
+      return field_traits<T>::weight(
+          t.values[i], &symbols->symbol(weight_name(t, number, i),
+                                        weight_tex(t, f ? f->tex : t.name, number, i)));
+    }
+    return field_traits<T>::weight(t.values[i], nullptr);
   }
-  return phi;
-}
+  // n entries; an omitted bias is zero, a scalar is broadcast.
+  std::vector<T> weights(const Tensor& t, std::size_t n) const {
+    std::vector<T> v(n, T(0));
+    for (std::size_t i = 0; i < n && !t.empty(); ++i) v[i] = weight(t, t.size() == 1 ? 0 : i);
+    return v;
+  }
+  std::vector<Polynomial<T>> polynomials(const Tensor& phi, int rows) const {
+    std::vector<Polynomial<T>> out(static_cast<std::size_t>(rows));
+    const int p = act_degree(phi);
+    for (int r = 0; r < rows; ++r) {
+      Polynomial<T>& c = out[r];
+      c.assign(static_cast<std::size_t>(p) + 1, T(0));
+      for (const ActCoefficient& a : act_coefficients(phi, r))
+        c[a.power] =
+            a.value_index < 0 ? T(1) : weight(phi, static_cast<std::size_t>(a.value_index));
+    }
+    return out;
+  }
+
+  LayerMap<T> operator()(const AffineLayer& a) const {
+    const auto d = static_cast<std::size_t>(dim);
+    return AffineMap<T>{dim, weights(a.W, d * d), weights(a.b, d)};
+  }
+  LayerMap<T> operator()(const ActivationLayer& a) const {
+    return ActivationMap<T>{polynomials(a.phi(), dim)};
+  }
+  LayerMap<T> operator()(const CouplingLayer& c) const {
+    CouplingMap<T> m;
+    m.A = c.units(false);
+    m.B = c.units(true);
+    m.hidden = c.hidden();
+    const auto h = static_cast<std::size_t>(m.hidden);
+    m.W1 = weights(c.W1, h * m.A.size());
+    m.b1 = weights(c.b1, h);
+    m.phi = polynomials(c.phi(), m.hidden);
+    m.W2 = weights(c.W2, m.B.size() * h);
+    m.b2 = weights(c.b2, m.B.size());
+    return m;
+  }
+  LayerMap<T> operator()(const ActNormLayer& a) const {
+    const auto d = static_cast<std::size_t>(dim);
+    return ActNormMap<T>{weights(a.scale, d), weights(a.shift, d)};
+  }
+};
 
 }  // namespace
 
-template <class T>
+template <Field T>
 std::vector<LayerMap<T>> instantiate(const Model& model, SymbolTable* symbols) {
   std::vector<LayerMap<T>> out;
-  const int d = model.dim;
-  const auto ud = static_cast<std::size_t>(d);
   int number = 0;
-  for (const Layer& layer : model.layers) {
-    ++number;
-    if (const auto* a = std::get_if<AffineLayer>(&layer)) {
-      out.emplace_back(AffineMap<T>{d, weights<T>(a->W, number, symbols, ud * ud),
-                                    weights<T>(a->b, number, symbols, ud)});
-    } else if (const auto* s = std::get_if<ActivationLayer>(&layer)) {
-      out.emplace_back(ActivationMap<T>{polynomials<T>(s->act, d, number, symbols)});
-    } else {
-      const auto& c = std::get<CouplingLayer>(layer);
-      CouplingMap<T> m;
-      for (int i = 0; i < d; ++i) (c.mask[i] ? m.B : m.A).push_back(i);
-      m.hidden = c.W1.shape.at(0);
-      const auto h = static_cast<std::size_t>(m.hidden);
-      m.W1 = weights<T>(c.W1, number, symbols, h * m.A.size());
-      m.b1 = weights<T>(c.b1, number, symbols, h);
-      m.phi = polynomials<T>(c.act, m.hidden, number, symbols);
-      m.W2 = weights<T>(c.W2, number, symbols, m.B.size() * h);
-      m.b2 = weights<T>(c.b2, number, symbols, m.B.size());
-      out.emplace_back(std::move(m));
-    }
-  }
+  for (const Layer& layer : model.layers)
+    out.push_back(std::visit(Instantiate<T>{spec_of(layer), model.dim, ++number, symbols}, layer));
   return out;
 }
 
-GiNaC::ex determinant(const AffineMap<GiNaC::ex>& a) {
-  const auto d = static_cast<unsigned>(a.dim);
-  GiNaC::matrix W(d, d);
-  for (unsigned i = 0; i < d; ++i)
-    for (unsigned j = 0; j < d; ++j) W(i, j) = a.W[i * d + j];
-  return W.determinant();
-}
-
-template <class T>
+template <Field T>
 std::vector<T> coupling_preactivation(const CouplingMap<T>& c, const std::vector<T>& y) {
   std::vector<T> u(c.b1);
   for (int h = 0; h < c.hidden; ++h)
@@ -118,39 +147,105 @@ std::vector<T> coupling_preactivation(const CouplingMap<T>& c, const std::vector
   return u;
 }
 
-template <class T>
+template <Field T>
 std::vector<T> forward(const LayerMap<T>& layer, const std::vector<T>& y) {
   const std::size_t d = y.size();
-  if (const auto* a = std::get_if<AffineMap<T>>(&layer)) {
-    std::vector<T> z(a->b);
-    for (std::size_t i = 0; i < d; ++i)
-      for (std::size_t j = 0; j < d; ++j) z[i] += a->W[i * d + j] * y[j];
-    return z;
-  }
-  if (const auto* s = std::get_if<ActivationMap<T>>(&layer)) {
-    std::vector<T> z(d);
-    for (std::size_t i = 0; i < d; ++i) z[i] = derivative(s->phi[i], 0, y[i]);
-    return z;
-  }
-  const auto& c = std::get<CouplingMap<T>>(layer);
-  const std::vector<T> u = coupling_preactivation(c, y);
-  std::vector<T> z(y);
-  for (std::size_t b = 0; b < c.B.size(); ++b) {
-    T shift = c.b2[b];
-    for (int h = 0; h < c.hidden; ++h)
-      shift += c.W2[b * c.hidden + h] * derivative(c.phi[h], 0, u[h]);
-    z[c.B[b]] += shift;
-  }
-  return z;
+  return std::visit(
+      overload{
+          [&](const AffineMap<T>& a) {
+            std::vector<T> z(a.b);
+            for (std::size_t i = 0; i < d; ++i)
+              for (std::size_t j = 0; j < d; ++j) z[i] += a.W[i * d + j] * y[j];
+            return z;
+          },
+          [&](const ActivationMap<T>& s) {
+            std::vector<T> z(d);
+            for (std::size_t i = 0; i < d; ++i) z[i] = derivative(s.phi[i], 0, y[i]);
+            return z;
+          },
+          [&](const CouplingMap<T>& c) {
+            const std::vector<T> u = coupling_preactivation(c, y);
+            std::vector<T> z(y);
+            for (std::size_t b = 0; b < c.B.size(); ++b) {
+              T shift = c.b2[b];
+              for (int h = 0; h < c.hidden; ++h)
+                shift += c.W2[b * c.hidden + h] * derivative(c.phi[h], 0, u[h]);
+              z[c.B[b]] += shift;
+            }
+            return z;
+          },
+          [&](const ActNormMap<T>& a) {
+            std::vector<T> z(d);
+            for (std::size_t i = 0; i < d; ++i) z[i] = a.s[i] * y[i] + a.t[i];
+            return z;
+          },
+      },
+      layer);
 }
 
-#define FLOWACTION_INSTANTIATE(T)                                               \
-  template T derivative(const Polynomial<T>&, int, const T&);                   \
-  template std::vector<LayerMap<T>> instantiate<T>(const Model&, SymbolTable*); \
-  template std::vector<T> forward(const LayerMap<T>&, const std::vector<T>&);   \
+template <Field T>
+Jet<T> jet(const LayerMap<T>& layer, const std::vector<T>& y0, int K) {
+  const int d = static_cast<int>(y0.size());
+  const auto ud = static_cast<std::size_t>(d);
+  return std::visit(
+      overload{
+          [&](const AffineMap<T>& a) -> Jet<T> { return LinearJet<T>{d, a.W}; },
+          [&](const ActivationMap<T>& s) -> Jet<T> {
+            // Rings use G⁽ᵐ⁺¹⁾ with m ≤ K legs.
+            int p = 1;
+            for (const auto& phi : s.phi) p = std::max(p, static_cast<int>(phi.size()) - 1);
+            DiagonalJet<T> j{d, std::min(p, K + 1), {}};
+            j.D.assign(ud, std::vector<T>(static_cast<std::size_t>(j.degree) + 1, T(0)));
+            for (std::size_t i = 0; i < ud; ++i)
+              for (int m = 1; m <= j.degree; ++m) j.D[i][m] = derivative(s.phi[i], m, y0[i]);
+            return j;
+          },
+          [&](const CouplingMap<T>& c) -> Jet<T> {
+            // No rings: trees use G⁽ᵐ⁾ with m ≤ K.
+            int p = 1;
+            for (const auto& phi : c.phi) p = std::max(p, static_cast<int>(phi.size()) - 1);
+            RankOneJet<T> j;
+            j.dim = d;
+            j.hidden = c.hidden;
+            j.degree = std::max(1, std::min(p, K));
+            const auto H = static_cast<std::size_t>(c.hidden);
+            const std::vector<T> u0 = coupling_preactivation(c, y0);
+            j.a.assign(static_cast<std::size_t>(j.degree) + 1, std::vector<T>(H * ud, T(0)));
+            j.w.assign(H * ud, T(0));
+            for (std::size_t h = 0; h < H; ++h) {
+              for (std::size_t k = 0; k < c.A.size(); ++k)
+                j.w[h * ud + c.A[k]] = c.W1[h * c.A.size() + k];
+              for (int m = 1; m <= j.degree; ++m) {
+                const T phim = derivative(c.phi[h], m, u0[h]);
+                for (std::size_t b = 0; b < c.B.size(); ++b)
+                  j.a[m][h * ud + c.B[b]] = phim * c.W2[b * H + h];
+              }
+            }
+            j.G1.assign(ud * ud, T(0));
+            for (std::size_t i = 0; i < ud; ++i) j.G1[i * ud + i] = T(1);
+            for (std::size_t h = 0; h < H; ++h)
+              for (std::size_t i = 0; i < ud; ++i)
+                if (!vanishes(j.a[1][h * ud + i]))
+                  for (std::size_t k = 0; k < ud; ++k)
+                    j.G1[i * ud + k] += j.a[1][h * ud + i] * j.w[h * ud + k];
+            return j;
+          },
+          [&](const ActNormMap<T>& a) -> Jet<T> {
+            DiagonalJet<T> j{d, 1, {}};
+            for (std::size_t i = 0; i < ud; ++i) j.D.push_back({T(0), a.s[i]});
+            return j;
+          },
+      },
+      layer);
+}
+
+#define FLOWACTION_INSTANTIATE(T)                                                          \
+  template T derivative(const Polynomial<T>&, int, const T&);                              \
+  template std::vector<LayerMap<T>> instantiate<T>(const Model&, SymbolTable*);            \
+  template std::vector<T> forward(const LayerMap<T>&, const std::vector<T>&);              \
+  template Jet<T> jet(const LayerMap<T>&, const std::vector<T>&, int);                     \
   template std::vector<T> coupling_preactivation(const CouplingMap<T>&, const std::vector<T>&);
-FLOWACTION_INSTANTIATE(double)
-FLOWACTION_INSTANTIATE(GiNaC::ex)
+FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)
 #undef FLOWACTION_INSTANTIATE
 
 }  // namespace flowaction

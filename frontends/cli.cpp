@@ -12,7 +12,9 @@
 #include "diagrams/diagram.hpp"
 #include "engine/error.hpp"
 #include "engine/extract.hpp"
-#include "frontends/action_writer.hpp"
+#include "diagrams/diagram_print.hpp"
+#include "engine/action_print.hpp"
+#include "engine/jet.hpp"
 #include "frontends/exact_json.hpp"
 #include "frontends/inspect.hpp"
 #include "frontends/manifest.hpp"
@@ -62,7 +64,7 @@ options:
 )";
 
 constexpr const char* diagrams_help =
-    R"(usage: flowaction diagrams [--order N] [--layer affine|activation|coupling]
+    R"(usage: flowaction diagrams [--order N] [--layer affine|activation|coupling|actnorm]
 
 Lists the diagram classes that pull one layer's action back, for every order 0..N (default 4):
 trees (an old vertex whose legs fan out through the layer's derivatives G^(m)) and rings (the
@@ -188,14 +190,12 @@ int cmd_extract(std::span<const std::string> argv, std::ostream& out, std::ostre
   if (auto v = args.value("--symbols"))
     for (const std::string& s : split(*v))
       if (!s.empty()) req.symbols.insert(s);
-  action_format format = action_format::json;
+  std::ostringstream text;
+  std::optional<print_context> context = make_print_context("json", text);
   if (auto v = args.value("--format")) {
-    if (*v == "json")
-      format = action_format::json;
-    else if (*v == "text")
-      format = action_format::text;
-    else
-      throw Usage(fmt::format("unknown --format '{}' (json or text)", *v));
+    context = make_print_context(*v, text);
+    if (!context)
+      throw Usage(fmt::format("unknown --format '{}' ({})", *v, print_context_names()));
   }
   const std::optional<std::string> output = args.value("-o");
   const std::vector<std::string> files = args.positional();
@@ -214,8 +214,7 @@ int cmd_extract(std::span<const std::string> argv, std::ostream& out, std::ostre
     err << fmt::format("\rflowaction: pulled back {}/{} layers, {:.1f} s", done, all, s)
         << (done == all ? "\n" : "") << std::flush;
   });
-  std::ostringstream text;
-  std::visit([&](const auto& a) { write_action(text, a, result.info, format); }, result.action);
+  std::visit([&](const auto& a) { print(a, result.info, *context); }, result.action);
   if (output) {
     write_file_atomically(*output, text.str());
   } else if (!(out << text.str() << std::flush)) {
@@ -233,21 +232,24 @@ int cmd_diagrams(std::span<const std::string> argv, std::ostream& out, std::ostr
   int order = 4;
   if (auto v = args.value("--order")) order = parse_int(*v, "--order");
   if (order > 12) throw Usage("--order: at most 12 for a listing");
-  std::vector<std::pair<diagrams::layer_kind, const char*>> layers = {
-      {diagrams::layer_kind::affine, "affine"},
-      {diagrams::layer_kind::activation, "activation"},
-      {diagrams::layer_kind::coupling, "coupling"}};
+  std::vector<const LayerSpec*> layers(layer_specs().begin(), layer_specs().end());
   if (auto v = args.value("--layer")) {
-    std::erase_if(layers, [&](const auto& l) { return *v != l.second; });
-    if (layers.empty())
-      throw Usage(fmt::format("unknown --layer '{}' (affine, activation or coupling)", *v));
+    std::string names;
+    for (const LayerSpec* l : layers) names += (names.empty() ? "" : ", ") + std::string(l->type);
+    std::erase_if(layers, [&](const LayerSpec* l) { return *v != l->type; });
+    if (layers.empty()) throw Usage(fmt::format("unknown --layer '{}' ({})", *v, names));
   }
   if (!args.positional().empty()) throw Usage("diagrams takes no file");
-  for (const auto& [kind, name] : layers) {
-    out << fmt::format("{} layer:\n", name);
+  const text_context context{&out};
+  for (const LayerSpec* layer : layers) {
+    out << fmt::format("{} layer:\n", layer->type);
+    const diagrams::ClassFilter filter = class_filter(*layer);
     for (int n = 0; n <= order; ++n) {
       out << fmt::format("  order {}:\n", n);
-      for (const auto& c : diagrams::layer_diagrams(kind, n)) out << "    " << c.describe() << '\n';
+      diagrams::for_each_class(n, filter, [&](const diagrams::DiagramClass& c) {
+        out << "    ";
+        diagrams::print(c, context);
+      });
     }
   }
   return 0;

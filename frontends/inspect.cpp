@@ -10,6 +10,7 @@
 
 #include "engine/error.hpp"
 #include "engine/layer.hpp"
+#include "engine/overload.hpp"
 
 namespace flowaction {
 
@@ -22,9 +23,9 @@ std::string describe(const Tensor& t) {
   return fmt::format("{} {} {} {}", t.name, shape, t.dtype, from);
 }
 
-std::string phi_text(const Tensor& act) {
-  if (act.name == "alpha") return "phi(u) = u + alpha u^2";
-  return fmt::format("phi(u) = sum_k c_k u^k, degree {}", act_degree(act));
+std::string phi_text(const Tensor& phi) {
+  if (phi.name == "alpha") return "phi(u) = u + alpha u^2";
+  return fmt::format("phi(u) = sum_k c_k u^k, degree {}", act_degree(phi));
 }
 
 // Where a sample first leaves the domain of an activation layer (φ′ <= 0), if anywhere.
@@ -35,21 +36,37 @@ struct Exit {
 
 // Forward pass of x; stops at the first activation unit with φ′(y) <= 0. Optionally records the
 // smallest φ′ per layer (activation units, and hidden units of couplings).
-Exit walk(const std::vector<LayerMap<double>>& maps, std::vector<double> y, std::vector<std::pair<double, int>>* min_slope) {
+Exit walk(const std::vector<LayerMap<double>>& maps, std::vector<double> y,
+          std::vector<std::pair<double, int>>* min_slope) {
   for (std::size_t l = 0; l < maps.size(); ++l) {
-    if (const auto* a = std::get_if<ActivationMap<double>>(&maps[l])) {
-      for (std::size_t i = 0; i < y.size(); ++i) {
-        const double s = derivative(a->phi[i], 1, y[i]);
-        if (min_slope && s < (*min_slope)[l].first) (*min_slope)[l] = {s, static_cast<int>(i)};
-        if (!(s > 0)) return {static_cast<int>(l), static_cast<int>(i), s};
-      }
-    } else if (const auto* c = std::get_if<CouplingMap<double>>(&maps[l]); c && min_slope) {
-      const std::vector<double> h = coupling_preactivation(*c, y);
-      for (std::size_t k = 0; k < h.size(); ++k) {
-        const double s = derivative(c->phi[k], 1, h[k]);
-        if (s < (*min_slope)[l].first) (*min_slope)[l] = {s, static_cast<int>(k)};
-      }
-    }
+    auto record = [&](double s, std::size_t unit) {
+      if (min_slope && s < (*min_slope)[l].first) (*min_slope)[l] = {s, static_cast<int>(unit)};
+    };
+    const Exit exit = std::visit(
+        overload{
+            [&](const ActivationMap<double>& a) -> Exit {
+              for (std::size_t i = 0; i < y.size(); ++i) {
+                const double s = derivative(a.phi[i], 1, y[i]);
+                record(s, i);
+                if (!(s > 0)) return {static_cast<int>(l), static_cast<int>(i), s};
+              }
+              return {};
+            },
+            [&](const CouplingMap<double>& c) -> Exit {
+              if (min_slope) {
+                const std::vector<double> h = coupling_preactivation(c, y);
+                for (std::size_t k = 0; k < h.size(); ++k) record(derivative(c.phi[k], 1, h[k]), k);
+              }
+              return {};
+            },
+            [&](const ActNormMap<double>& a) -> Exit {
+              for (std::size_t i = 0; i < a.s.size(); ++i) record(std::fabs(a.s[i]), i);
+              return {};
+            },
+            [](const AffineMap<double>&) -> Exit { return {}; },
+        },
+        maps[l]);
+    if (exit.layer >= 0) return exit;
     y = forward(maps[l], y);
   }
   return {};
@@ -70,30 +87,42 @@ void inspect(const Model& model, const InspectRequest& request, std::ostream& ou
   std::size_t parameters = 0;
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
     const Layer& layer = model.layers[l];
-    out << fmt::format("layer {} {}\n", l + 1, layer_type_name(layer));
-    auto tensor = [&](const Tensor& t) {
-      parameters += t.size();
-      out << "  " << describe(t) << '\n';
-    };
-    if (const auto* a = std::get_if<AffineLayer>(&layer)) {
-      tensor(a->W);
-      tensor(a->b);
-      const auto& W = std::get<AffineMap<double>>(maps[l]).W;
-      const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> m(W.data(), d, d);
-      const double det = m.fullPivLu().determinant();
-      out << fmt::format("  det W = {:.6g}{}\n", det, det == 0 ? "  SINGULAR: not invertible" : "");
-    } else if (const auto* s = std::get_if<ActivationLayer>(&layer)) {
-      tensor(s->act);
-      out << fmt::format("  {}; smallest phi' at x0 = {:.6g} (unit {}){}\n", phi_text(s->act), slope[l].first,
-                         slope[l].second, slope[l].first > 0 ? "" : "  NOT INVERTIBLE there");
-    } else {
-      const auto& c = std::get<CouplingLayer>(layer);
-      out << fmt::format("  mask [{}], hidden {}; globally invertible (volume preserving)\n", fmt::join(c.mask, ", "),
-                         c.W1.shape[0]);
-      for (const Tensor* t : {&c.W1, &c.b1, &c.act, &c.W2, &c.b2}) tensor(*t);
-      out << fmt::format("  {}; smallest phi' over hidden units at x0 = {:.6g} (hidden unit {})\n", phi_text(c.act),
-                         slope[l].first, slope[l].second);
+    const LayerSpec& spec = spec_of(layer);
+    out << fmt::format("layer {} {}\n", l + 1, spec.type);
+    const auto tensors = tensors_of(layer);
+    for (std::size_t f = 0; f < tensors.size(); ++f) {
+      if (tensors[f]->empty() && spec.fields[f].given == presence::one_of) continue;
+      if (spec.fields[f].symbolic) parameters += tensors[f]->size();
+      out << "  " << describe(*tensors[f]) << '\n';
     }
+    std::visit(
+        overload{
+            [&](const AffineLayer&) {
+              const auto& W = std::get<AffineMap<double>>(maps[l]).W;
+              const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>
+                  m(W.data(), d, d);
+              const double det = m.fullPivLu().determinant();
+              out << fmt::format("  det W = {:.6g}{}\n", det, det == 0 ? "  SINGULAR: not invertible" : "");
+            },
+            [&](const ActivationLayer& a) {
+              out << fmt::format("  {}; smallest phi' at x0 = {:.6g} (unit {}){}\n", phi_text(a.phi()),
+                                 slope[l].first, slope[l].second,
+                                 slope[l].first > 0 ? "" : "  NOT INVERTIBLE there");
+            },
+            [&](const CouplingLayer& c) {
+              std::vector<std::string> mask;
+              for (const auto& m : c.mask.values) mask.push_back(m.is_zero() ? "0" : "1");
+              out << fmt::format("  mask [{}], hidden {}; globally invertible (volume preserving)\n",
+                                 fmt::join(mask, ", "), c.hidden());
+              out << fmt::format("  {}; smallest phi' over hidden units at x0 = {:.6g} (hidden unit {})\n",
+                                 phi_text(c.phi()), slope[l].first, slope[l].second);
+            },
+            [&](const ActNormLayer&) {
+              out << fmt::format("  smallest |scale| = {:.6g} (unit {}){}\n", slope[l].first, slope[l].second,
+                                 slope[l].first > 0 ? "" : "  SINGULAR: not invertible");
+            },
+        },
+        layer);
     if (at_x0.layer == static_cast<int>(l)) {
       out << fmt::format("  the expansion point leaves the invertible domain here; later layers not evaluated\n");
       break;

@@ -34,13 +34,6 @@ struct Context {
   }
 };
 
-std::string shape_text(const std::vector<int>& shape) {
-  if (shape.empty()) return "a scalar";
-  if (shape.size() == 1) return fmt::format("a vector of length {}", shape[0]);
-  if (shape.size() == 2) return fmt::format("a {}x{} matrix", shape[0], shape[1]);
-  return fmt::format("an array of shape ({})", fmt::join(shape, ", "));
-}
-
 GiNaC::numeric number_value(const Context& c, std::string_view field, const JsonNode& n) {
   GiNaC::numeric v;
   try {
@@ -110,49 +103,6 @@ Tensor read_tensor(Context& c, const JsonNode& layer, const char* name, bool req
   return t;
 }
 
-void expect_shape(const Context& c, const Tensor& t, const std::vector<int>& shape) {
-  if (t.empty() || t.shape == shape) return;
-  c.fail(t.name, fmt::format("expected {}, got {}", shape_text(shape), shape_text(t.shape)));
-}
-
-// "alpha" (scalar or one per row) or "coeffs" (shared vector or one row per row), rows = units.
-Tensor read_activation(Context& c, const JsonNode& layer, int rows, const char* rows_name) {
-  const bool has_alpha = layer.find("alpha") != nullptr,
-             has_coeffs = layer.find("coeffs") != nullptr;
-  if (has_alpha == has_coeffs) c.fail("", "give exactly one of 'alpha' and 'coeffs'");
-  Tensor t = read_tensor(c, layer, has_alpha ? "alpha" : "coeffs", true);
-  if (has_alpha) {
-    if (!t.shape.empty() && t.shape != std::vector<int>{rows})
-      c.fail("alpha", fmt::format("expected a scalar or one value per {} ({}), got {}", rows_name,
-                                  rows, shape_text(t.shape)));
-    return t;
-  }
-  if (t.shape.empty()) t.shape = {1};
-  if (t.shape.size() == 2 && t.shape[0] != rows)
-    c.fail("coeffs", fmt::format("expected one row per {} ({} rows), got {}", rows_name, rows,
-                                 shape_text(t.shape)));
-  const int p = t.shape.back();
-  const int n_rows = t.shape.size() == 2 ? rows : 1;
-  for (int r = 0; r < n_rows; ++r)
-    if (t.values[static_cast<std::size_t>(r * p)].is_zero())
-      c.fail("coeffs", fmt::format("c1 = 0{}: phi must have a nonzero linear term to be invertible",
-                                   n_rows > 1 ? fmt::format(" in row {}", r) : ""));
-  return t;
-}
-
-void check_keys(const Context& c, const JsonNode& layer,
-                std::initializer_list<const char*> allowed) {
-  for (const auto& [key, v] : layer.members) {
-    bool ok = false;
-    for (const char* a : allowed) ok = ok || key == a;
-    if (!ok) {
-      std::string list;
-      for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      c.fail(key, fmt::format("unknown field for this layer type (known: {})", list));
-    }
-  }
-}
-
 }  // namespace
 
 Model parse_manifest(std::string_view text, const std::string& source,
@@ -199,59 +149,39 @@ Model parse_manifest(std::string_view text, const std::string& source,
   if (layers->type != JsonNode::kind::array)
     top.fail("layers", fmt::format("expected an array, got {}", json_kind_name(layers->type)));
 
+  std::string known_types;
+  for (const LayerSpec* spec : layer_specs())
+    known_types += (known_types.empty() ? "" : ", ") + std::string(spec->type);
   for (std::size_t l = 0; l < layers->items.size(); ++l) {
     const JsonNode& n = layers->items[l];
     Context c{source, fmt::format("layer {}", l + 1), tensor_file ? &*tensor_file : nullptr, {}};
     if (n.type != JsonNode::kind::object)
       c.fail("", fmt::format("expected an object, got {}", json_kind_name(n.type)));
     const JsonNode* type = n.find("type");
-    if (!type || type->type != JsonNode::kind::string)
-      c.fail("type", "missing (affine, activation or coupling)");
+    if (!type) c.fail("type", fmt::format("missing ({})", known_types));
+    if (type->type != JsonNode::kind::string)
+      c.fail("type", fmt::format("expected a string naming the layer type ({}), got {}",
+                                 known_types, json_kind_name(type->type)));
+    const LayerSpec* spec = find_layer_spec(type->text);
+    if (!spec)
+      c.fail("type", fmt::format("unknown layer type \"{}\" (known: {})", type->text, known_types));
     c.where = fmt::format("layer {} ({})", l + 1, type->text);
-    if (type->text == "affine") {
-      check_keys(c, n, {"type", "W", "b", "name"});
-      AffineLayer a{read_tensor(c, n, "W", true), read_tensor(c, n, "b", false)};
-      expect_shape(c, a.W, {d, d});
-      expect_shape(c, a.b, {d});
-      model.layers.emplace_back(std::move(a));
-    } else if (type->text == "activation") {
-      check_keys(c, n, {"type", "alpha", "coeffs", "name"});
-      model.layers.emplace_back(ActivationLayer{read_activation(c, n, d, "unit")});
-    } else if (type->text == "coupling") {
-      check_keys(c, n, {"type", "mask", "W1", "b1", "alpha", "coeffs", "W2", "b2", "name"});
-      CouplingLayer cp;
-      const Tensor mask = read_tensor(c, n, "mask", true);
-      expect_shape(c, mask, {d});
-      int nb = 0;
-      for (const auto& m : mask.values) {
-        if (!(m.is_zero() || m == 1))
-          c.fail("mask", fmt::format("entries must be 0 or 1, found {}", to_string(m)));
-        cp.mask.push_back(m.is_zero() ? 0 : 1);
-        nb += cp.mask.back();
+    for (const auto& [key, v] : n.members)
+      if (key != "type" && key != "name" && !spec->field(key)) {
+        std::string list = "type, name";
+        for (const FieldSpec& f : spec->fields) list += ", " + std::string(f.name);
+        c.fail(key, fmt::format("unknown field for this layer type (known: {})", list));
       }
-      if (nb == 0 || nb == d)
-        c.fail("mask", fmt::format("leaves the {} set empty: a coupling needs units that pass (0) "
-                                   "and units that are shifted (1)",
-                                   nb == 0 ? "shifted (1)" : "passing (0)"));
-      const int na = d - nb;
-      cp.W1 = read_tensor(c, n, "W1", true);
-      if (cp.W1.shape.size() != 2 || cp.W1.shape[1] != na)
-        c.fail("W1", fmt::format(
-                         "expected a hidden x {} matrix (one column per unit with mask 0), got {}",
-                         na, shape_text(cp.W1.shape)));
-      const int hidden = cp.W1.shape[0];
-      cp.b1 = read_tensor(c, n, "b1", false);
-      expect_shape(c, cp.b1, {hidden});
-      cp.act = read_activation(c, n, hidden, "hidden unit");
-      cp.W2 = read_tensor(c, n, "W2", true);
-      expect_shape(c, cp.W2, {nb, hidden});
-      cp.b2 = read_tensor(c, n, "b2", false);
-      expect_shape(c, cp.b2, {nb});
-      model.layers.emplace_back(std::move(cp));
-    } else {
-      c.fail("type", fmt::format("unknown layer type \"{}\" (known: affine, activation, coupling)",
-                                 type->text));
+    Layer layer = make_layer(spec->type);
+    const auto tensors = tensors_of(layer);
+    for (std::size_t f = 0; f < tensors.size(); ++f) {
+      *tensors[f] = read_tensor(c, n, std::string(spec->fields[f].name).c_str(), false);
+      // A scalar list of coefficients is the vector [c1].
+      if (tensors[f]->name == "coeffs" && !tensors[f]->empty() && tensors[f]->shape.empty())
+        tensors[f]->shape = {1};
     }
+    if (auto problem = check_layer(layer, d)) c.fail(problem->field, problem->problem);
+    model.layers.push_back(std::move(layer));
   }
   return model;
 }

@@ -14,7 +14,7 @@
 
 #include "engine/action.hpp"
 #include "engine/error.hpp"
-#include "frontends/action_writer.hpp"
+#include "engine/action_print.hpp"
 #include "frontends/npy.hpp"
 #include "frontends/output_file.hpp"
 #include "frontends/train_flow.hpp"
@@ -247,7 +247,7 @@ int cmd_sample(std::span<const std::string> args, std::ostream& out, std::ostrea
         "Gamma^(0) = ln Z is not included",
         th.lattice.name(), th.m2, th.lambda);
     std::ostringstream truth_json;
-    write_action(truth_json, truth, info, action_format::json);
+    print(truth, info, json_context{&truth_json});
 
     write_file_atomically(path, npy_bytes(r.samples.data(), r.rows, r.cols));
     write_file_atomically(truth_path, truth_json.str());

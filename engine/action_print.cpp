@@ -1,10 +1,11 @@
-#include "frontends/action_writer.hpp"
+#include "engine/action_print.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
-#include <cmath>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "engine/overload.hpp"
 
 namespace flowaction {
 
@@ -13,22 +14,16 @@ std::string value_string(double x) {
 }
 
 std::string value_string(const GiNaC::ex& x) {
-  return to_string(x);
+  std::ostringstream s;
+  x.print(GiNaC::print_dflt(s));
+  return s.str();
 }
 
 namespace {
 
-std::optional<double> float_value(double x) {
-  if (!std::isfinite(x)) return std::nullopt;
-  return x;
-}
-std::optional<double> float_value(const GiNaC::ex& x) {
-  return to_double(x);
-}
-
 // Calls fn(order, sorted index, value) for every nonzero component, by order then in reading
 // order of the index.
-template <class T, class Fn>
+template <Field T, class Fn>
 void for_each_component(const Action<T>& action, Fn&& fn) {
   for (int k = 0; k <= action.order(); ++k) {
     const SymTensor<T>& g = action.vertices[k];
@@ -41,8 +36,8 @@ void for_each_component(const Action<T>& action, Fn&& fn) {
   }
 }
 
-template <class T>
-void write_json(std::ostream& out, const Action<T>& action, const ActionInfo& info) {
+template <Field T>
+void print_json(const Action<T>& action, const ActionInfo& info, std::ostream& out) {
   // One member per line and one vertex per line: readable, and still one JSON document. A file
   // name that is not UTF-8 is written with replacement characters rather than refused.
   constexpr auto replace = nlohmann::ordered_json::error_handler_t::replace;
@@ -65,7 +60,7 @@ void write_json(std::ostream& out, const Action<T>& action, const ActionInfo& in
     e["order"] = k;
     e["index"] = index;
     e["value"] = value_string(v);
-    if (auto f = float_value(v))
+    if (auto f = to_double(v))
       e["float"] = *f;
     else
       e["float"] = nullptr;
@@ -75,8 +70,8 @@ void write_json(std::ostream& out, const Action<T>& action, const ActionInfo& in
   out << "\n ]\n}\n";
 }
 
-template <class T>
-void write_text(std::ostream& out, const Action<T>& action, const ActionInfo& info) {
+template <Field T>
+void print_text(const Action<T>& action, const ActionInfo& info, std::ostream& out) {
   out << "# flowaction action vertices\n";
   out << "# convention: " << action_convention << '\n';
   if (!info.source.empty()) out << "# source: " << info.source << '\n';
@@ -93,7 +88,7 @@ void write_text(std::ostream& out, const Action<T>& action, const ActionInfo& in
     }
     const std::string name = fmt::format("[{}]", fmt::join(index, ","));
     const std::string value = value_string(v);
-    const auto f = float_value(v);
+    const auto f = to_double(v);
     if (f && info.field != field_kind::float64 && value != value_string(*f))
       out << fmt::format("  {:<16} {:<28} ~ {:.12g}\n", name, value, *f);
     else
@@ -105,17 +100,18 @@ void write_text(std::ostream& out, const Action<T>& action, const ActionInfo& in
 
 }  // namespace
 
-template <class T>
-void write_action(std::ostream& out, const Action<T>& action, const ActionInfo& info,
-                  action_format format) {
-  if (format == action_format::json)
-    write_json(out, action, info);
-  else
-    write_text(out, action, info);
+template <Field T>
+void print(const Action<T>& action, const ActionInfo& info, const print_context& c) {
+  std::visit(overload{
+                 [&](const text_context& t) { print_text(action, info, *t.s); },
+                 [&](const json_context& j) { print_json(action, info, *j.s); },
+             },
+             c);
 }
 
-template void write_action(std::ostream&, const Action<double>&, const ActionInfo&, action_format);
-template void write_action(std::ostream&, const Action<GiNaC::ex>&, const ActionInfo&,
-                           action_format);
+#define FLOWACTION_INSTANTIATE(T) \
+  template void print(const Action<T>&, const ActionInfo&, const print_context&);
+FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)
+#undef FLOWACTION_INSTANTIATE
 
 }  // namespace flowaction

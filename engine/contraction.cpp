@@ -1,0 +1,267 @@
+#include "engine/contraction.hpp"
+
+#include <cln/integer.h>
+#include <cln/rational.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <type_traits>
+
+namespace flowaction {
+
+const InsertTable& insert_table(int d, int q) {
+  static std::mutex mutex;
+  static std::map<std::pair<int, int>, InsertTable> cache;
+  const std::lock_guard lock(mutex);
+  auto [it, inserted] = cache.try_emplace({d, q});
+  if (inserted) {
+    InsertTable& t = it->second;
+    const SymShape in(d, q), out(d, q + 1);
+    t.n = in.size();
+    t.rank.resize(t.n * static_cast<std::size_t>(d));
+    multi_index I = in.first(), merged(static_cast<std::size_t>(q) + 1);
+    std::size_t r = 0;
+    do {
+      for (int i = 0; i < d; ++i) {
+        const auto pos = std::upper_bound(I.begin(), I.end(), i) - I.begin();
+        std::copy(I.begin(), I.begin() + pos, merged.begin());
+        merged[pos] = i;
+        std::copy(I.begin() + pos, I.end(), merged.begin() + pos + 1);
+        t.rank[static_cast<std::size_t>(i) * t.n + r] =
+            static_cast<std::uint32_t>(out.rank(merged));
+      }
+      ++r;
+    } while (in.next(I));
+  }
+  return it->second;
+}
+
+namespace {
+
+// rank(J ∪ {j}) − rank(J) for j ≥ max J, J of order s (colex ranks add the last position).
+std::vector<std::size_t> append_offsets(int d, int s) {
+  std::vector<std::size_t> append(static_cast<std::size_t>(d));
+  for (int j = 0; j < d; ++j)
+    append[j] = static_cast<std::size_t>(
+        binomial(static_cast<std::uint64_t>(j + s), static_cast<std::uint64_t>(s + 1)));
+  return append;
+}
+
+// One mode product: from cur (rows: output prefixes J of order s; columns: remaining legs I of
+// order q + 1) to next (rows J ∪ {j}, j ≥ max J; columns I′ of order q). Every entry of next is
+// written (each J ∪ {j} once), so it needs no zero fill and the buffer is reused.
+template <class T>
+void mode_product(int d, int s, int q, const std::vector<T>& cur, const std::vector<T>& M,
+                  std::vector<T>& next) {
+  const SymShape prefixes(d, s);
+  const std::size_t n_in = sym_size(d, q + 1), n_out = sym_size(d, q);
+  next.resize(sym_size(d, s + 1) * n_out);
+  const std::vector<std::size_t> append = append_offsets(d, s);
+  const auto ud = static_cast<std::size_t>(d);
+  const InsertTable* ins = q > 0 ? &insert_table(d, q) : nullptr;
+  std::vector<T> acc(ud);
+  multi_index J = prefixes.first();
+  std::size_t rJ = 0;
+  do {
+    const int j0 = s ? J[s - 1] : 0;
+    const T* row = cur.data() + rJ * n_in;
+    for (std::size_t r = 0; r < n_out; ++r) {
+      std::fill(acc.begin() + j0, acc.end(), T(0));
+      for (std::size_t i = 0; i < ud; ++i) {
+        const T& x = row[ins ? ins->rank[i * n_out + r] : i];
+        if (vanishes(x)) continue;
+        for (std::size_t j = static_cast<std::size_t>(j0); j < ud; ++j)
+          if (!vanishes(M[i * ud + j])) acc[j] += x * M[i * ud + j];
+      }
+      for (int j = j0; j < d; ++j) next[(rJ + append[j]) * n_out + r] = acc[j];
+    }
+    ++rJ;
+  } while (prefixes.next(J));
+}
+
+// The float field: GEMMs on cache-sized blocks gathered from the packed rows.
+void mode_product(int d, int s, int q, const std::vector<double>& cur,
+                  const std::vector<double>& M, std::vector<double>& next) {
+  const SymShape prefixes(d, s);
+  const std::size_t n_in = sym_size(d, q + 1), n_out = sym_size(d, q);
+  next.resize(sym_size(d, s + 1) * n_out);
+  const std::vector<std::size_t> append = append_offsets(d, s);
+  const auto ud = static_cast<std::size_t>(d);
+  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using ColMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+  const Eigen::Map<const RowMat> Mm(M.data(), d, d);
+  // Rows are processed in chunks small enough that the gathered block and its product stay in
+  // cache: GEMM speed without materialising the unpacked tensor.
+  constexpr Eigen::Index chunk = 256;
+  ColMat A(chunk, d), R(chunk, d);
+  if (q == 0) {
+    // The last leg: the remaining index is the column itself, no gather.
+    const Eigen::Map<const RowMat> C(cur.data(), static_cast<Eigen::Index>(prefixes.size()), d);
+    multi_index J = prefixes.first();
+    std::size_t rJ = 0;
+    for (Eigen::Index r0 = 0; r0 < C.rows(); r0 += chunk) {
+      const Eigen::Index rows = std::min(chunk, C.rows() - r0);
+      R.topRows(rows).noalias() = C.middleRows(r0, rows) * Mm;
+      for (Eigen::Index r = 0; r < rows; ++r, ++rJ) {
+        const int j0 = s ? J[s - 1] : 0;
+        for (int j = j0; j < d; ++j) next[rJ + append[j]] = R(r, j);
+        prefixes.next(J);
+      }
+    }
+    return;
+  }
+  const InsertTable& ins = insert_table(d, q);
+  multi_index J = prefixes.first();
+  std::size_t rJ = 0;
+  do {
+    const int j0 = s ? J[s - 1] : 0;
+    const double* row = cur.data() + rJ * n_in;
+    for (std::size_t r0 = 0; r0 < n_out; r0 += chunk) {
+      const auto rows = static_cast<Eigen::Index>(std::min<std::size_t>(chunk, n_out - r0));
+      for (std::size_t i = 0; i < ud; ++i) {
+        const std::uint32_t* idx = ins.rank.data() + i * n_out + r0;
+        double* a = A.col(static_cast<Eigen::Index>(i)).data();
+        for (Eigen::Index r = 0; r < rows; ++r) a[r] = row[idx[r]];
+      }
+      R.topLeftCorner(rows, d - j0).noalias() = A.topRows(rows) * Mm.rightCols(d - j0);
+      for (int j = j0; j < d; ++j)
+        std::copy_n(R.col(j - j0).data(), rows, next.data() + (rJ + append[j]) * n_out + r0);
+    }
+    ++rJ;
+  } while (prefixes.next(J));
+}
+
+// The first p mode products of Γ (order k), in buffers kept per thread: fresh multi-megabyte
+// allocations cost more in page faults than the contraction itself.
+template <class T>
+void transform_prefix(const SymTensor<T>& gamma, const std::vector<T>& M, int p,
+                      std::vector<T>& cur, std::vector<T>& next) {
+  const int d = gamma.dim(), k = gamma.order();
+  cur.assign(gamma.data().begin(), gamma.data().end());
+  for (int s = 0; s < p; ++s) {
+    mode_product(d, s, k - s - 1, cur, M, next);
+    cur.swap(next);
+  }
+}
+
+bool all_rational(const std::vector<GiNaC::ex>& v) {
+  for (const GiNaC::ex& x : v)
+    if (!GiNaC::is_a<GiNaC::numeric>(x) || !GiNaC::ex_to<GiNaC::numeric>(x).is_rational())
+      return false;
+  return true;
+}
+
+std::vector<cln::cl_I> over_common_denominator(const std::vector<GiNaC::ex>& v,
+                                               cln::cl_I& denominator) {
+  denominator = 1;
+  for (const GiNaC::ex& x : v)
+    denominator =
+        cln::lcm(denominator,
+                 cln::denominator(cln::the<cln::cl_RA>(GiNaC::ex_to<GiNaC::numeric>(x).to_cl_N())));
+  std::vector<cln::cl_I> out;
+  out.reserve(v.size());
+  for (const GiNaC::ex& x : v) {
+    const auto q = cln::the<cln::cl_RA>(GiNaC::ex_to<GiNaC::numeric>(x).to_cl_N());
+    out.push_back(cln::numerator(q) * cln::exquo(denominator, cln::denominator(q)));
+  }
+  return out;
+}
+
+}  // namespace
+
+template <Field T>
+SymTensor<T> transform_legs(const SymTensor<T>& gamma, const std::vector<T>& M) {
+  SymTensor<T> out(gamma.dim(), gamma.order());
+  thread_local std::vector<T> cur, next;
+  transform_prefix(gamma, M, gamma.order(), cur, next);
+  std::copy(cur.begin(), cur.end(), out.data().begin());
+  // Expressions own memory that must not outlive the library at thread exit.
+  if constexpr (!std::is_trivially_destructible_v<T>) cur.clear(), next.clear();
+  return out;
+}
+
+SymTensor<GiNaC::ex> transform_legs(const SymTensor<GiNaC::ex>& gamma,
+                                    const std::vector<GiNaC::ex>& M) {
+  // Rationals with one denominator per tensor: Γ = N/D and M = M̃/E turn the contraction into
+  // integer arithmetic, Γ′ = (N contracted with M̃)/(D Eᵏ), and spare a gcd per multiply-add.
+  if (!all_rational(gamma.data()) || !all_rational(M)) return transform_legs<GiNaC::ex>(gamma, M);
+  const int d = gamma.dim(), k = gamma.order();
+  SymTensor<GiNaC::ex> out(d, k);
+  cln::cl_I D, E;
+  std::vector<cln::cl_I> cur = over_common_denominator(gamma.data(), D), next;
+  const std::vector<cln::cl_I> Mi = over_common_denominator(M, E);
+  for (int s = 0; s < k; ++s) {
+    mode_product(d, s, k - s - 1, cur, Mi, next);
+    cur.swap(next);
+  }
+  const cln::cl_I scale = D * cln::expt_pos(E, static_cast<unsigned long>(k));
+  for (std::size_t r = 0; r < cur.size(); ++r)
+    out[r] = GiNaC::numeric(cln::cl_RA(cur[r]) / scale);
+  return out;
+}
+
+template <Field T>
+Mixed<T> transform_some_legs(const SymTensor<T>& gamma, const std::vector<T>& M, int p) {
+  Mixed<T> X{gamma.dim(), p, gamma.order() - p, {}};
+  std::vector<T> next;
+  transform_prefix(gamma, M, p, X.data, next);
+  return X;
+}
+
+template <Field T>
+void contract_input(const Mixed<T>& X, const std::vector<T>& a, Mixed<T>& Y) {
+  const int d = X.dim;
+  Y.dim = d;
+  Y.outputs = X.outputs;
+  Y.inputs = X.inputs - 1;
+  const std::size_t rows = X.rows(), n_in = X.cols(), n_out = Y.cols();
+  Y.data.assign(rows * n_out, T(0));
+  const InsertTable* ins = Y.inputs > 0 ? &insert_table(d, Y.inputs) : nullptr;
+  for (int i = 0; i < d; ++i) {
+    const T& ai = a[static_cast<std::size_t>(i)];
+    if (vanishes(ai)) continue;
+    const std::uint32_t* idx = ins ? ins->rank.data() + static_cast<std::size_t>(i) * n_out : nullptr;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const T* x = X.data.data() + r * n_in;
+      T* y = Y.data.data() + r * n_out;
+      for (std::size_t c = 0; c < n_out; ++c) {
+        const T& v = x[idx ? idx[c] : static_cast<std::size_t>(i)];
+        if (!vanishes(v)) y[c] += v * ai;
+      }
+    }
+  }
+}
+
+template <Field T>
+void multiply_linear(const Mixed<T>& X, const std::vector<T>& w, Mixed<T>& Y) {
+  const int d = X.dim;
+  Y.dim = d;
+  Y.outputs = X.outputs + 1;
+  Y.inputs = X.inputs;
+  const std::size_t rows = X.rows(), cols = X.cols();
+  Y.data.assign(Y.rows() * cols, T(0));
+  const InsertTable& ins = insert_table(d, X.outputs);
+  for (int u = 0; u < d; ++u) {
+    const T& wu = w[static_cast<std::size_t>(u)];
+    if (vanishes(wu)) continue;
+    const std::uint32_t* idx = ins.rank.data() + static_cast<std::size_t>(u) * rows;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const T* x = X.data.data() + r * cols;
+      T* y = Y.data.data() + static_cast<std::size_t>(idx[r]) * cols;
+      for (std::size_t c = 0; c < cols; ++c)
+        if (!vanishes(x[c])) y[c] += x[c] * wu;
+    }
+  }
+}
+
+#define FLOWACTION_INSTANTIATE(T)                                                        \
+  template SymTensor<T> transform_legs<T>(const SymTensor<T>&, const std::vector<T>&);   \
+  template Mixed<T> transform_some_legs(const SymTensor<T>&, const std::vector<T>&, int); \
+  template void contract_input(const Mixed<T>&, const std::vector<T>&, Mixed<T>&);       \
+  template void multiply_linear(const Mixed<T>&, const std::vector<T>&, Mixed<T>&);
+FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)
+#undef FLOWACTION_INSTANTIATE
+
+}  // namespace flowaction

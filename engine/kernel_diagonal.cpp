@@ -1,0 +1,90 @@
+#include "engine/kernels.hpp"
+
+namespace flowaction {
+
+template <Field T>
+DiagonalKernel<T>::DiagonalKernel(const DiagonalJet<T>& jet, const Action<T>& gamma)
+    : jet_(jet), gamma_(gamma) {
+  const auto ud = static_cast<std::size_t>(jet.dim);
+  const auto K = static_cast<std::size_t>(gamma.order());
+  fan_.assign(ud, std::vector<std::vector<T>>(K + 1));
+  for (auto& f : fan_)
+    for (std::size_t a = 0; a <= K; ++a) f[a].assign(a + 1, T(0));
+  ring_.assign(ud, std::vector<T>(K + 1, T(0)));
+  for (std::size_t u = 0; u < ud; ++u) inverse_slope_.push_back(T(1) / jet.D[u][1]);
+}
+
+template <Field T>
+T DiagonalKernel<T>::log_abs_det() const {
+  T s(0);
+  for (const auto& D : jet_.D) s += log_abs(D[1]);
+  return s;
+}
+
+template <Field T>
+void DiagonalKernel<T>::tree(const DiagramClass& c, SymTensor<T>&) {
+  const T mult = from_int<T>(static_cast<long>(c.multiplicity));
+  for (std::size_t u = 0; u < fan_.size(); ++u) {
+    T w = mult;
+    for (int m : c.sizes) w *= jet_.D[u][m];
+    fan_[u][c.order()][c.vertex_count()] += w;
+  }
+}
+
+template <Field T>
+void DiagonalKernel<T>::ring(const DiagramClass& c, SymTensor<T>&) {
+  const T mult = from_int<T>(static_cast<long>(c.multiplicity) * c.sign);
+  for (std::size_t u = 0; u < ring_.size(); ++u) {
+    T w = mult;
+    for (int m : c.sizes) w *= jet_.D[u][m + 1] * inverse_slope_[u];
+    ring_[u][c.order()] += w;
+  }
+}
+
+template <Field T>
+void DiagonalKernel<T>::finish(SymTensor<T>& g) {
+  // Γ′_J: J has units u_e with counts a_e; choose k_e fans per unit, the old vertex takes each
+  // unit k_e times.
+  const int n = g.order();
+  std::vector<int> units, counts, blocks;
+  multi_index inner;
+  const SymShape& shape = g.shape();
+  multi_index J = shape.first();
+  std::size_t rJ = 0;
+  do {
+    units.clear();
+    counts.clear();
+    for (int i = 0; i < n; ++i) {
+      if (i > 0 && J[i] == J[i - 1])
+        ++counts.back();
+      else
+        units.push_back(J[i]), counts.push_back(1);
+    }
+    const std::size_t t = units.size();
+    blocks.assign(t, 1);  // fans per unit, 1 … counts
+    T sum(0);
+    while (true) {
+      T w(1);
+      for (std::size_t e = 0; e < t && !vanishes(w); ++e) w *= fan_[units[e]][counts[e]][blocks[e]];
+      if (!vanishes(w)) {
+        inner.clear();
+        for (std::size_t e = 0; e < t; ++e) inner.insert(inner.end(), blocks[e], units[e]);
+        const T& v = gamma_.vertices[inner.size()].at(inner);
+        if (!vanishes(v)) sum += w * v;
+      }
+      std::size_t e = 0;
+      while (e < t && blocks[e] == counts[e]) blocks[e++] = 1;
+      if (e == t) break;
+      ++blocks[e];
+    }
+    if (t == 1) sum += ring_[units[0]][n];
+    g[rJ] = sum;
+    ++rJ;
+  } while (shape.next(J));
+}
+
+#define FLOWACTION_INSTANTIATE(T) template class DiagonalKernel<T>;
+FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)
+#undef FLOWACTION_INSTANTIATE
+
+}  // namespace flowaction
