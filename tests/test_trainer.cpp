@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "engine/error.hpp"
+#include "frontends/train_flow.hpp"
 #include "trainer/flow_model.hpp"
 #include "trainer/manifest_writer.hpp"
-#include "frontends/train_flow.hpp"
 #include "trainer/trainer.hpp"
 
 using namespace flowaction;
@@ -58,7 +58,9 @@ Flow random_flow(int d, architecture arch, activation_kind kind, int layers, std
   return f;
 }
 
-double mean_action(const Flow& f, const Matrix& X) { return action_values(f, X).mean(); }
+double mean_action(const Flow& f, const Matrix& X) {
+  return action_values(f, X).mean();
+}
 
 struct Case {
   std::string name;
@@ -227,7 +229,8 @@ TEST_CASE("trainer: training on Gaussian data recovers Gamma2 = Sigma^-1 within 
   const double n = static_cast<double>(r.train_size);
   for (int i = 0; i < 3; ++i)
     for (int j = i; j < 3; ++j) {
-      // Asymptotic standard deviation of a sample precision entry (Wishart): ((P_ij² + P_ii P_jj)/n)^½.
+      // Asymptotic standard deviation of a sample precision entry (Wishart):
+      // ((P_ij² + P_ii P_jj)/n)^½.
       const double sigma = std::sqrt((P(i, j) * P(i, j) + P(i, i) * P(j, j)) / n);
       CAPTURE(i);
       CAPTURE(j);

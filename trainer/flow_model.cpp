@@ -17,13 +17,18 @@ void CouplingLayer::set_mask(std::vector<int> m) {
   mask = std::move(m);
   a_units.clear();
   b_units.clear();
-  for (int i = 0; i < static_cast<int>(mask.size()); ++i) (mask[i] ? b_units : a_units).push_back(i);
+  for (int i = 0; i < static_cast<int>(mask.size()); ++i)
+    (mask[i] ? b_units : a_units).push_back(i);
 }
 
 namespace {
 
-std::span<double> span_of(Matrix& m) { return {m.data(), static_cast<std::size_t>(m.size())}; }
-std::span<double> span_of(Vector& v) { return {v.data(), static_cast<std::size_t>(v.size())}; }
+std::span<double> span_of(Matrix& m) {
+  return {m.data(), static_cast<std::size_t>(m.size())};
+}
+std::span<double> span_of(Vector& v) {
+  return {v.data(), static_cast<std::size_t>(v.size())};
+}
 
 }  // namespace
 
@@ -78,7 +83,8 @@ Flow Flow::zeros_like() const {
 
 bool Flow::has_domain_limits() const {
   for (const Layer& layer : layers)
-    if (auto* s = std::get_if<ActivationLayer>(&layer); s && s->kind == activation_kind::quadratic) return true;
+    if (auto* s = std::get_if<ActivationLayer>(&layer); s && s->kind == activation_kind::quadratic)
+      return true;
   return false;
 }
 
@@ -103,8 +109,9 @@ FlowConstants prepare(const Flow& flow) {
     // Pivots spanning more than 12 orders of magnitude: W is numerically singular and both
     // ln|det W| and W⁻¹ are meaningless.
     if (!(dmin > 1e-12 * dmax) || !std::isfinite(lad))
-      throw Error(fmt::format("affine layer {}: W became singular (smallest/largest LU pivot = {:.3g})", l,
-                              dmax > 0 ? dmin / dmax : 0.0));
+      throw Error(
+          fmt::format("affine layer {}: W became singular (smallest/largest LU pivot = {:.3g})", l,
+                      dmax > 0 ? dmin / dmax : 0.0));
     c.log_abs_det[l] = lad;
     c.total_log_abs_det += lad;
     c.inverse_transpose[l] = lu.inverse().transpose();
@@ -119,7 +126,8 @@ constexpr double half_log_2pi = 0.91893853320467274178;  // ½ ln 2π
 void gather_rows(const Matrix& from, const std::vector<int>& rows, Matrix& to) {
   to.resize(static_cast<Eigen::Index>(rows.size()), from.cols());
   for (Eigen::Index j = 0; j < from.cols(); ++j)
-    for (std::size_t r = 0; r < rows.size(); ++r) to(static_cast<Eigen::Index>(r), j) = from(rows[r], j);
+    for (std::size_t r = 0; r < rows.size(); ++r)
+      to(static_cast<Eigen::Index>(r), j) = from(rows[r], j);
 }
 
 // φ(H) element-wise with one α per row.
@@ -203,12 +211,14 @@ ForwardResult forward(const Flow& flow, const FlowConstants& c, const Eigen::Ref
   const Matrix& z = ws.x[L];
   const double constant = static_cast<double>(d) * half_log_2pi;
   double sum = 0;
-  for (Eigen::Index j = 0; j < n; ++j) sum += 0.5 * z.col(j).squaredNorm() + constant - ws.log_det[j];
+  for (Eigen::Index j = 0; j < n; ++j)
+    sum += 0.5 * z.col(j).squaredNorm() + constant - ws.log_det[j];
   r.loss_sum = sum;
   return r;
 }
 
-void backward(const Flow& flow, const FlowConstants& c, FlowWorkspace& ws, double scale, Flow& grad) {
+void backward(const Flow& flow, const FlowConstants& c, FlowWorkspace& ws, double scale,
+              Flow& grad) {
   const std::size_t L = flow.layers.size();
   const Eigen::Index d = flow.dim;
   const Eigen::Index n = ws.x[0].cols();
@@ -251,7 +261,8 @@ void backward(const Flow& flow, const FlowConstants& c, FlowWorkspace& ws, doubl
         }
       }
       for (Eigen::Index i = 0; i < d; ++i)
-        dtheta[i] += s->kind == activation_kind::cubic ? dalpha[i] * sigmoid(s->theta[i]) : dalpha[i];
+        dtheta[i] +=
+            s->kind == activation_kind::cubic ? dalpha[i] * sigmoid(s->theta[i]) : dalpha[i];
     } else {
       const auto& cp = std::get<CouplingLayer>(flow.layers[l]);
       auto& gc = std::get<CouplingLayer>(grad.layers[l]);

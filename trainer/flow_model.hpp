@@ -8,7 +8,6 @@
 #pragma once
 
 #include <Eigen/Dense>
-
 #include <span>
 #include <string_view>
 #include <variant>
@@ -24,10 +23,16 @@ using Vector = Eigen::VectorXd;
 enum class activation_kind { quadratic, cubic };
 std::string_view activation_name(activation_kind kind);
 
-inline double softplus(double t) { return t > 30 ? t : std::log1p(std::exp(t)); }
-inline double sigmoid(double t) { return t >= 0 ? 1 / (1 + std::exp(-t)) : std::exp(t) / (1 + std::exp(t)); }
+inline double softplus(double t) {
+  return t > 30 ? t : std::log1p(std::exp(t));
+}
+inline double sigmoid(double t) {
+  return t >= 0 ? 1 / (1 + std::exp(-t)) : std::exp(t) / (1 + std::exp(t));
+}
 // θ with softplus(θ) = a, for a > 0 (−∞ for a = 0).
-inline double inverse_softplus(double a) { return a > 30 ? a : std::log(std::expm1(a)); }
+inline double inverse_softplus(double a) {
+  return a > 30 ? a : std::log(std::expm1(a));
+}
 
 // z = W y + b.
 struct AffineLayer {
@@ -101,8 +106,8 @@ struct FlowWorkspace {
 };
 
 struct ForwardResult {
-  double loss_sum = 0;      // Σ over samples of S(x)
-  int domain_layer = -1;    // first layer where some φ′(u) <= 0, or -1
+  double loss_sum = 0;    // Σ over samples of S(x)
+  int domain_layer = -1;  // first layer where some φ′(u) <= 0, or -1
   int domain_unit = -1;
   double domain_value = 0;  // the offending input u
   bool in_domain() const { return domain_layer < 0; }
@@ -114,7 +119,8 @@ ForwardResult forward(const Flow& flow, const FlowConstants& c, const Eigen::Ref
 
 // Adds the gradient of scale · Σ_samples S(x) (samples of the last forward with ws) to grad.
 // grad holds dS/dθ in the theta blocks of cubic activation layers.
-void backward(const Flow& flow, const FlowConstants& c, FlowWorkspace& ws, double scale, Flow& grad);
+void backward(const Flow& flow, const FlowConstants& c, FlowWorkspace& ws, double scale,
+              Flow& grad);
 
 // Per-sample action S(x) of the columns of X (convenience; allocates).
 Vector action_values(const Flow& flow, const Eigen::Ref<const Matrix>& X);

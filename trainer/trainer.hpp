@@ -48,7 +48,7 @@ struct TrainOptions {
   double val_fraction = 0.1;
   std::uint64_t seed = 0;
   int threads = 1;
-  bool whiten = true;            // start from the whitening of the training split
+  bool whiten = true;                // start from the whitening of the training split
   std::ostream* progress = nullptr;  // progress bar / lines (nullptr: quiet)
   bool progress_is_tty = false;
 };
@@ -61,13 +61,13 @@ struct EpochStats {
 };
 
 struct TrainResult {
-  Flow flow;                   // the flow at the end of the last good epoch
-  int good_epochs = 0;         // epochs completed without a guard firing
+  Flow flow;            // the flow at the end of the last good epoch
+  int good_epochs = 0;  // epochs completed without a guard firing
   std::vector<EpochStats> history;
-  std::string stop_reason;     // empty if all epochs ran
+  std::string stop_reason;        // empty if all epochs ran
   double gaussian_val_nll = NAN;  // best Gaussian (fit on the training split), held-out
   std::size_t train_size = 0, val_size = 0;
-  int rejected_steps = 0;      // steps undone because a sample left an activation's domain
+  int rejected_steps = 0;  // steps undone because a sample left an activation's domain
   double seconds = 0;
 };
 
