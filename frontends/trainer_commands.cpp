@@ -70,6 +70,11 @@ Architectures (each nonlinear layer is preceded by an affine layer; a final affi
          or u + alpha u^2 (quadratic, the paper's; invertible only where 1 + 2 alpha u > 0: the
          trainer keeps every sample inside, undoing steps that leave it)
 The first affine layer starts as the whitening map of the training split (unless --no-whiten).
+With --actnorm an ActNorm layer z_i = s_i y_i + t_i (s_i = exp(theta_i) > 0, written to the
+model as "actnorm" with "scale" and "shift") sits between every block's affine and nonlinear
+layer. As in Glow it is initialised from the data: the training split is passed through the
+flow and each ActNorm layer gets s = 1/std, t = -mean/std of its input per unit, so that every
+nonlinear layer starts on inputs of zero mean and unit variance.
 
 Guards: a NaN loss, a singular W or samples outside the invertible domain stop training with a
 message; the model of the last good epoch is then written and the exit status is 1.
@@ -85,6 +90,7 @@ options:
   --val X            fraction held out for validation (default 0.1)
   --seed N           split, shuffling and initialisation (default 0): same seed, same model
   --threads N        threads splitting each batch (default 1; results agree to rounding)
+  --actnorm          an ActNorm layer before every nonlinear layer, initialised from the data
   --no-whiten        start the first affine layer from the identity
   -o, --output FILE  output model (required)
 )";
@@ -284,7 +290,7 @@ int cmd_train(std::span<const std::string> args, std::ostream& out, std::ostream
     const Args a(args,
                  {"arch", "activation", "layers", "hidden", "epochs", "batch", "lr", "val", "seed",
                   "threads", "output"},
-                 {"no-whiten"});
+                 {"no-whiten", "actnorm"});
     if (a.help) {
       out << train_help;
       return 0;
@@ -307,6 +313,7 @@ int cmd_train(std::span<const std::string> args, std::ostream& out, std::ostream
       throw Usage(fmt::format("--activation '{}': expected cubic or quadratic", act));
     spec.layers = static_cast<int>(a.integer("layers", 2, 0, 1000));
     spec.hidden = static_cast<int>(a.integer("hidden", 16, 1, 100000));
+    spec.actnorm = a.has("actnorm");
     TrainOptions o;
     o.epochs = static_cast<int>(a.integer("epochs", 100, 0, 100000000));
     o.batch = static_cast<int>(a.integer("batch", 256, 1, 100000000));
@@ -336,8 +343,8 @@ int cmd_train(std::span<const std::string> args, std::ostream& out, std::ostream
                                  static_cast<Eigen::Index>(table.rows));
     const int d = static_cast<int>(table.cols);
     err << fmt::format(
-        "training a flow on {}: {} samples x {} units, {} x {} layers ({}), {} parameters\n",
-        data_path.string(), table.rows, d, spec.layers, arch, act,
+        "training a flow on {}: {} samples x {} units, {} x {} layers ({}{}), {} parameters\n",
+        data_path.string(), table.rows, d, spec.layers, arch, act, spec.actnorm ? ", actnorm" : "",
         make_flow(d, spec, o.seed).parameter_count());
     const TrainResult r = train_flow(make_flow(d, spec, o.seed), data, o);
     if (!r.stop_reason.empty()) {

@@ -184,6 +184,7 @@ Flow make_flow(int dim, const FlowSpec& spec, std::uint64_t seed) {
   };
   for (int k = 0; k < spec.layers; ++k) {
     f.layers.emplace_back(affine());
+    if (spec.actnorm) f.layers.emplace_back(ActNormLayer::identity(dim));
     if (spec.arch == architecture::activation) {
       ActivationLayer s;
       s.kind = spec.activation;
@@ -226,6 +227,38 @@ void init_whitening(Flow& flow, const Matrix& data) {
         "dependent)");
   a->W = llt.matrixL().solve(Matrix::Identity(flow.dim, flow.dim));
   a->b = -a->W * mu;
+}
+
+void init_actnorm(Flow& flow, const Matrix& data) {
+  flow.sync();           // the layers before an actnorm layer map with their current parameters
+  std::size_t last = 0;  // one past the last actnorm layer: no need to map further
+  for (std::size_t l = 0; l < flow.layers.size(); ++l)
+    if (std::holds_alternative<ActNormLayer>(flow.layers[l])) last = l + 1;
+  const double n = static_cast<double>(data.cols());
+  Matrix y = data;
+  Flow one;  // one layer at a time, so that each actnorm layer sees its predecessors initialised
+  one.dim = flow.dim;
+  for (std::size_t l = 0; l < last; ++l) {
+    if (auto* an = std::get_if<ActNormLayer>(&flow.layers[l])) {
+      const Vector mean = y.rowwise().mean();
+      const Vector sd = ((y.colwise() - mean).rowwise().squaredNorm() / n).cwiseSqrt();
+      for (Eigen::Index i = 0; i < flow.dim; ++i) {
+        if (!std::isfinite(mean[i]) || !std::isfinite(sd[i]))
+          throw Error(fmt::format(
+              "actnorm layer {}: unit {} of its input is not finite on the training data", l, i));
+        // 1/std must be finite too: a subnormal std is as constant as 0.
+        if (!(sd[i] > 0) || !std::isfinite(1 / sd[i]))
+          throw Error(fmt::format(
+              "actnorm layer {}: unit {} of its input is constant on the training data (std = "
+              "{:.3g}), so s = 1/std cannot be set",
+              l, i, sd[i]));
+      }
+      const Vector s = sd.cwiseInverse();
+      *an = ActNormLayer(s, -mean.cwiseQuotient(sd));
+    }
+    one.layers.assign(1, flow.layers[l]);
+    y = latent(one, y);
+  }
 }
 
 double gaussian_nll(const Matrix& fit_on, const Matrix& evaluate_on) {
@@ -279,6 +312,7 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
   if (o.whiten) init_whitening(flow, train);
   flow.sync();
   prepare(flow);  // a singular starting point is an error of the caller
+  if (o.init_actnorm) init_actnorm(flow, train);
   res.flow = flow;
 
   WorkerPool pool(o.threads);
