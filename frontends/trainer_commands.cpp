@@ -28,7 +28,8 @@ namespace {
 
 using namespace flowaction::train;
 
-constexpr const char* sample_help = R"(usage: flowaction sample phi4 --lattice N|NxM [options] -o FILE.npy
+constexpr const char* sample_help =
+    R"(usage: flowaction sample phi4 --lattice N|NxM [options] -o FILE.npy
 
 Samples lattice phi^4 theory with periodic boundaries by Hybrid Monte Carlo:
   S(phi) = sum_x [ 1/2 sum_mu (phi_{x+mu} - phi_x)^2 + 1/2 m2 phi_x^2 + (lambda/4!) phi_x^4 ]
@@ -54,7 +55,8 @@ options:
   -o, --output FILE   output .npy (required)
 )";
 
-constexpr const char* train_help = R"(usage: flowaction train DATA.npy|DATA.csv [options] -o MODEL.flow.json
+constexpr const char* train_help =
+    R"(usage: flowaction train DATA.npy|DATA.csv [options] -o MODEL.flow.json
 
 Trains a normalizing flow data -> latent N(0, I) by maximum likelihood: minimises the mean of
   S(x) = 1/2 |f(x)|^2 + (d/2) ln 2 pi - ln|det df/dx|      (nats per sample)
@@ -68,6 +70,11 @@ Architectures (each nonlinear layer is preceded by an affine layer; a final affi
          or u + alpha u^2 (quadratic, the paper's; invertible only where 1 + 2 alpha u > 0: the
          trainer keeps every sample inside, undoing steps that leave it)
 The first affine layer starts as the whitening map of the training split (unless --no-whiten).
+With --actnorm an ActNorm layer z_i = s_i y_i + t_i (s_i = exp(theta_i) > 0, written to the
+model as "actnorm" with "scale" and "shift") sits between every block's affine and nonlinear
+layer. As in Glow it is initialised from the data: the training split is passed through the
+flow and each ActNorm layer gets s = 1/std, t = -mean/std of its input per unit, so that every
+nonlinear layer starts on inputs of zero mean and unit variance.
 
 Guards: a NaN loss, a singular W or samples outside the invertible domain stop training with a
 message; the model of the last good epoch is then written and the exit status is 1.
@@ -83,11 +90,13 @@ options:
   --val X            fraction held out for validation (default 0.1)
   --seed N           split, shuffling and initialisation (default 0): same seed, same model
   --threads N        threads splitting each batch (default 1; results agree to rounding)
+  --actnorm          an ActNorm layer before every nonlinear layer, initialised from the data
   --no-whiten        start the first affine layer from the identity
   -o, --output FILE  output model (required)
 )";
 
-constexpr const char* generate_help = R"(usage: flowaction generate MODEL.flow.json [options] -o FILE.npy
+constexpr const char* generate_help =
+    R"(usage: flowaction generate MODEL.flow.json [options] -o FILE.npy
 
 Draws z ~ N(0, I) and maps it through the exact inverse of the flow (affine: solve; cubic
 activation: the real root of u + alpha u^3 = z; quadratic: the root of u + alpha u^2 = z that
@@ -146,7 +155,9 @@ struct Args {
     }
   }
   bool has(const std::string& k) const { return options.count(k) != 0; }
-  std::string str(const std::string& k, std::string def) const { return has(k) ? options.at(k) : def; }
+  std::string str(const std::string& k, std::string def) const {
+    return has(k) ? options.at(k) : def;
+  }
   double real(const std::string& k, double def) const {
     if (!has(k)) return def;
     const std::string& s = options.at(k);
@@ -165,7 +176,9 @@ struct Args {
       throw Usage(fmt::format("--{} '{}': expected an integer in [{}, {}]", k, s, lo, hi));
     return v;
   }
-  std::uint64_t seed() const { return static_cast<std::uint64_t>(integer("seed", 0, 0, std::numeric_limits<long>::max())); }
+  std::uint64_t seed() const {
+    return static_cast<std::uint64_t>(integer("seed", 0, 0, std::numeric_limits<long>::max()));
+  }
   std::filesystem::path output() const {
     if (!has("output") || options.at("output").empty()) throw Usage("missing -o FILE");
     return options.at("output");
@@ -178,7 +191,8 @@ int guarded(const char* command, const char* help, std::ostream& err, Body&& bod
   try {
     return body();
   } catch (const Usage& u) {
-    err << fmt::format("flowaction {}: {} (see flowaction {} --help)\n", command, u.what(), command);
+    err << fmt::format("flowaction {}: {} (see flowaction {} --help)\n", command, u.what(),
+                       command);
     (void)help;
     return 2;
   } catch (const Error& e) {
@@ -193,19 +207,25 @@ int guarded(const char* command, const char* help, std::ostream& err, Body&& bod
   }
 }
 
-bool is_terminal(const std::ostream& s) { return &s == &std::cerr && ::isatty(STDERR_FILENO); }
+bool is_terminal(const std::ostream& s) {
+  return &s == &std::cerr && ::isatty(STDERR_FILENO);
+}
 
 std::string npy_of_columns(const Matrix& samples) {
   // samples is d x n with one sample per column: its column-major storage is the row-major
   // n x d array the .npy holds.
-  return npy_bytes(samples.data(), static_cast<std::size_t>(samples.cols()), static_cast<std::size_t>(samples.rows()));
+  return npy_bytes(samples.data(), static_cast<std::size_t>(samples.cols()),
+                   static_cast<std::size_t>(samples.rows()));
 }
 
 }  // namespace
 
 int cmd_sample(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
   return guarded("sample", sample_help, err, [&] {
-    const Args a(args, {"lattice", "m2", "lambda", "samples", "seed", "thermalise", "pilot", "trajectory", "output"}, {});
+    const Args a(args,
+                 {"lattice", "m2", "lambda", "samples", "seed", "thermalise", "pilot", "trajectory",
+                  "output"},
+                 {});
     if (a.help) {
       out << sample_help;
       return 0;
@@ -242,8 +262,10 @@ int cmd_sample(std::span<const std::string> args, std::ostream& out, std::ostrea
     info.field = field_kind::float64;
     info.at.assign(static_cast<std::size_t>(d), "0");
     info.source = fmt::format(
-        "lattice phi^4 theory on a {} with periodic boundaries (site x = i*M + j on a torus), m2 = {}, "
-        "lambda = {}: S = sum_x [1/2 sum_mu (phi_(x+mu) - phi_x)^2 + 1/2 m2 phi_x^2 + lambda/4! phi_x^4]; "
+        "lattice phi^4 theory on a {} with periodic boundaries (site x = i*M + j on a torus), m2 = "
+        "{}, "
+        "lambda = {}: S = sum_x [1/2 sum_mu (phi_(x+mu) - phi_x)^2 + 1/2 m2 phi_x^2 + lambda/4! "
+        "phi_x^4]; "
         "Gamma^(0) = ln Z is not included",
         th.lattice.name(), th.m2, th.lambda);
     std::ostringstream truth_json;
@@ -251,12 +273,14 @@ int cmd_sample(std::span<const std::string> args, std::ostream& out, std::ostrea
 
     write_file_atomically(path, npy_bytes(r.samples.data(), r.rows, r.cols));
     write_file_atomically(truth_path, truth_json.str());
-    out << fmt::format("wrote {} ({} samples x {} sites, float64) and {} (true vertices)\n", path.string(), r.rows,
-                       r.cols, truth_path.string());
-    out << fmt::format("HMC: acceptance {:.3f}, step {:.4g} x {}, tau_int {:.3g} trajectories ({}), thinning every {} "
-                       "trajectories, tau_int of the written samples {:.3g}\n",
-                       r.acceptance, r.step_size, r.leapfrog_steps, r.tau_pilot, r.tau_observable, r.thin,
-                       r.tau_output);
+    out << fmt::format("wrote {} ({} samples x {} sites, float64) and {} (true vertices)\n",
+                       path.string(), r.rows, r.cols, truth_path.string());
+    out << fmt::format(
+        "HMC: acceptance {:.3f}, step {:.4g} x {}, tau_int {:.3g} trajectories ({}), thinning "
+        "every {} "
+        "trajectories, tau_int of the written samples {:.3g}\n",
+        r.acceptance, r.step_size, r.leapfrog_steps, r.tau_pilot, r.tau_observable, r.thin,
+        r.tau_output);
     return 0;
   });
 }
@@ -264,8 +288,9 @@ int cmd_sample(std::span<const std::string> args, std::ostream& out, std::ostrea
 int cmd_train(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
   return guarded("train", train_help, err, [&] {
     const Args a(args,
-                 {"arch", "activation", "layers", "hidden", "epochs", "batch", "lr", "val", "seed", "threads", "output"},
-                 {"no-whiten"});
+                 {"arch", "activation", "layers", "hidden", "epochs", "batch", "lr", "val", "seed",
+                  "threads", "output"},
+                 {"no-whiten", "actnorm"});
     if (a.help) {
       out << train_help;
       return 0;
@@ -273,15 +298,22 @@ int cmd_train(std::span<const std::string> args, std::ostream& out, std::ostream
     if (a.positional.size() != 1) throw Usage("expected one data file (.npy or .csv)");
     FlowSpec spec;
     const std::string arch = a.str("arch", "activation");
-    if (arch == "activation") spec.arch = architecture::activation;
-    else if (arch == "coupling") spec.arch = architecture::coupling;
-    else throw Usage(fmt::format("--arch '{}': expected activation or coupling", arch));
+    if (arch == "activation")
+      spec.arch = architecture::activation;
+    else if (arch == "coupling")
+      spec.arch = architecture::coupling;
+    else
+      throw Usage(fmt::format("--arch '{}': expected activation or coupling", arch));
     const std::string act = a.str("activation", "cubic");
-    if (act == "cubic") spec.activation = activation_kind::cubic;
-    else if (act == "quadratic") spec.activation = activation_kind::quadratic;
-    else throw Usage(fmt::format("--activation '{}': expected cubic or quadratic", act));
+    if (act == "cubic")
+      spec.activation = activation_kind::cubic;
+    else if (act == "quadratic")
+      spec.activation = activation_kind::quadratic;
+    else
+      throw Usage(fmt::format("--activation '{}': expected cubic or quadratic", act));
     spec.layers = static_cast<int>(a.integer("layers", 2, 0, 1000));
     spec.hidden = static_cast<int>(a.integer("hidden", 16, 1, 100000));
+    spec.actnorm = a.has("actnorm");
     TrainOptions o;
     o.epochs = static_cast<int>(a.integer("epochs", 100, 0, 100000000));
     o.batch = static_cast<int>(a.integer("batch", 256, 1, 100000000));
@@ -299,41 +331,51 @@ int cmd_train(std::span<const std::string> args, std::ostream& out, std::ostream
     const std::filesystem::path data_path = a.positional[0];
     const NpyArray table = read_table(data_path);
     if (table.rows < 2 || table.cols < 1)
-      throw Error(fmt::format("{}: need at least 2 samples (rows), got {} x {}", data_path.string(), table.rows, table.cols));
+      throw Error(fmt::format("{}: need at least 2 samples (rows), got {} x {}", data_path.string(),
+                              table.rows, table.cols));
     for (std::size_t k = 0; k < table.data.size(); ++k)
       if (!std::isfinite(table.data[k]))
-        throw Error(fmt::format("{}: sample {}, unit {} is not a finite number", data_path.string(), k / table.cols,
-                                k % table.cols));
+        throw Error(fmt::format("{}: sample {}, unit {} is not a finite number", data_path.string(),
+                                k / table.cols, k % table.cols));
     // Row-major samples x d is column-major d x samples: one sample per column.
-    const Matrix data = Eigen::Map<const Matrix>(table.data.data(), static_cast<Eigen::Index>(table.cols),
-                                                 static_cast<Eigen::Index>(table.rows));
+    const Matrix data =
+        Eigen::Map<const Matrix>(table.data.data(), static_cast<Eigen::Index>(table.cols),
+                                 static_cast<Eigen::Index>(table.rows));
     const int d = static_cast<int>(table.cols);
-    err << fmt::format("training a flow on {}: {} samples x {} units, {} x {} layers ({}), {} parameters\n",
-                       data_path.string(), table.rows, d, spec.layers, arch, act,
-                       make_flow(d, spec, o.seed).parameter_count());
+    err << fmt::format(
+        "training a flow on {}: {} samples x {} units, {} x {} layers ({}{}), {} parameters\n",
+        data_path.string(), table.rows, d, spec.layers, arch, act, spec.actnorm ? ", actnorm" : "",
+        make_flow(d, spec, o.seed).parameter_count());
     const TrainResult r = train_flow(make_flow(d, spec, o.seed), data, o);
     if (!r.stop_reason.empty()) {
       if (r.good_epochs > 0) {
         write_file_atomically(model_path, manifest_json(r.flow));
-        err << fmt::format("flowaction train: stopped at epoch {}: {}; wrote the model of the last good epoch ({}) to {}\n",
-                           r.good_epochs + 1, r.stop_reason, r.good_epochs, model_path.string());
+        err << fmt::format(
+            "flowaction train: stopped at epoch {}: {}; wrote the model of the last good epoch "
+            "({}) to {}\n",
+            r.good_epochs + 1, r.stop_reason, r.good_epochs, model_path.string());
       } else {
-        err << fmt::format("flowaction train: stopped in the first epoch: {}; no model written\n", r.stop_reason);
+        err << fmt::format("flowaction train: stopped in the first epoch: {}; no model written\n",
+                           r.stop_reason);
       }
       return 1;
     }
     write_file_atomically(model_path, manifest_json(r.flow));
     const EpochStats last = r.history.empty() ? EpochStats{0, NAN, NAN, 0} : r.history.back();
-    out << fmt::format("wrote {} after {} epochs ({:.2f} s, {:.3g} s/epoch)\n", model_path.string(), r.good_epochs,
-                       r.seconds, r.history.empty() ? 0.0 : r.seconds / r.history.size());
-    out << fmt::format("NLL per sample (nats): train {:.6f}, validation {:.6f} ({} held out)\n", last.train_nll,
-                       last.val_nll, r.val_size);
+    out << fmt::format("wrote {} after {} epochs ({:.2f} s, {:.3g} s/epoch)\n", model_path.string(),
+                       r.good_epochs, r.seconds,
+                       r.history.empty() ? 0.0 : r.seconds / r.history.size());
+    out << fmt::format("NLL per sample (nats): train {:.6f}, validation {:.6f} ({} held out)\n",
+                       last.train_nll, last.val_nll, r.val_size);
     if (!std::isnan(r.gaussian_val_nll))
-      out << fmt::format("best Gaussian (fit on the training split), validation NLL {:.6f}: the flow is {:.4f} nats "
-                         "{}\n",
-                         r.gaussian_val_nll, std::fabs(r.gaussian_val_nll - last.val_nll),
-                         last.val_nll <= r.gaussian_val_nll ? "better" : "worse");
-    if (r.rejected_steps) out << fmt::format("{} steps were undone to keep samples in the domain\n", r.rejected_steps);
+      out << fmt::format(
+          "best Gaussian (fit on the training split), validation NLL {:.6f}: the flow is {:.4f} "
+          "nats "
+          "{}\n",
+          r.gaussian_val_nll, std::fabs(r.gaussian_val_nll - last.val_nll),
+          last.val_nll <= r.gaussian_val_nll ? "better" : "worse");
+    if (r.rejected_steps)
+      out << fmt::format("{} steps were undone to keep samples in the domain\n", r.rejected_steps);
     return 0;
   });
 }
@@ -370,15 +412,17 @@ int cmd_generate(std::span<const std::string> args, std::ostream& out, std::ostr
         result.col(filled++) = x.col(j);
       }
       if (drawn >= 100000 && rejected * 1000 > drawn * 999)
-        throw Error(fmt::format("{}: almost no latent sample has a preimage ({} of {} rejected)", a.positional[0],
-                                rejected, drawn));
+        throw Error(fmt::format("{}: almost no latent sample has a preimage ({} of {} rejected)",
+                                a.positional[0], rejected, drawn));
     }
     write_file_atomically(path, npy_of_columns(result));
     out << fmt::format("wrote {} ({} samples x {} units, float64)\n", path.string(), n, flow.dim);
     if (rejected)
-      out << fmt::format("{} latent samples had no preimage (outside the image of a quadratic activation) and were "
-                         "redrawn\n",
-                         rejected);
+      out << fmt::format(
+          "{} latent samples had no preimage (outside the image of a quadratic activation) and "
+          "were "
+          "redrawn\n",
+          rejected);
     return 0;
   });
 }

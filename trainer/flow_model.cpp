@@ -17,33 +17,58 @@ void CouplingLayer::set_mask(std::vector<int> m) {
   mask = std::move(m);
   a_units.clear();
   b_units.clear();
-  for (int i = 0; i < static_cast<int>(mask.size()); ++i) (mask[i] ? b_units : a_units).push_back(i);
+  for (int i = 0; i < static_cast<int>(mask.size()); ++i)
+    (mask[i] ? b_units : a_units).push_back(i);
+}
+
+ActNormLayer::ActNormLayer(Vector s, Vector t) : shift(std::move(t)), scale(std::move(s)) {
+  if (shift.size() == 0) shift = Vector::Zero(scale.size());
+  if (shift.size() != scale.size())
+    throw Error(fmt::format("actnorm: {} scales but {} shifts", scale.size(), shift.size()));
+  for (Eigen::Index i = 0; i < scale.size(); ++i)
+    if (!(scale[i] > 0 && std::isfinite(scale[i])))
+      throw Error(fmt::format(
+          "actnorm: the scale of unit {} is {}; the trainer needs finite positive scales (it "
+          "trains ln s)",
+          i, scale[i]));
+  theta = scale.array().log().matrix();
+}
+
+ActNormLayer ActNormLayer::identity(int dim) {
+  return ActNormLayer(Vector::Ones(dim), Vector::Zero(dim));
 }
 
 namespace {
 
-std::span<double> span_of(Matrix& m) { return {m.data(), static_cast<std::size_t>(m.size())}; }
-std::span<double> span_of(Vector& v) { return {v.data(), static_cast<std::size_t>(v.size())}; }
+std::span<double> span_of(Matrix& m) {
+  return {m.data(), static_cast<std::size_t>(m.size())};
+}
+std::span<double> span_of(Vector& v) {
+  return {v.data(), static_cast<std::size_t>(v.size())};
+}
 
 }  // namespace
 
 std::vector<std::span<double>> Flow::parameters() {
   std::vector<std::span<double>> out;
-  for (Layer& layer : layers) {
-    if (auto* a = std::get_if<AffineLayer>(&layer)) {
-      out.push_back(span_of(a->W));
-      out.push_back(span_of(a->b));
-    } else if (auto* s = std::get_if<ActivationLayer>(&layer)) {
-      out.push_back(span_of(s->theta));
-    } else {
-      auto& c = std::get<CouplingLayer>(layer);
-      out.push_back(span_of(c.W1));
-      out.push_back(span_of(c.b1));
-      out.push_back(span_of(c.alpha));
-      out.push_back(span_of(c.W2));
-      out.push_back(span_of(c.b2));
-    }
-  }
+  for (Layer& layer : layers)
+    std::visit(overloaded{[&](AffineLayer& a) {
+                            out.push_back(span_of(a.W));
+                            out.push_back(span_of(a.b));
+                          },
+                          [&](ActivationLayer& s) { out.push_back(span_of(s.theta)); },
+                          [&](CouplingLayer& c) {
+                            out.push_back(span_of(c.W1));
+                            out.push_back(span_of(c.b1));
+                            out.push_back(span_of(c.alpha));
+                            out.push_back(span_of(c.W2));
+                            out.push_back(span_of(c.b2));
+                          },
+                          [&](ActNormLayer& an) {
+                            out.push_back(span_of(an.theta));
+                            out.push_back(span_of(an.shift));
+                          }},
+               layer);
   return out;
 }
 
@@ -60,54 +85,96 @@ std::size_t Flow::parameter_count() const {
 
 void Flow::sync() {
   for (Layer& layer : layers)
-    if (auto* s = std::get_if<ActivationLayer>(&layer)) {
-      if (s->kind == activation_kind::cubic)
-        for (Eigen::Index i = 0; i < s->theta.size(); ++i) s->alpha[i] = softplus(s->theta[i]);
-      else
-        s->alpha = s->theta;
-    }
+    std::visit(overloaded{[](AffineLayer&) {},
+                          [](ActivationLayer& s) {
+                            if (s.kind == activation_kind::cubic)
+                              for (Eigen::Index i = 0; i < s.theta.size(); ++i)
+                                s.alpha[i] = softplus(s.theta[i]);
+                            else
+                              s.alpha = s.theta;
+                          },
+                          [](CouplingLayer&) {},
+                          [](ActNormLayer& an) { an.scale = an.theta.array().exp().matrix(); }},
+               layer);
 }
 
 Flow Flow::zeros_like() const {
   Flow z = *this;
   for (auto b : z.parameters()) std::fill(b.begin(), b.end(), 0.0);
+  // The derived values too (they are not parameters).
   for (Layer& layer : z.layers)
-    if (auto* s = std::get_if<ActivationLayer>(&layer)) s->alpha.setZero();
+    std::visit(overloaded{[](AffineLayer&) {}, [](ActivationLayer& s) { s.alpha.setZero(); },
+                          [](CouplingLayer&) {}, [](ActNormLayer& an) { an.scale.setZero(); }},
+               layer);
   return z;
 }
 
 bool Flow::has_domain_limits() const {
   for (const Layer& layer : layers)
-    if (auto* s = std::get_if<ActivationLayer>(&layer); s && s->kind == activation_kind::quadratic) return true;
+    if (std::visit(overloaded{[](const AffineLayer&) { return false; },
+                              [](const ActivationLayer& s) {
+                                return s.kind == activation_kind::quadratic;
+                              },
+                              [](const CouplingLayer&) { return false; },
+                              [](const ActNormLayer&) { return false; }},
+                   layer))
+      return true;
   return false;
 }
+
+namespace {
+
+// ln|det W| and W⁻ᵀ into c.
+void prepare_affine(const AffineLayer& a, std::size_t l, FlowConstants& c) {
+  if (!a.W.allFinite() || !a.b.allFinite())
+    throw Error(fmt::format("affine layer {}: W or b is not finite", l));
+  Eigen::PartialPivLU<Matrix> lu(a.W);
+  const auto& u = lu.matrixLU();
+  double lad = 0, dmax = 0, dmin = INFINITY;
+  for (Eigen::Index i = 0; i < u.rows(); ++i) {
+    const double v = std::fabs(u(i, i));
+    lad += std::log(v);
+    dmax = std::max(dmax, v);
+    dmin = std::min(dmin, v);
+  }
+  // Pivots spanning more than 12 orders of magnitude: W is numerically singular and both
+  // ln|det W| and W⁻¹ are meaningless.
+  if (!(dmin > 1e-12 * dmax) || !std::isfinite(lad))
+    throw Error(
+        fmt::format("affine layer {}: W became singular (smallest/largest LU pivot = {:.3g})", l,
+                    dmax > 0 ? dmin / dmax : 0.0));
+  c.log_abs_det[l] = lad;
+  c.inverse_transpose[l] = lu.inverse().transpose();
+}
+
+// Σ ln s_i into c. It is taken from scale (not θ), like the map, so that a flow read from a file
+// computes exactly the action of the scales written there.
+void prepare_actnorm(const ActNormLayer& an, std::size_t l, FlowConstants& c) {
+  double lad = 0;
+  for (Eigen::Index i = 0; i < an.scale.size(); ++i) {
+    // exp(θ) overflows for θ > 709 and underflows to 0 for θ < −745.
+    if (!(an.scale[i] > 0 && std::isfinite(an.scale[i])))
+      throw Error(fmt::format("actnorm layer {}: the scale of unit {} became {} (theta = {:.6g})",
+                              l, i, an.scale[i], an.theta[i]));
+    lad += std::log(an.scale[i]);
+  }
+  if (!an.shift.allFinite())
+    throw Error(fmt::format("actnorm layer {}: the shift is not finite", l));
+  c.log_abs_det[l] = lad;
+}
+
+}  // namespace
 
 FlowConstants prepare(const Flow& flow) {
   FlowConstants c;
   c.log_abs_det.assign(flow.layers.size(), 0.0);
   c.inverse_transpose.resize(flow.layers.size());
   for (std::size_t l = 0; l < flow.layers.size(); ++l) {
-    const auto* a = std::get_if<AffineLayer>(&flow.layers[l]);
-    if (!a) continue;
-    if (!a->W.allFinite() || !a->b.allFinite())
-      throw Error(fmt::format("affine layer {}: W or b is not finite", l));
-    Eigen::PartialPivLU<Matrix> lu(a->W);
-    const auto& u = lu.matrixLU();
-    double lad = 0, dmax = 0, dmin = INFINITY;
-    for (Eigen::Index i = 0; i < u.rows(); ++i) {
-      const double v = std::fabs(u(i, i));
-      lad += std::log(v);
-      dmax = std::max(dmax, v);
-      dmin = std::min(dmin, v);
-    }
-    // Pivots spanning more than 12 orders of magnitude: W is numerically singular and both
-    // ln|det W| and W⁻¹ are meaningless.
-    if (!(dmin > 1e-12 * dmax) || !std::isfinite(lad))
-      throw Error(fmt::format("affine layer {}: W became singular (smallest/largest LU pivot = {:.3g})", l,
-                              dmax > 0 ? dmin / dmax : 0.0));
-    c.log_abs_det[l] = lad;
-    c.total_log_abs_det += lad;
-    c.inverse_transpose[l] = lu.inverse().transpose();
+    std::visit(overloaded{[&](const AffineLayer& a) { prepare_affine(a, l, c); },
+                          [](const ActivationLayer&) {}, [](const CouplingLayer&) {},
+                          [&](const ActNormLayer& an) { prepare_actnorm(an, l, c); }},
+               flow.layers[l]);
+    c.total_log_abs_det += c.log_abs_det[l];
   }
   return c;
 }
@@ -119,7 +186,8 @@ constexpr double half_log_2pi = 0.91893853320467274178;  // ½ ln 2π
 void gather_rows(const Matrix& from, const std::vector<int>& rows, Matrix& to) {
   to.resize(static_cast<Eigen::Index>(rows.size()), from.cols());
   for (Eigen::Index j = 0; j < from.cols(); ++j)
-    for (std::size_t r = 0; r < rows.size(); ++r) to(static_cast<Eigen::Index>(r), j) = from(rows[r], j);
+    for (std::size_t r = 0; r < rows.size(); ++r)
+      to(static_cast<Eigen::Index>(r), j) = from(rows[r], j);
 }
 
 // φ(H) element-wise with one α per row.
@@ -148,144 +216,180 @@ ForwardResult forward(const Flow& flow, const FlowConstants& c, const Eigen::Ref
   ws.h.resize(L);
   ws.a.resize(L);
   ws.x[0] = X;
+  // The constant terms (affine ln|det W|, actnorm Σ ln s) are the same for every sample.
   ws.log_det.setConstant(n, c.total_log_abs_det);
   ForwardResult r;
   for (std::size_t l = 0; l < L; ++l) {
     const Matrix& y = ws.x[l];
     Matrix& z = ws.x[l + 1];
-    if (const auto* a = std::get_if<AffineLayer>(&flow.layers[l])) {
-      z.resize(d, n);
-      z.noalias() = a->W * y;
-      z.colwise() += a->b;
-    } else if (const auto* s = std::get_if<ActivationLayer>(&flow.layers[l])) {
-      z.resize(d, n);
-      const double* alpha = s->alpha.data();
-      for (Eigen::Index j = 0; j < n; ++j) {
-        const double* u = y.col(j).data();
-        double* out = z.col(j).data();
-        double ld = 0;
-        if (s->kind == activation_kind::quadratic) {
-          for (Eigen::Index i = 0; i < d; ++i) {
-            const double dphi = 1 + 2 * alpha[i] * u[i];
-            if (!(dphi > 0) && r.in_domain()) {
-              r.domain_layer = static_cast<int>(l);
-              r.domain_unit = static_cast<int>(i);
-              r.domain_value = u[i];
-            }
-            out[i] = u[i] + alpha[i] * u[i] * u[i];
-            ld += std::log(dphi);
-          }
-        } else {
-          for (Eigen::Index i = 0; i < d; ++i) {
-            const double u2 = u[i] * u[i];
-            out[i] = u[i] + alpha[i] * u2 * u[i];
-            ld += std::log1p(3 * alpha[i] * u2);
-          }
-        }
-        ws.log_det[j] += ld;
-      }
-    } else {
-      const auto& cp = std::get<CouplingLayer>(flow.layers[l]);
-      gather_rows(y, cp.a_units, ws.ya[l]);
-      ws.h[l].resize(cp.hidden(), n);
-      ws.h[l].noalias() = cp.W1 * ws.ya[l];
-      ws.h[l].colwise() += cp.b1;
-      apply_phi(cp.kind, cp.alpha, ws.h[l], ws.a[l]);
-      z = y;
-      ws.gb.resize(static_cast<Eigen::Index>(cp.b_units.size()), n);
-      ws.gb.noalias() = cp.W2 * ws.a[l];
-      ws.gb.colwise() += cp.b2;
-      for (Eigen::Index j = 0; j < n; ++j)
-        for (std::size_t r2 = 0; r2 < cp.b_units.size(); ++r2)
-          z(cp.b_units[r2], j) += ws.gb(static_cast<Eigen::Index>(r2), j);
-    }
+    std::visit(overloaded{[&](const AffineLayer& a) {
+                            z.resize(d, n);
+                            z.noalias() = a.W * y;
+                            z.colwise() += a.b;
+                          },
+                          [&](const ActivationLayer& s) {
+                            z.resize(d, n);
+                            const double* alpha = s.alpha.data();
+                            for (Eigen::Index j = 0; j < n; ++j) {
+                              const double* u = y.col(j).data();
+                              double* out = z.col(j).data();
+                              double ld = 0;
+                              if (s.kind == activation_kind::quadratic) {
+                                for (Eigen::Index i = 0; i < d; ++i) {
+                                  const double dphi = 1 + 2 * alpha[i] * u[i];
+                                  if (!(dphi > 0) && r.in_domain()) {
+                                    r.domain_layer = static_cast<int>(l);
+                                    r.domain_unit = static_cast<int>(i);
+                                    r.domain_value = u[i];
+                                  }
+                                  out[i] = u[i] + alpha[i] * u[i] * u[i];
+                                  ld += std::log(dphi);
+                                }
+                              } else {
+                                for (Eigen::Index i = 0; i < d; ++i) {
+                                  const double u2 = u[i] * u[i];
+                                  out[i] = u[i] + alpha[i] * u2 * u[i];
+                                  ld += std::log1p(3 * alpha[i] * u2);
+                                }
+                              }
+                              ws.log_det[j] += ld;
+                            }
+                          },
+                          [&](const CouplingLayer& cp) {
+                            gather_rows(y, cp.a_units, ws.ya[l]);
+                            ws.h[l].resize(cp.hidden(), n);
+                            ws.h[l].noalias() = cp.W1 * ws.ya[l];
+                            ws.h[l].colwise() += cp.b1;
+                            apply_phi(cp.kind, cp.alpha, ws.h[l], ws.a[l]);
+                            z = y;
+                            ws.gb.resize(static_cast<Eigen::Index>(cp.b_units.size()), n);
+                            ws.gb.noalias() = cp.W2 * ws.a[l];
+                            ws.gb.colwise() += cp.b2;
+                            for (Eigen::Index j = 0; j < n; ++j)
+                              for (std::size_t r2 = 0; r2 < cp.b_units.size(); ++r2)
+                                z(cp.b_units[r2], j) += ws.gb(static_cast<Eigen::Index>(r2), j);
+                          },
+                          [&](const ActNormLayer& an) {
+                            z.resize(d, n);
+                            z.array() = (y.array().colwise() * an.scale.array()).colwise() +
+                                        an.shift.array();
+                          }},
+               flow.layers[l]);
   }
   const Matrix& z = ws.x[L];
   const double constant = static_cast<double>(d) * half_log_2pi;
   double sum = 0;
-  for (Eigen::Index j = 0; j < n; ++j) sum += 0.5 * z.col(j).squaredNorm() + constant - ws.log_det[j];
+  for (Eigen::Index j = 0; j < n; ++j)
+    sum += 0.5 * z.col(j).squaredNorm() + constant - ws.log_det[j];
   r.loss_sum = sum;
   return r;
 }
 
-void backward(const Flow& flow, const FlowConstants& c, FlowWorkspace& ws, double scale, Flow& grad) {
+void backward(const Flow& flow, const FlowConstants& c, FlowWorkspace& ws, double scale,
+              Flow& grad) {
   const std::size_t L = flow.layers.size();
   const Eigen::Index d = flow.dim;
   const Eigen::Index n = ws.x[0].cols();
+  // Constant per-sample terms of the action enter the gradient n times.
+  const double scale_n = scale * static_cast<double>(n);
   ws.g = scale * ws.x[L];  // ∂(scale · ½|z|²)/∂z
   for (std::size_t l = L; l-- > 0;) {
     const Matrix& y = ws.x[l];
-    if (const auto* a = std::get_if<AffineLayer>(&flow.layers[l])) {
-      auto& ga = std::get<AffineLayer>(grad.layers[l]);
-      ga.W.noalias() += ws.g * y.transpose();
-      ga.b.noalias() += ws.g.rowwise().sum();
-      // −ln|det W| per sample: ∂/∂W = −W⁻ᵀ.
-      ga.W.noalias() -= (scale * static_cast<double>(n)) * c.inverse_transpose[l];
-      ws.g2.resize(d, n);
-      ws.g2.noalias() = a->W.transpose() * ws.g;
-      ws.g.swap(ws.g2);
-    } else if (const auto* s = std::get_if<ActivationLayer>(&flow.layers[l])) {
-      auto& gs = std::get<ActivationLayer>(grad.layers[l]);
-      const double* alpha = s->alpha.data();
-      double* dtheta = gs.theta.data();
-      // Accumulate ∂/∂α per unit, then convert to ∂/∂θ once.
-      Vector dalpha = Vector::Zero(d);
-      for (Eigen::Index j = 0; j < n; ++j) {
-        const double* u = y.col(j).data();
-        double* g = ws.g.col(j).data();
-        if (s->kind == activation_kind::quadratic) {
-          for (Eigen::Index i = 0; i < d; ++i) {
-            const double dphi = 1 + 2 * alpha[i] * u[i];
-            const double inv = scale / dphi;
-            dalpha[i] += g[i] * u[i] * u[i] - 2 * u[i] * inv;
-            g[i] = g[i] * dphi - 2 * alpha[i] * inv;
-          }
-        } else {
-          for (Eigen::Index i = 0; i < d; ++i) {
-            const double u2 = u[i] * u[i];
-            const double dphi = 1 + 3 * alpha[i] * u2;
-            const double inv = scale / dphi;
-            dalpha[i] += g[i] * u2 * u[i] - 3 * u2 * inv;
-            g[i] = g[i] * dphi - 6 * alpha[i] * u[i] * inv;
-          }
-        }
-      }
-      for (Eigen::Index i = 0; i < d; ++i)
-        dtheta[i] += s->kind == activation_kind::cubic ? dalpha[i] * sigmoid(s->theta[i]) : dalpha[i];
-    } else {
-      const auto& cp = std::get<CouplingLayer>(flow.layers[l]);
-      auto& gc = std::get<CouplingLayer>(grad.layers[l]);
-      gather_rows(ws.g, cp.b_units, ws.gb);
-      gc.W2.noalias() += ws.gb * ws.a[l].transpose();
-      gc.b2.noalias() += ws.gb.rowwise().sum();
-      ws.da.resize(cp.hidden(), n);
-      ws.da.noalias() = cp.W2.transpose() * ws.gb;
-      // da → dh in place, collecting ∂/∂α on the way.
-      const Eigen::Index m = cp.hidden();
-      double* dal = gc.alpha.data();
-      for (Eigen::Index j = 0; j < n; ++j) {
-        const double* h = ws.h[l].col(j).data();
-        double* g = ws.da.col(j).data();
-        if (cp.kind == activation_kind::quadratic)
-          for (Eigen::Index i = 0; i < m; ++i) {
-            dal[i] += g[i] * h[i] * h[i];
-            g[i] *= 1 + 2 * cp.alpha[i] * h[i];
-          }
-        else
-          for (Eigen::Index i = 0; i < m; ++i) {
-            const double h2 = h[i] * h[i];
-            dal[i] += g[i] * h2 * h[i];
-            g[i] *= 1 + 3 * cp.alpha[i] * h2;
-          }
-      }
-      gc.W1.noalias() += ws.da * ws.ya[l].transpose();
-      gc.b1.noalias() += ws.da.rowwise().sum();
-      ws.g2.resize(static_cast<Eigen::Index>(cp.a_units.size()), n);
-      ws.g2.noalias() = cp.W1.transpose() * ws.da;
-      for (Eigen::Index j = 0; j < n; ++j)
-        for (std::size_t r = 0; r < cp.a_units.size(); ++r)
-          ws.g(cp.a_units[r], j) += ws.g2(static_cast<Eigen::Index>(r), j);
-    }
+    std::visit(overloaded{[&](const AffineLayer& a) {
+                            auto& ga = std::get<AffineLayer>(grad.layers[l]);
+                            ga.W.noalias() += ws.g * y.transpose();
+                            ga.b.noalias() += ws.g.rowwise().sum();
+                            // −ln|det W| per sample: ∂/∂W = −W⁻ᵀ.
+                            ga.W.noalias() -= scale_n * c.inverse_transpose[l];
+                            ws.g2.resize(d, n);
+                            ws.g2.noalias() = a.W.transpose() * ws.g;
+                            ws.g.swap(ws.g2);
+                          },
+                          [&](const ActivationLayer& s) {
+                            auto& gs = std::get<ActivationLayer>(grad.layers[l]);
+                            const double* alpha = s.alpha.data();
+                            double* dtheta = gs.theta.data();
+                            // Accumulate ∂/∂α per unit, then convert to ∂/∂θ once.
+                            Vector dalpha = Vector::Zero(d);
+                            for (Eigen::Index j = 0; j < n; ++j) {
+                              const double* u = y.col(j).data();
+                              double* g = ws.g.col(j).data();
+                              if (s.kind == activation_kind::quadratic) {
+                                for (Eigen::Index i = 0; i < d; ++i) {
+                                  const double dphi = 1 + 2 * alpha[i] * u[i];
+                                  const double inv = scale / dphi;
+                                  dalpha[i] += g[i] * u[i] * u[i] - 2 * u[i] * inv;
+                                  g[i] = g[i] * dphi - 2 * alpha[i] * inv;
+                                }
+                              } else {
+                                for (Eigen::Index i = 0; i < d; ++i) {
+                                  const double u2 = u[i] * u[i];
+                                  const double dphi = 1 + 3 * alpha[i] * u2;
+                                  const double inv = scale / dphi;
+                                  dalpha[i] += g[i] * u2 * u[i] - 3 * u2 * inv;
+                                  g[i] = g[i] * dphi - 6 * alpha[i] * u[i] * inv;
+                                }
+                              }
+                            }
+                            for (Eigen::Index i = 0; i < d; ++i)
+                              dtheta[i] += s.kind == activation_kind::cubic
+                                               ? dalpha[i] * sigmoid(s.theta[i])
+                                               : dalpha[i];
+                          },
+                          [&](const CouplingLayer& cp) {
+                            auto& gc = std::get<CouplingLayer>(grad.layers[l]);
+                            gather_rows(ws.g, cp.b_units, ws.gb);
+                            gc.W2.noalias() += ws.gb * ws.a[l].transpose();
+                            gc.b2.noalias() += ws.gb.rowwise().sum();
+                            ws.da.resize(cp.hidden(), n);
+                            ws.da.noalias() = cp.W2.transpose() * ws.gb;
+                            // da → dh in place, collecting ∂/∂α on the way.
+                            const Eigen::Index m = cp.hidden();
+                            double* dal = gc.alpha.data();
+                            for (Eigen::Index j = 0; j < n; ++j) {
+                              const double* h = ws.h[l].col(j).data();
+                              double* g = ws.da.col(j).data();
+                              if (cp.kind == activation_kind::quadratic)
+                                for (Eigen::Index i = 0; i < m; ++i) {
+                                  dal[i] += g[i] * h[i] * h[i];
+                                  g[i] *= 1 + 2 * cp.alpha[i] * h[i];
+                                }
+                              else
+                                for (Eigen::Index i = 0; i < m; ++i) {
+                                  const double h2 = h[i] * h[i];
+                                  dal[i] += g[i] * h2 * h[i];
+                                  g[i] *= 1 + 3 * cp.alpha[i] * h2;
+                                }
+                            }
+                            gc.W1.noalias() += ws.da * ws.ya[l].transpose();
+                            gc.b1.noalias() += ws.da.rowwise().sum();
+                            ws.g2.resize(static_cast<Eigen::Index>(cp.a_units.size()), n);
+                            ws.g2.noalias() = cp.W1.transpose() * ws.da;
+                            for (Eigen::Index j = 0; j < n; ++j)
+                              for (std::size_t r = 0; r < cp.a_units.size(); ++r)
+                                ws.g(cp.a_units[r], j) += ws.g2(static_cast<Eigen::Index>(r), j);
+                          },
+                          [&](const ActNormLayer& an) {
+                            // z = s y + t: ∂/∂t = Σ_j g, ∂/∂θ = s ∂/∂s = s Σ_j g y, and −Σ ln s =
+                            // −Σ θ per sample adds −1 per sample to every ∂/∂θ_i; the gradient
+                            // passes to y as s g.
+                            auto& gn = std::get<ActNormLayer>(grad.layers[l]);
+                            const double* s = an.scale.data();
+                            double* dtheta = gn.theta.data();
+                            double* dshift = gn.shift.data();
+                            for (Eigen::Index j = 0; j < n; ++j) {
+                              const double* u = y.col(j).data();
+                              double* g = ws.g.col(j).data();
+                              for (Eigen::Index i = 0; i < d; ++i) {
+                                const double gs = g[i] * s[i];
+                                dshift[i] += g[i];
+                                dtheta[i] += gs * u[i];
+                                g[i] = gs;
+                              }
+                            }
+                            for (Eigen::Index i = 0; i < d; ++i) dtheta[i] -= scale_n;
+                          }},
+               flow.layers[l]);
   }
 }
 
@@ -335,31 +439,37 @@ Matrix inverse(const Flow& flow, const Eigen::Ref<const Matrix>& Z, std::vector<
   ok.assign(static_cast<std::size_t>(n), 1);
   Matrix y = Z;
   Matrix tmp, h, a;
-  for (std::size_t l = flow.layers.size(); l-- > 0;) {
-    if (const auto* af = std::get_if<AffineLayer>(&flow.layers[l])) {
-      tmp = y.colwise() - af->b;
-      y = af->W.partialPivLu().solve(tmp);
-    } else if (const auto* s = std::get_if<ActivationLayer>(&flow.layers[l])) {
-      for (Eigen::Index j = 0; j < n; ++j)
-        for (Eigen::Index i = 0; i < y.rows(); ++i) {
-          double& v = y(i, j);
-          v = s->kind == activation_kind::quadratic ? inverse_quadratic(s->alpha[i], v)
-                                                    : inverse_cubic(s->alpha[i], v);
-          if (std::isnan(v)) ok[static_cast<std::size_t>(j)] = 0;
-        }
-    } else {
-      const auto& cp = std::get<CouplingLayer>(flow.layers[l]);
-      gather_rows(y, cp.a_units, tmp);  // y_A = z_A
-      h = cp.W1 * tmp;
-      h.colwise() += cp.b1;
-      apply_phi(cp.kind, cp.alpha, h, a);
-      tmp = cp.W2 * a;
-      tmp.colwise() += cp.b2;
-      for (Eigen::Index j = 0; j < n; ++j)
-        for (std::size_t r = 0; r < cp.b_units.size(); ++r)
-          y(cp.b_units[r], j) -= tmp(static_cast<Eigen::Index>(r), j);
-    }
-  }
+  for (std::size_t l = flow.layers.size(); l-- > 0;)
+    std::visit(overloaded{[&](const AffineLayer& af) {
+                            tmp = y.colwise() - af.b;
+                            y = af.W.partialPivLu().solve(tmp);
+                          },
+                          [&](const ActivationLayer& s) {
+                            for (Eigen::Index j = 0; j < n; ++j)
+                              for (Eigen::Index i = 0; i < y.rows(); ++i) {
+                                double& v = y(i, j);
+                                v = s.kind == activation_kind::quadratic
+                                        ? inverse_quadratic(s.alpha[i], v)
+                                        : inverse_cubic(s.alpha[i], v);
+                                if (std::isnan(v)) ok[static_cast<std::size_t>(j)] = 0;
+                              }
+                          },
+                          [&](const CouplingLayer& cp) {
+                            gather_rows(y, cp.a_units, tmp);  // y_A = z_A
+                            h = cp.W1 * tmp;
+                            h.colwise() += cp.b1;
+                            apply_phi(cp.kind, cp.alpha, h, a);
+                            tmp = cp.W2 * a;
+                            tmp.colwise() += cp.b2;
+                            for (Eigen::Index j = 0; j < n; ++j)
+                              for (std::size_t r = 0; r < cp.b_units.size(); ++r)
+                                y(cp.b_units[r], j) -= tmp(static_cast<Eigen::Index>(r), j);
+                          },
+                          [&](const ActNormLayer& an) {
+                            y.array() = (y.array().colwise() - an.shift.array()).colwise() /
+                                        an.scale.array();
+                          }},
+               flow.layers[l]);
   return y;
 }
 

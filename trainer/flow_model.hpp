@@ -1,4 +1,5 @@
-// The three layers of DESIGN §3 in double precision, on batches of samples.
+// The layers of DESIGN §3 (affine, activation, coupling) and ActNorm in double precision, on
+// batches of samples.
 //
 // A batch is a d x n Eigen matrix, one sample per column (contiguous). The flow maps data to latent
 // (layers listed data -> latent). Per sample the action is
@@ -8,7 +9,6 @@
 #pragma once
 
 #include <Eigen/Dense>
-
 #include <span>
 #include <string_view>
 #include <variant>
@@ -24,10 +24,16 @@ using Vector = Eigen::VectorXd;
 enum class activation_kind { quadratic, cubic };
 std::string_view activation_name(activation_kind kind);
 
-inline double softplus(double t) { return t > 30 ? t : std::log1p(std::exp(t)); }
-inline double sigmoid(double t) { return t >= 0 ? 1 / (1 + std::exp(-t)) : std::exp(t) / (1 + std::exp(t)); }
+inline double softplus(double t) {
+  return t > 30 ? t : std::log1p(std::exp(t));
+}
+inline double sigmoid(double t) {
+  return t >= 0 ? 1 / (1 + std::exp(-t)) : std::exp(t) / (1 + std::exp(t));
+}
 // θ with softplus(θ) = a, for a > 0 (−∞ for a = 0).
-inline double inverse_softplus(double a) { return a > 30 ? a : std::log(std::expm1(a)); }
+inline double inverse_softplus(double a) {
+  return a > 30 ? a : std::log(std::expm1(a));
+}
 
 // z = W y + b.
 struct AffineLayer {
@@ -61,7 +67,34 @@ struct CouplingLayer {
   int hidden() const { return static_cast<int>(W1.rows()); }
 };
 
-using Layer = std::variant<AffineLayer, ActivationLayer, CouplingLayer>;
+// ActNorm (Glow): z_i = s_i y_i + t_i. The trained parameters are the log-scale θ = ln s, so s
+// stays positive under any optimiser step, and the shift t; scale is what the maps use and is kept
+// equal to exp(θ) by Flow::sync(). A negative (or zero) scale cannot be represented: the trainer
+// requires s > 0 (a sign flip belongs in an affine layer).
+struct ActNormLayer {
+  Vector theta;  // ln s
+  Vector shift;  // t
+  Vector scale;  // s = exp(θ)
+
+  ActNormLayer() = default;
+  // The layer of a given s and t (an empty shift is zero), θ = ln s; scale keeps s exactly, so a
+  // model read from a file maps as written. Throws flowaction::Error unless every s is finite and
+  // positive, or when the sizes differ.
+  explicit ActNormLayer(Vector s, Vector t = {});
+  // s = 1, t = 0.
+  static ActNormLayer identity(int dim);
+};
+
+using Layer = std::variant<AffineLayer, ActivationLayer, CouplingLayer, ActNormLayer>;
+
+// An overload set of lambdas for std::visit over Layer. Visits list every alternative with no
+// catch-all, so a new layer type does not compile until each of them handles it.
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
 
 struct Flow {
   int dim = 0;
@@ -72,7 +105,9 @@ struct Flow {
   std::vector<std::span<double>> parameters();
   std::vector<std::span<const double>> parameters() const;
   std::size_t parameter_count() const;
-  // Recomputes alpha from theta in cubic activation layers (after every change of theta).
+  // Recomputes what the maps use from the trained parameters (after every change of them):
+  // alpha = softplus(θ) in cubic activation layers, alpha = θ in quadratic ones, scale = exp(θ)
+  // in actnorm layers.
   void sync();
   // A flow of the same structure with every parameter zero.
   Flow zeros_like() const;
@@ -81,9 +116,10 @@ struct Flow {
 };
 
 // Quantities of the current parameters shared by every batch: ln|det W| and W⁻ᵀ of each affine
-// layer. Throws flowaction::Error when some W is singular (or not finite).
+// layer, Σ ln s_i of each actnorm layer. Throws flowaction::Error when some W is singular (or not
+// finite) or some actnorm scale is not finite and positive.
 struct FlowConstants {
-  std::vector<double> log_abs_det;  // per layer (0 for non-affine)
+  std::vector<double> log_abs_det;  // per layer (0 for activation and coupling layers)
   std::vector<Matrix> inverse_transpose;
   double total_log_abs_det = 0;
 };
@@ -101,8 +137,8 @@ struct FlowWorkspace {
 };
 
 struct ForwardResult {
-  double loss_sum = 0;      // Σ over samples of S(x)
-  int domain_layer = -1;    // first layer where some φ′(u) <= 0, or -1
+  double loss_sum = 0;    // Σ over samples of S(x)
+  int domain_layer = -1;  // first layer where some φ′(u) <= 0, or -1
   int domain_unit = -1;
   double domain_value = 0;  // the offending input u
   bool in_domain() const { return domain_layer < 0; }
@@ -113,8 +149,9 @@ ForwardResult forward(const Flow& flow, const FlowConstants& c, const Eigen::Ref
                       FlowWorkspace& ws);
 
 // Adds the gradient of scale · Σ_samples S(x) (samples of the last forward with ws) to grad.
-// grad holds dS/dθ in the theta blocks of cubic activation layers.
-void backward(const Flow& flow, const FlowConstants& c, FlowWorkspace& ws, double scale, Flow& grad);
+// grad holds dS/dθ in the theta blocks of activation and actnorm layers.
+void backward(const Flow& flow, const FlowConstants& c, FlowWorkspace& ws, double scale,
+              Flow& grad);
 
 // Per-sample action S(x) of the columns of X (convenience; allocates).
 Vector action_values(const Flow& flow, const Eigen::Ref<const Matrix>& X);

@@ -31,37 +31,53 @@ std::string matrix_json(const Matrix& m, std::string_view indent) {
   return s + "]";
 }
 
-std::string int_vector_json(const std::vector<int>& v) { return fmt::format("[{}]", fmt::join(v, ", ")); }
+std::string int_vector_json(const std::vector<int>& v) {
+  return fmt::format("[{}]", fmt::join(v, ", "));
+}
 
 // The nonlinearity of a layer: "coeffs" rows [1, 0, α] for cubic, "alpha" for quadratic.
 std::string phi_json(activation_kind kind, const Vector& alpha, std::string_view indent) {
   if (kind == activation_kind::quadratic) return fmt::format("\"alpha\": {}", vector_json(alpha));
   std::string s = "\"coeffs\": [";
   for (Eigen::Index i = 0; i < alpha.size(); ++i)
-    s += (i ? fmt::format(",\n{}            ", indent) : std::string()) + fmt::format("[1, 0, {}]", number(alpha[i]));
+    s += (i ? fmt::format(",\n{}            ", indent) : std::string()) +
+         fmt::format("[1, 0, {}]", number(alpha[i]));
   return s + "]";
 }
 
 }  // namespace
 
 std::string manifest_json(const Flow& flow) {
-  std::string s = fmt::format("{{\"format\": \"flowaction/1\", \"dim\": {},\n \"layers\": [\n", flow.dim);
+  std::string s =
+      fmt::format("{{\"format\": \"flowaction/1\", \"dim\": {},\n \"layers\": [\n", flow.dim);
   const std::string ind = "   ";
   for (std::size_t l = 0; l < flow.layers.size(); ++l) {
     s += l ? ",\n" : "";
-    if (const auto* a = std::get_if<AffineLayer>(&flow.layers[l])) {
-      s += fmt::format("  {{\"type\": \"affine\",\n   \"W\": {},\n   \"b\": {}}}",
-                       matrix_json(a->W, ind + "      "), vector_json(a->b));
-    } else if (const auto* act = std::get_if<ActivationLayer>(&flow.layers[l])) {
-      s += fmt::format("  {{\"type\": \"activation\",\n   {}}}", phi_json(act->kind, act->alpha, ind));
-    } else {
-      const auto& c = std::get<CouplingLayer>(flow.layers[l]);
-      s += fmt::format(
-          "  {{\"type\": \"coupling\",\n   \"mask\": {},\n   \"W1\": {},\n   \"b1\": {},\n   {},\n   \"W2\": {},\n   "
-          "\"b2\": {}}}",
-          int_vector_json(c.mask), matrix_json(c.W1, ind + "       "), vector_json(c.b1),
-          phi_json(c.kind, c.alpha, ind), matrix_json(c.W2, ind + "       "), vector_json(c.b2));
-    }
+    s += std::visit(
+        overloaded{
+            [&](const AffineLayer& a) {
+              return fmt::format("  {{\"type\": \"affine\",\n   \"W\": {},\n   \"b\": {}}}",
+                                 matrix_json(a.W, ind + "      "), vector_json(a.b));
+            },
+            [&](const ActivationLayer& act) {
+              return fmt::format("  {{\"type\": \"activation\",\n   {}}}",
+                                 phi_json(act.kind, act.alpha, ind));
+            },
+            [&](const CouplingLayer& c) {
+              return fmt::format(
+                  "  {{\"type\": \"coupling\",\n   \"mask\": {},\n   \"W1\": {},\n   \"b1\": "
+                  "{},\n   {},\n   \"W2\": {},\n   \"b2\": {}}}",
+                  int_vector_json(c.mask), matrix_json(c.W1, ind + "       "), vector_json(c.b1),
+                  phi_json(c.kind, c.alpha, ind), matrix_json(c.W2, ind + "       "),
+                  vector_json(c.b2));
+            },
+            // The scale the map uses (exp θ, synced), not θ: the manifest holds the layer map.
+            [&](const ActNormLayer& an) {
+              return fmt::format(
+                  "  {{\"type\": \"actnorm\",\n   \"scale\": {},\n   \"shift\": {}}}",
+                  vector_json(an.scale), vector_json(an.shift));
+            }},
+        flow.layers[l]);
   }
   return s + "\n ]}\n";
 }

@@ -2,7 +2,8 @@
 //
 // Numbers are the shortest decimals that read back to the same double, so the engine's exact
 // field sees exactly the trained binary values. Cubic activations are written as per-unit
-// "coeffs": [[1, 0, α_u], ...] (φ(u) = u + α_u u³); quadratic ones as per-unit "alpha".
+// "coeffs": [[1, 0, α_u], ...] (φ(u) = u + α_u u³); quadratic ones as per-unit "alpha"; actnorm
+// layers as "scale" (s = exp θ) and "shift" vectors.
 #pragma once
 
 #include <string>

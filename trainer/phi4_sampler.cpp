@@ -33,7 +33,8 @@ Lattice parse_lattice(std::string_view text) {
     l.n1 = parse_int(text.substr(x + 1));
     l.torus = true;
   }
-  if (static_cast<long>(l.n0) * l.n1 > 1000000) throw Error(fmt::format("--lattice '{}': too many sites", text));
+  if (static_cast<long>(l.n0) * l.n1 > 1000000)
+    throw Error(fmt::format("--lattice '{}': too many sites", text));
   return l;
 }
 
@@ -79,7 +80,8 @@ double phi4_action(const Phi4Theory& t, std::span<const double> phi) {
 }
 
 void phi4_gradient(const Phi4Theory& t, std::span<const double> phi, std::span<double> g) {
-  for (std::size_t x = 0; x < phi.size(); ++x) g[x] = t.m2 * phi[x] + t.lambda / 6 * phi[x] * phi[x] * phi[x];
+  for (std::size_t x = 0; x < phi.size(); ++x)
+    g[x] = t.m2 * phi[x] + t.lambda / 6 * phi[x] * phi[x] * phi[x];
   for_each_link(t.lattice, [&](int x, int y) {
     const double dphi = phi[y] - phi[x];
     g[x] -= dphi;
@@ -116,7 +118,9 @@ double standard_normal(std::mt19937_64& rng) {
   const double u2 = static_cast<double>(rng() >> 11) * 0x1.0p-53;
   return std::sqrt(-2 * std::log(u1)) * std::cos(two_pi * u2);
 }
-double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+double uniform01(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
 
 class Hmc {
  public:
@@ -159,7 +163,9 @@ class Hmc {
   const std::vector<double>& phi() const { return phi_; }
   double action() const { return action_; }
   void reset_counts() { count_ = accepted_ = 0; }
-  double acceptance() const { return count_ ? static_cast<double>(accepted_) / static_cast<double>(count_) : 0; }
+  double acceptance() const {
+    return count_ ? static_cast<double>(accepted_) / static_cast<double>(count_) : 0;
+  }
   std::size_t count() const { return count_; }
 
  private:
@@ -204,7 +210,8 @@ HmcResult sample_phi4(const Phi4Theory& t, const HmcOptions& o) {
   if (o.samples < 1) throw Error("--samples must be >= 1");
   if (o.thermalise < 0 || o.pilot < 0) throw Error("--thermalise and --pilot must be >= 0");
   if (t.lambda < 0) throw Error("--lambda must be >= 0 (the action is unbounded below otherwise)");
-  if (t.lambda == 0 && t.m2 <= 0) throw Error("the free field needs m2 > 0 (the Gaussian is not normalisable otherwise)");
+  if (t.lambda == 0 && t.m2 <= 0)
+    throw Error("the free field needs m2 > 0 (the Gaussian is not normalisable otherwise)");
   if (!(o.trajectory_length > 0)) throw Error("--trajectory must be > 0");
   const int d = t.lattice.sites();
   Hmc hmc(t, o.seed);
@@ -226,10 +233,11 @@ HmcResult sample_phi4(const Phi4Theory& t, const HmcOptions& o) {
   r.step_size = eps;
   r.leapfrog_steps = std::max(1, static_cast<int>(std::lround(o.trajectory_length / eps)));
   if (o.progress)
-    *o.progress << fmt::format("phi4 HMC on a {} (d = {}), m2 = {}, lambda = {}: thermalised {} trajectories, "
-                               "step {:.4g} x {} per trajectory (length {})\n",
-                               t.lattice.name(), d, t.m2, t.lambda, o.thermalise, eps, r.leapfrog_steps,
-                               o.trajectory_length);
+    *o.progress << fmt::format(
+        "phi4 HMC on a {} (d = {}), m2 = {}, lambda = {}: thermalised {} trajectories, "
+        "step {:.4g} x {} per trajectory (length {})\n",
+        t.lattice.name(), d, t.m2, t.lambda, o.thermalise, eps, r.leapfrog_steps,
+        o.trajectory_length);
 
   // Pilot run: τ_int of the slowest observable decides the thinning.
   hmc.reset_counts();
@@ -243,14 +251,16 @@ HmcResult sample_phi4(const Phi4Theory& t, const HmcOptions& o) {
   // that are close to independent.
   r.thin = std::clamp(static_cast<int>(std::ceil(2 * r.tau_pilot)), 1, o.max_thin);
   if (o.progress) {
-    *o.progress << fmt::format("pilot: {} trajectories, acceptance {:.3f}, integrated autocorrelation time {:.3g} "
-                               "trajectories ({}); thinning: keeping every {}{}\n",
-                               o.pilot, hmc.acceptance(), r.tau_pilot, r.tau_observable, r.thin,
-                               r.thin == 1 ? "st" : "th");
+    *o.progress << fmt::format(
+        "pilot: {} trajectories, acceptance {:.3f}, integrated autocorrelation time {:.3g} "
+        "trajectories ({}); thinning: keeping every {}{}\n",
+        o.pilot, hmc.acceptance(), r.tau_pilot, r.tau_observable, r.thin,
+        r.thin == 1 ? "st" : "th");
     if (o.pilot > 0 && r.tau_pilot > o.pilot / 50.0)
-      *o.progress << fmt::format("warning: tau_int = {:.3g} is not small against the pilot of {} trajectories; "
-                                 "the estimate is unreliable (try a longer --pilot)\n",
-                                 r.tau_pilot, o.pilot);
+      *o.progress << fmt::format(
+          "warning: tau_int = {:.3g} is not small against the pilot of {} trajectories; "
+          "the estimate is unreliable (try a longer --pilot)\n",
+          r.tau_pilot, o.pilot);
   }
 
   // Production.
@@ -260,10 +270,12 @@ HmcResult sample_phi4(const Phi4Theory& t, const HmcOptions& o) {
   const std::size_t report_every = std::max<std::size_t>(1, o.samples / 10);
   for (std::size_t s = 0; s < o.samples; ++s) {
     for (int k = 0; k < r.thin; ++k) hmc.trajectory(eps, o.trajectory_length);
-    std::copy(hmc.phi().begin(), hmc.phi().end(), r.samples.begin() + static_cast<std::ptrdiff_t>(s * r.cols));
+    std::copy(hmc.phi().begin(), hmc.phi().end(),
+              r.samples.begin() + static_cast<std::ptrdiff_t>(s * r.cols));
     out.push(hmc.phi(), hmc.action());
     if (o.progress && ((s + 1) % report_every == 0))
-      *o.progress << fmt::format("  {}/{} samples, acceptance {:.3f}\n", s + 1, o.samples, hmc.acceptance());
+      *o.progress << fmt::format("  {}/{} samples, acceptance {:.3f}\n", s + 1, o.samples,
+                                 hmc.acceptance());
   }
   r.acceptance = hmc.acceptance();
   r.tau_output = out.tau().first;
@@ -271,9 +283,10 @@ HmcResult sample_phi4(const Phi4Theory& t, const HmcOptions& o) {
                    o.samples * static_cast<std::size_t>(r.thin);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (o.progress)
-    *o.progress << fmt::format("done: {} samples from {} trajectories in {:.2f} s, acceptance {:.3f}, "
-                               "tau_int of the written samples {:.3g} (0.5 = independent)\n",
-                               r.rows, r.trajectories, r.seconds, r.acceptance, r.tau_output);
+    *o.progress << fmt::format(
+        "done: {} samples from {} trajectories in {:.2f} s, acceptance {:.3f}, "
+        "tau_int of the written samples {:.3g} (0.5 = independent)\n",
+        r.rows, r.trajectories, r.seconds, r.acceptance, r.tau_output);
   return r;
 }
 

@@ -7,14 +7,13 @@
 // Γ⁽⁴⁾_{xxxx} = λ.
 #pragma once
 
+#include <Eigen/Dense>
 #include <cstdint>
 #include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <Eigen/Dense>
 
 namespace flowaction::train {
 
@@ -46,8 +45,8 @@ void phi4_gradient(const Phi4Theory& theory, std::span<const double> phi, std::s
 struct HmcOptions {
   std::size_t samples = 10000;
   std::uint64_t seed = 0;
-  int thermalise = 1000;        // trajectories before measuring (the first half tunes the step)
-  int pilot = 4000;             // trajectories used to measure τ_int before production
+  int thermalise = 1000;  // trajectories before measuring (the first half tunes the step)
+  int pilot = 4000;       // trajectories used to measure τ_int before production
   double trajectory_length = 1.0;
   double target_acceptance = 0.8;
   int max_thin = 10000;
@@ -59,12 +58,12 @@ struct HmcResult {
   std::size_t rows = 0, cols = 0;
   double step_size = 0;
   int leapfrog_steps = 0;
-  double acceptance = 0;        // over pilot + production trajectories
-  double tau_pilot = 0;         // τ_int (in trajectories) of the slowest observable, pilot run
+  double acceptance = 0;  // over pilot + production trajectories
+  double tau_pilot = 0;   // τ_int (in trajectories) of the slowest observable, pilot run
   std::string tau_observable;
-  int thin = 1;                 // one sample written every `thin` trajectories
-  double tau_output = 0;        // τ_int (in written samples) of the slowest observable in the output
-  std::size_t trajectories = 0; // total, thermalisation included
+  int thin = 1;           // one sample written every `thin` trajectories
+  double tau_output = 0;  // τ_int (in written samples) of the slowest observable in the output
+  std::size_t trajectories = 0;  // total, thermalisation included
   double seconds = 0;
 };
 

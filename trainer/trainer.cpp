@@ -94,8 +94,8 @@ std::pair<Eigen::Index, Eigen::Index> chunk(Eigen::Index n, int parts, int k) {
   return {lo, hi - lo};
 }
 
-double mean_nll_pool(const Flow& flow, const Matrix& data, WorkerPool& pool, std::vector<FlowWorkspace>& ws,
-                     ForwardResult* domain) {
+double mean_nll_pool(const Flow& flow, const Matrix& data, WorkerPool& pool,
+                     std::vector<FlowWorkspace>& ws, ForwardResult* domain) {
   const FlowConstants c = prepare(flow);
   const int T = pool.size();
   std::vector<double> sums(T, 0.0);
@@ -134,21 +134,25 @@ class Progress {
   void epoch(const EpochStats& e, double samples_per_s, double elapsed) {
     if (!out_) return;
     const double left = elapsed / e.epoch * (epochs_ - e.epoch);
-    const std::string val = std::isnan(e.val_nll) ? std::string("-") : fmt::format("{:.5f}", e.val_nll);
+    const std::string val =
+        std::isnan(e.val_nll) ? std::string("-") : fmt::format("{:.5f}", e.val_nll);
     if (tty_) {
       constexpr int width = 24;
       const int filled = static_cast<int>(static_cast<long>(width) * e.epoch / epochs_);
-      *out_ << fmt::format("\r\x1b[Kepoch {:>{}}/{} [{}{}] train {:.5f} val {} | {:.0f} samples/s | left {}",
-                           e.epoch, std::to_string(epochs_).size(), epochs_, std::string(filled, '#'),
-                           std::string(width - filled, '.'), e.train_nll, val, samples_per_s,
-                           format_duration(left))
-            << std::flush;
+      *out_
+          << fmt::format(
+                 "\r\x1b[Kepoch {:>{}}/{} [{}{}] train {:.5f} val {} | {:.0f} samples/s | left {}",
+                 e.epoch, std::to_string(epochs_).size(), epochs_, std::string(filled, '#'),
+                 std::string(width - filled, '.'), e.train_nll, val, samples_per_s,
+                 format_duration(left))
+          << std::flush;
       if (e.epoch == epochs_) *out_ << '\n';
     } else {
       const int every = std::max(1, epochs_ / 20);
       if (e.epoch % every == 0 || e.epoch == epochs_ || e.epoch == 1)
-        *out_ << fmt::format("epoch {}/{}: train NLL {:.5f}, validation NLL {}, {:.0f} samples/s, {} left\n",
-                             e.epoch, epochs_, e.train_nll, val, samples_per_s, format_duration(left));
+        *out_ << fmt::format(
+            "epoch {}/{}: train NLL {:.5f}, validation NLL {}, {:.0f} samples/s, {} left\n",
+            e.epoch, epochs_, e.train_nll, val, samples_per_s, format_duration(left));
     }
   }
   void finish_line() {
@@ -180,12 +184,14 @@ Flow make_flow(int dim, const FlowSpec& spec, std::uint64_t seed) {
   };
   for (int k = 0; k < spec.layers; ++k) {
     f.layers.emplace_back(affine());
+    if (spec.actnorm) f.layers.emplace_back(ActNormLayer::identity(dim));
     if (spec.arch == architecture::activation) {
       ActivationLayer s;
       s.kind = spec.activation;
       const double alpha0 = spec.activation == activation_kind::cubic ? 0.01 : 0.0;
       s.alpha = Vector::Constant(dim, alpha0);
-      s.theta = Vector::Constant(dim, spec.activation == activation_kind::cubic ? inverse_softplus(alpha0) : alpha0);
+      s.theta = Vector::Constant(
+          dim, spec.activation == activation_kind::cubic ? inverse_softplus(alpha0) : alpha0);
       f.layers.emplace_back(std::move(s));
     } else {
       CouplingLayer c;
@@ -216,9 +222,43 @@ void init_whitening(Flow& flow, const Matrix& data) {
   const Matrix cov = centred * centred.transpose() / static_cast<double>(data.cols());
   Eigen::LLT<Matrix> llt(cov);
   if (llt.info() != Eigen::Success)
-    throw Error("the sample covariance is not positive definite (a unit is constant or units are linearly dependent)");
+    throw Error(
+        "the sample covariance is not positive definite (a unit is constant or units are linearly "
+        "dependent)");
   a->W = llt.matrixL().solve(Matrix::Identity(flow.dim, flow.dim));
   a->b = -a->W * mu;
+}
+
+void init_actnorm(Flow& flow, const Matrix& data) {
+  flow.sync();           // the layers before an actnorm layer map with their current parameters
+  std::size_t last = 0;  // one past the last actnorm layer: no need to map further
+  for (std::size_t l = 0; l < flow.layers.size(); ++l)
+    if (std::holds_alternative<ActNormLayer>(flow.layers[l])) last = l + 1;
+  const double n = static_cast<double>(data.cols());
+  Matrix y = data;
+  Flow one;  // one layer at a time, so that each actnorm layer sees its predecessors initialised
+  one.dim = flow.dim;
+  for (std::size_t l = 0; l < last; ++l) {
+    if (auto* an = std::get_if<ActNormLayer>(&flow.layers[l])) {
+      const Vector mean = y.rowwise().mean();
+      const Vector sd = ((y.colwise() - mean).rowwise().squaredNorm() / n).cwiseSqrt();
+      for (Eigen::Index i = 0; i < flow.dim; ++i) {
+        if (!std::isfinite(mean[i]) || !std::isfinite(sd[i]))
+          throw Error(fmt::format(
+              "actnorm layer {}: unit {} of its input is not finite on the training data", l, i));
+        // 1/std must be finite too: a subnormal std is as constant as 0.
+        if (!(sd[i] > 0) || !std::isfinite(1 / sd[i]))
+          throw Error(fmt::format(
+              "actnorm layer {}: unit {} of its input is constant on the training data (std = "
+              "{:.3g}), so s = 1/std cannot be set",
+              l, i, sd[i]));
+      }
+      const Vector s = sd.cwiseInverse();
+      *an = ActNormLayer(s, -mean.cwiseQuotient(sd));
+    }
+    one.layers.assign(1, flow.layers[l]);
+    y = latent(one, y);
+  }
 }
 
 double gaussian_nll(const Matrix& fit_on, const Matrix& evaluate_on) {
@@ -247,7 +287,8 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
   if (!(o.lr > 0)) throw Error("--lr must be > 0");
   if (!(o.val_fraction >= 0 && o.val_fraction < 1)) throw Error("--val must be in [0, 1)");
   if (o.threads < 1) throw Error("--threads must be >= 1");
-  if (data.rows() != flow.dim) throw Error(fmt::format("the data has {} units, the flow {}", data.rows(), flow.dim));
+  if (data.rows() != flow.dim)
+    throw Error(fmt::format("the data has {} units, the flow {}", data.rows(), flow.dim));
   const Eigen::Index N = data.cols();
   if (N < 2) throw Error("need at least 2 samples");
 
@@ -256,7 +297,8 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
   std::vector<Eigen::Index> perm(static_cast<std::size_t>(N));
   std::iota(perm.begin(), perm.end(), 0);
   std::shuffle(perm.begin(), perm.end(), rng);
-  Eigen::Index n_val = static_cast<Eigen::Index>(std::llround(o.val_fraction * static_cast<double>(N)));
+  Eigen::Index n_val =
+      static_cast<Eigen::Index>(std::llround(o.val_fraction * static_cast<double>(N)));
   if (o.val_fraction > 0) n_val = std::clamp<Eigen::Index>(n_val, 1, N - 1);
   const Eigen::Index n_train = N - n_val;
   Matrix train(flow.dim, n_train), val(flow.dim, n_val);
@@ -270,6 +312,7 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
   if (o.whiten) init_whitening(flow, train);
   flow.sync();
   prepare(flow);  // a singular starting point is an error of the caller
+  if (o.init_actnorm) init_actnorm(flow, train);
   res.flow = flow;
 
   WorkerPool pool(o.threads);
@@ -328,9 +371,11 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
           ++res.rejected_steps;
           lr_scale *= 0.5;
           if (!have_prev || lr_scale < 1e-4)
-            throw Error(fmt::format("samples leave the invertible domain of activation layer {} (unit {}, input {:.6g}, "
-                                    "1 + 2*alpha*u <= 0) even with the learning rate reduced to {:.3g}",
-                                    out->domain_layer, out->domain_unit, out->domain_value, o.lr * lr_scale));
+            throw Error(fmt::format(
+                "samples leave the invertible domain of activation layer {} (unit {}, input "
+                "{:.6g}, "
+                "1 + 2*alpha*u <= 0) even with the learning rate reduced to {:.3g}",
+                out->domain_layer, out->domain_unit, out->domain_value, o.lr * lr_scale));
           flow = prev_flow;
           m = prev_m;
           v = prev_v;
@@ -339,7 +384,8 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
         }
         double batch_loss = std::accumulate(loss.begin(), loss.end(), 0.0);
         if (!std::isfinite(batch_loss))
-          throw Error(fmt::format("the loss became {} at epoch {}", std::isnan(batch_loss) ? "NaN" : "infinite", epoch));
+          throw Error(fmt::format("the loss became {} at epoch {}",
+                                  std::isnan(batch_loss) ? "NaN" : "infinite", epoch));
         loss_sum += batch_loss;
         loss_count += nb;
         for (int k = 1; k < T; ++k) {
@@ -361,7 +407,8 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
         const double bc2 = 1 - std::pow(beta2, static_cast<double>(t));
         const double step = o.lr * lr_scale / bc1;
         const double inv_sqrt_bc2 = 1 / std::sqrt(bc2);
-        auto P = flow.parameters(), G = grads[0].parameters(), M = m.parameters(), V = v.parameters();
+        auto P = flow.parameters(), G = grads[0].parameters(), M = m.parameters(),
+             V = v.parameters();
         for (std::size_t b = 0; b < P.size(); ++b) {
           double* p = P[b].data();
           const double* g = G[b].data();
@@ -383,17 +430,21 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
       if (n_val > 0) {
         e.val_nll = mean_nll_pool(flow, val, pool, ws, &dom);
         if (!dom.in_domain())
-          throw Error(fmt::format("a validation sample is outside the invertible domain of activation layer {} "
-                                  "(unit {}, input {:.6g}, 1 + 2*alpha*u <= 0)",
-                                  dom.domain_layer, dom.domain_unit, dom.domain_value));
-        if (!std::isfinite(e.val_nll)) throw Error(fmt::format("the validation NLL became {} at epoch {}", std::isnan(e.val_nll) ? "NaN" : "infinite", epoch));
+          throw Error(fmt::format(
+              "a validation sample is outside the invertible domain of activation layer {} "
+              "(unit {}, input {:.6g}, 1 + 2*alpha*u <= 0)",
+              dom.domain_layer, dom.domain_unit, dom.domain_value));
+        if (!std::isfinite(e.val_nll))
+          throw Error(fmt::format("the validation NLL became {} at epoch {}",
+                                  std::isnan(e.val_nll) ? "NaN" : "infinite", epoch));
       }
       if (limited) {
         mean_nll_pool(flow, train, pool, ws, &dom);
         if (!dom.in_domain())
-          throw Error(fmt::format("a training sample is outside the invertible domain of activation layer {} "
-                                  "(unit {}, input {:.6g}, 1 + 2*alpha*u <= 0)",
-                                  dom.domain_layer, dom.domain_unit, dom.domain_value));
+          throw Error(fmt::format(
+              "a training sample is outside the invertible domain of activation layer {} "
+              "(unit {}, input {:.6g}, 1 + 2*alpha*u <= 0)",
+              dom.domain_layer, dom.domain_unit, dom.domain_value));
       }
       e.seconds = std::chrono::duration<double>(clock::now() - t_epoch).count();
       res.history.push_back(e);

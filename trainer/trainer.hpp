@@ -26,16 +26,24 @@ struct FlowSpec {
   activation_kind activation = activation_kind::cubic;
   int layers = 2;   // nonlinear layers, each preceded by an affine layer; one final affine follows
   int hidden = 16;  // coupling hidden width
+  bool actnorm = false;  // an ActNorm layer between each block's affine and nonlinear layer
 };
 
-// The flow [affine, nonlinear] × layers, affine, with W = I, b = 0, small α (cubic α = 0.01,
-// quadratic α = 0), coupling W1 random N(0, 1/|A|), W2 = 0 (so the flow starts as the identity).
-// Coupling masks alternate halves: layer k sends the first ⌊d/2⌋ units through when k is even.
+// The flow [affine, (actnorm,) nonlinear] × layers, affine, with W = I, b = 0, s = 1, t = 0,
+// small α (cubic α = 0.01, quadratic α = 0), coupling W1 random N(0, 1/|A|), W2 = 0 (so the flow
+// starts as the identity). Coupling masks alternate halves: layer k sends the first ⌊d/2⌋ units
+// through when k is even.
 Flow make_flow(int dim, const FlowSpec& spec, std::uint64_t seed);
 
 // Sets the first affine layer to the whitening map x ↦ L⁻¹(x − μ), Σ = LLᵀ the sample covariance
 // of the columns of data. Throws flowaction::Error if Σ is not positive definite.
 void init_whitening(Flow& flow, const Matrix& data);
+
+// Data-dependent initialisation of ActNorm (Glow): passes the columns of data through the flow
+// and sets each actnorm layer, in order, to s_i = 1/std_i, t_i = −mean_i/std_i of its input
+// (std divided by n), so that its output has zero mean and unit variance on data. Throws
+// flowaction::Error naming layer and unit when an input unit is constant or not finite.
+void init_actnorm(Flow& flow, const Matrix& data);
 
 // Mean and covariance (maximum likelihood, divided by n) of the columns, and the mean NLL of the
 // columns of other under that Gaussian.
@@ -48,7 +56,8 @@ struct TrainOptions {
   double val_fraction = 0.1;
   std::uint64_t seed = 0;
   int threads = 1;
-  bool whiten = true;            // start from the whitening of the training split
+  bool whiten = true;                // start from the whitening of the training split
+  bool init_actnorm = true;          // then set the actnorm layers from it (init_actnorm)
   std::ostream* progress = nullptr;  // progress bar / lines (nullptr: quiet)
   bool progress_is_tty = false;
 };
@@ -61,13 +70,13 @@ struct EpochStats {
 };
 
 struct TrainResult {
-  Flow flow;                   // the flow at the end of the last good epoch
-  int good_epochs = 0;         // epochs completed without a guard firing
+  Flow flow;            // the flow at the end of the last good epoch
+  int good_epochs = 0;  // epochs completed without a guard firing
   std::vector<EpochStats> history;
-  std::string stop_reason;     // empty if all epochs ran
+  std::string stop_reason;        // empty if all epochs ran
   double gaussian_val_nll = NAN;  // best Gaussian (fit on the training split), held-out
   std::size_t train_size = 0, val_size = 0;
-  int rejected_steps = 0;      // steps undone because a sample left an activation's domain
+  int rejected_steps = 0;  // steps undone because a sample left an activation's domain
   double seconds = 0;
 };
 

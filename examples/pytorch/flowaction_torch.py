@@ -1,5 +1,6 @@
-"""The three flowaction/1 layers (DESIGN §3) in PyTorch, listed data -> latent, and an exporter
-that writes a manifest plus a .safetensors file with NumPy only (no extra packages).
+"""The flowaction/1 layers (DESIGN §3: affine, activation, coupling) and ActNorm in PyTorch, listed
+data -> latent, and an exporter that writes a manifest plus a .safetensors file with NumPy only
+(no extra packages).
 
     S(x) = -ln p(x) = 1/2 |f(x)|^2 + (d/2) ln 2 pi - ln|det df/dx|
 """
@@ -16,6 +17,7 @@ class Affine(torch.nn.Module):
 
     def __init__(self, d):
         super().__init__()
+        self.dim = d
         self.W = torch.nn.Parameter(torch.eye(d) + 0.1 * torch.randn(d, d))
         self.b = torch.nn.Parameter(0.1 * torch.randn(d))
 
@@ -31,6 +33,7 @@ class Activation(torch.nn.Module):
 
     def __init__(self, d):
         super().__init__()
+        self.dim = d
         self.alpha = torch.nn.Parameter(0.05 * torch.randn(d))
 
     def forward(self, y):
@@ -40,6 +43,36 @@ class Activation(torch.nn.Module):
         return {"type": "activation", "alpha": self.alpha}
 
 
+class ActNorm(torch.nn.Module):
+    """ActNorm (Glow): z_i = s_i y_i + t_i with s = exp(log_scale) > 0; -ln|det| = -sum_i log_scale_i.
+    Starts as the identity; initialize(y) sets it from data (as Glow does on the first batch)."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.dim = d
+        self.log_scale = torch.nn.Parameter(torch.zeros(d))
+        self.shift = torch.nn.Parameter(torch.zeros(d))
+
+    def forward(self, y):
+        return y * torch.exp(self.log_scale) + self.shift, self.log_scale.sum().expand(y.shape[0])
+
+    @torch.no_grad()
+    def initialize(self, y):
+        """s = 1/std, t = -mean/std per unit (std divided by n), so that the output on the samples y
+        has zero mean and unit variance."""
+        mean = y.mean(dim=0)
+        std = ((y - mean) ** 2).mean(dim=0).sqrt()
+        if not bool((std > 0).all()):
+            raise ValueError(f"ActNorm.initialize: units {(std == 0).nonzero().flatten().tolist()} are constant")
+        self.log_scale.copy_(-torch.log(std))
+        self.shift.copy_(-mean / std)
+
+    def export(self):
+        # exp of the float32 log-scale evaluated (and written) in float64: rounding s to float32
+        # would move the exported model 1e-7 away from the one evaluated in float64.
+        return {"type": "actnorm", "scale": torch.exp(self.log_scale.double()), "shift": self.shift}
+
+
 class Coupling(torch.nn.Module):
     """Additive coupling: z_A = y_A, z_B = y_B + W2 phi(W1 y_A + b1) + b2 (A: mask 0, B: mask 1),
     phi(u) = u + alpha u^2 per hidden unit; volume preserving."""
@@ -47,6 +80,7 @@ class Coupling(torch.nn.Module):
     def __init__(self, mask, hidden):
         super().__init__()
         self.mask = list(mask)
+        self.dim = len(mask)
         self.A = [i for i, m in enumerate(mask) if m == 0]
         self.B = [i for i, m in enumerate(mask) if m == 1]
         self.W1 = torch.nn.Parameter(0.3 * torch.randn(hidden, len(self.A)))
@@ -70,6 +104,15 @@ class Flow(torch.nn.Module):
     def __init__(self, layers):
         super().__init__()
         self.layers = torch.nn.ModuleList(layers)
+
+    @torch.no_grad()
+    def initialize_actnorm(self, x):
+        """Data-dependent initialisation (Glow): passes x through the layers in order and
+        initialises each ActNorm layer from its input, so that every one starts normalised."""
+        for layer in self.layers:
+            if isinstance(layer, ActNorm):
+                layer.initialize(x)
+            x, _ = layer(x)
 
     def action(self, x):
         """S(x) = -ln p(x) per sample."""
@@ -121,7 +164,7 @@ def export(flow, manifest_path, tensors_name):
             else:
                 entry[key] = value
         layers.append(entry)
-    dim = flow.layers[0].W.shape[0] if isinstance(flow.layers[0], Affine) else len(flow.layers[0].alpha)
+    dim = flow.layers[0].dim
     write_safetensors(os.path.join(os.path.dirname(manifest_path) or ".", tensors_name), arrays)
     with open(manifest_path, "w") as f:
         json.dump({"format": "flowaction/1", "dim": dim, "tensors": tensors_name, "layers": layers}, f, indent=1)
