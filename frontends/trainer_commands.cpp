@@ -18,7 +18,7 @@
 #include "frontends/npy.hpp"
 #include "frontends/output_file.hpp"
 #include "frontends/train_flow.hpp"
-#include "trainer/manifest_writer.hpp"
+#include "frontends/train_flow.hpp"
 #include "trainer/phi4_sampler.hpp"
 #include "trainer/trainer.hpp"
 
