@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <boost/property_map/function_property_map.hpp>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -69,8 +70,9 @@ Diagram::Diagram(diagram_kind kind, std::vector<int> sizes)
   }
   if (order_ > max_order)
     throw std::length_error("Diagram: more legs than a 64-bit multiplicity holds");
-  automorphisms_ = count_automorphisms<graph>(
-      graph_, [this](graph::vertex_descriptor v) { return colour_of(graph_[v]); });
+  automorphisms_ = count_automorphisms(
+      graph_, boost::make_function_property_map<graph::vertex_descriptor>(
+                  [this](graph::vertex_descriptor v) { return colour_of(graph_[v]); }));
   multiplicity_ = factorial(order_) / automorphisms_;
 }
 

@@ -6,7 +6,6 @@
 #include <map>
 #include <numeric>
 
-#include "diagrams/automorphisms.hpp"
 #include "diagrams/diagram.hpp"
 
 using namespace flowaction::diagrams;
@@ -128,39 +127,6 @@ TEST_CASE(
     for (const Diagram& c : classes)
       if (c.vertex_count() == n) CHECK(c.multiplicity() == fact(n - 1));
   }
-}
-
-TEST_CASE("automorphism counter on graphs with known groups") {
-  using G = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS>;
-  auto count = [](const G& g) {
-    // Undirected: an edge counts in both directions.
-    const std::size_t n = boost::num_vertices(g);
-    std::vector<std::vector<int>> m(n, std::vector<int>(n, 0));
-    for (auto [e, end] = boost::edges(g); e != end; ++e) {
-      ++m[boost::source(*e, g)][boost::target(*e, g)];
-      ++m[boost::target(*e, g)][boost::source(*e, g)];
-    }
-    return count_automorphisms_of_matrix(std::vector<int>(n, 0), m);
-  };
-  G petersen(10);
-  for (int i = 0; i < 5; ++i) {
-    boost::add_edge(i, (i + 1) % 5, petersen);
-    boost::add_edge(i, i + 5, petersen);
-    boost::add_edge(5 + i, 5 + (i + 2) % 5, petersen);
-  }
-  CHECK(count(petersen) == 120);
-  G k4(4);
-  for (int i = 0; i < 4; ++i)
-    for (int j = i + 1; j < 4; ++j) boost::add_edge(i, j, k4);
-  CHECK(count(k4) == 24);
-  G cycle(6);
-  for (int i = 0; i < 6; ++i) boost::add_edge(i, (i + 1) % 6, cycle);
-  CHECK(count(cycle) == 12);
-  // A directed cycle has only its rotations; a loop and a double edge are told apart.
-  const std::vector<std::vector<int>> directed = {{0, 1, 0}, {0, 0, 1}, {1, 0, 0}};
-  CHECK(count_automorphisms_of_matrix({0, 0, 0}, directed) == 3);
-  CHECK(count_automorphisms_of_matrix({0, 0}, {{1, 0}, {0, 2}}) == 1);
-  CHECK(count_automorphisms_of_matrix({0, 0}, {{1, 0}, {0, 1}}) == 2);
 }
 
 TEST_CASE("each layer type uses its own classes, built once") {
