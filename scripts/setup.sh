@@ -2,8 +2,8 @@
 # Installs what flowaction needs (Debian packages, as root), then configures and builds it in build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(g++ pkg-config meson ninja-build libginac-dev libcln-dev libboost-graph-dev libfmt-dev
-      doctest-dev libeigen3-dev nlohmann-json3-dev libzip-dev python3-numpy
+pkgs=(g++ pkg-config meson ninja-build libginac-dev libcln-dev libboost-graph-dev libnauty2-dev
+      libfmt-dev doctest-dev libeigen3-dev nlohmann-json3-dev libzip-dev python3-numpy
       clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
