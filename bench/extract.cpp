@@ -12,6 +12,7 @@
 #include <chrono>
 #include <random>
 
+#include "engine/contraction.hpp"
 #include "engine/pullback.hpp"
 #include "frontends/manifest.hpp"
 #include "tests/oracle.hpp"

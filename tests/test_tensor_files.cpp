@@ -191,8 +191,8 @@ TEST_CASE("tensor files: a manifest naming tensors gives exactly the model of th
     CHECK(W.values == std::get<AffineLayer>(expected.layers[0]).W.values);
     CHECK(W.shape == std::vector<int>{2, 2});
     CHECK(W.stored_as == "W");
-    const auto& a = std::get<ActivationLayer>(m.layers[1]).act;
-    CHECK(a.values == std::get<ActivationLayer>(expected.layers[1]).act.values);
+    const auto& a = std::get<ActivationLayer>(m.layers[1]).phi();
+    CHECK(a.values == std::get<ActivationLayer>(expected.layers[1]).phi().values);
     CHECK(a.dtype == (std::string(name) == "weights.flow.json" ? "F16" : "<f2"));
     // generate's double flow holds the same numbers.
     const train::Flow f = read_train_flow(data_dir / name);
