@@ -202,65 +202,85 @@ SymTensor<GiNaC::ex> transform_legs(const SymTensor<GiNaC::ex>& gamma,
   return out;
 }
 
-template <Field T>
-Mixed<T> transform_some_legs(const SymTensor<T>& gamma, const std::vector<T>& M, int p) {
-  Mixed<T> X{gamma.dim(), p, gamma.order() - p, {}};
-  std::vector<T> next;
-  transform_prefix(gamma, M, p, X.data, next);
-  return X;
+const RemovalTable& removal_table(int d, int r) {
+  static std::mutex mutex;
+  static std::map<std::pair<int, int>, RemovalTable> cache;
+  const std::lock_guard lock(mutex);
+  auto [it, inserted] = cache.try_emplace({d, r});
+  if (inserted && r > 0) {
+    RemovalTable& t = it->second;
+    const SymShape in(d, r), out(d, r - 1);
+    t.rank.resize(in.size() * static_cast<std::size_t>(r));
+    multi_index a = in.first(), rest(static_cast<std::size_t>(r) - 1);
+    std::size_t rho = 0;
+    do {
+      for (int q = 0; q < r; ++q) {
+        std::copy(a.begin(), a.begin() + q, rest.begin());
+        std::copy(a.begin() + q + 1, a.end(), rest.begin() + q);
+        t.rank[rho * static_cast<std::size_t>(r) + static_cast<std::size_t>(q)] =
+            static_cast<std::uint32_t>(out.rank(rest));
+      }
+      ++rho;
+    } while (in.next(a));
+  }
+  return it->second;
 }
 
 template <Field T>
-void contract_input(const Mixed<T>& X, const std::vector<T>& a, Mixed<T>& Y) {
-  const int d = X.dim;
-  Y.dim = d;
-  Y.outputs = X.outputs;
-  Y.inputs = X.inputs - 1;
-  const std::size_t rows = X.rows(), n_in = X.cols(), n_out = Y.cols();
-  Y.data.assign(rows * n_out, T(0));
-  const InsertTable* ins = Y.inputs > 0 ? &insert_table(d, Y.inputs) : nullptr;
-  for (int i = 0; i < d; ++i) {
-    const T& ai = a[static_cast<std::size_t>(i)];
-    if (vanishes(ai)) continue;
-    const std::uint32_t* idx = ins ? ins->rank.data() + static_cast<std::size_t>(i) * n_out : nullptr;
-    for (std::size_t r = 0; r < rows; ++r) {
-      const T* x = X.data.data() + r * n_in;
-      T* y = Y.data.data() + r * n_out;
-      for (std::size_t c = 0; c < n_out; ++c) {
-        const T& v = x[idx ? idx[c] : static_cast<std::size_t>(i)];
-        if (!vanishes(v)) y[c] += v * ai;
+void add_derivative(int d, int r, const std::vector<T>& P, const std::vector<T>& v,
+                    std::vector<T>& Q) {
+  if (r == 0) return;
+  const RemovalTable& rem = removal_table(d, r);
+  const SymShape shape(d, r);
+  multi_index a = shape.first();
+  const auto ur = static_cast<std::size_t>(r);
+  std::size_t rho = 0;
+  do {
+    const T& c = P[rho];
+    if (!vanishes(c)) {
+      // Each distinct unit once, at its last position, with its multiplicity.
+      for (std::size_t q = 0; q < ur; ++q) {
+        if (q + 1 < ur && a[q + 1] == a[q]) continue;
+        const T& vu = v[static_cast<std::size_t>(a[q])];
+        if (vanishes(vu)) continue;
+        std::size_t first = q;
+        while (first > 0 && a[first - 1] == a[q]) --first;
+        Q[rem.rank[rho * ur + q]] += from_int<T>(static_cast<long>(q - first + 1)) * c * vu;
       }
     }
-  }
+    ++rho;
+  } while (shape.next(a));
 }
 
 template <Field T>
-void multiply_linear(const Mixed<T>& X, const std::vector<T>& w, Mixed<T>& Y) {
-  const int d = X.dim;
-  Y.dim = d;
-  Y.outputs = X.outputs + 1;
-  Y.inputs = X.inputs;
-  const std::size_t rows = X.rows(), cols = X.cols();
-  Y.data.assign(Y.rows() * cols, T(0));
-  const InsertTable& ins = insert_table(d, X.outputs);
-  for (int u = 0; u < d; ++u) {
-    const T& wu = w[static_cast<std::size_t>(u)];
-    if (vanishes(wu)) continue;
-    const std::uint32_t* idx = ins.rank.data() + static_cast<std::size_t>(u) * rows;
-    for (std::size_t r = 0; r < rows; ++r) {
-      const T* x = X.data.data() + r * cols;
-      T* y = Y.data.data() + static_cast<std::size_t>(idx[r]) * cols;
-      for (std::size_t c = 0; c < cols; ++c)
-        if (!vanishes(x[c])) y[c] += x[c] * wu;
+void multiply_linear(int d, int r, const std::vector<T>& P, const std::vector<T>& w,
+                     std::vector<T>& Q) {
+  const RemovalTable& rem = removal_table(d, r + 1);
+  const SymShape shape(d, r + 1);
+  Q.assign(shape.size(), T(0));
+  multi_index b = shape.first();
+  const auto ur = static_cast<std::size_t>(r) + 1;
+  std::size_t rho = 0;
+  do {
+    T sum(0);
+    for (std::size_t q = 0; q < ur; ++q) {
+      if (q + 1 < ur && b[q + 1] == b[q]) continue;
+      const T& wu = w[static_cast<std::size_t>(b[q])];
+      if (vanishes(wu)) continue;
+      const T& x = P[rem.rank[rho * ur + q]];
+      if (!vanishes(x)) sum += x * wu;
     }
-  }
+    Q[rho] = sum;
+    ++rho;
+  } while (shape.next(b));
 }
 
-#define FLOWACTION_INSTANTIATE(T)                                                        \
-  template SymTensor<T> transform_legs<T>(const SymTensor<T>&, const std::vector<T>&);   \
-  template Mixed<T> transform_some_legs(const SymTensor<T>&, const std::vector<T>&, int); \
-  template void contract_input(const Mixed<T>&, const std::vector<T>&, Mixed<T>&);       \
-  template void multiply_linear(const Mixed<T>&, const std::vector<T>&, Mixed<T>&);
+#define FLOWACTION_INSTANTIATE(T)                                                          \
+  template SymTensor<T> transform_legs<T>(const SymTensor<T>&, const std::vector<T>&);     \
+  template void add_derivative(int, int, const std::vector<T>&, const std::vector<T>&,     \
+                              std::vector<T>&);                                            \
+  template void multiply_linear(int, int, const std::vector<T>&, const std::vector<T>&,    \
+                                std::vector<T>&);
 FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)
 #undef FLOWACTION_INSTANTIATE
 

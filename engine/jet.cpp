@@ -72,10 +72,10 @@ DenseJet<T> to_dense(const Jet<T>& jet) {
                        std::size_t r = 0;
                        do {
                          T sum(0);
-                         for (int h = 0; h < j.hidden; ++h) {
-                           T term = j.a[m][static_cast<std::size_t>(h) * ud + i];
+                         for (std::size_t h = 0; h < static_cast<std::size_t>(j.hidden); ++h) {
+                           T term = j.phi[h][m] * j.v[h * ud + i];
                            if (vanishes(term)) continue;
-                           for (int jj : J) term *= j.w[static_cast<std::size_t>(h) * ud + jj];
+                           for (int jj : J) term *= j.w[h * ud + jj];
                            sum += term;
                          }
                          g[r++] = sum;

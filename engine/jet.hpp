@@ -29,16 +29,17 @@ struct DiagonalJet {
   std::vector<std::vector<T>> D;   // D[i][m], m = 0 … degree (D[i][0] unused)
 };
 
-// Additive coupling: G⁽¹⁾ = I + Σ_h a⁽¹⁾_h ⊗ w_h and G⁽ᵐ⁾ = Σ_h a⁽ᵐ⁾_h ⊗ w_h^{⊗m} (m ≥ 2), with
-// a supported on the shifted units B and w on the passing units A: the Jacobian is unit
-// triangular, so every ring vanishes and ln|det| = 0.
+// Additive coupling: G⁽ᵐ⁾ = Σ_h φ_h⁽ᵐ⁾ v_h ⊗ w_h^{⊗m} for m ≥ 2 and G⁽¹⁾ = I + Σ_h φ_h′ v_h ⊗ w_h,
+// with v_h = W2[:, h] on the shifted units B and w_h = W1[h, :] on the passing units A: the
+// Jacobian is unit triangular, so every ring vanishes and ln|det| = 0.
 template <Field T>
 struct RankOneJet {
   int dim = 0, hidden = 0;
   int degree = 1;
-  std::vector<std::vector<T>> a;  // a[m][h*d + i], m = 1 … degree
-  std::vector<T> w;               // w[h*d + j]
-  std::vector<T> G1;              // d×d row-major, I + Σ_h a⁽¹⁾_h ⊗ w_h
+  std::vector<T> v;                 // v[h*d + i]
+  std::vector<T> w;                 // w[h*d + j]
+  std::vector<std::vector<T>> phi;  // phi[h][m] = φ_h⁽ᵐ⁾(u₀ₕ), m = 0 … degree
+  std::vector<T> G1;                // d×d row-major
 };
 
 // The general case: G⁽ᵐ⁾ for each output unit i as a packed symmetric tensor of order m.

@@ -6,70 +6,8 @@
 namespace flowaction {
 
 template <Field T>
-RankOneKernel<T>::RankOneKernel(const RankOneJet<T>& jet, const Action<T>& gamma)
-    : jet_(jet), gamma_(gamma) {
-  const auto ud = static_cast<std::size_t>(jet.dim);
-  const auto H = static_cast<std::size_t>(jet.hidden);
-  auto column = [&](const std::vector<T>& flat, std::size_t h) {
-    std::vector<T> v(flat.begin() + static_cast<long>(h * ud),
-                     flat.begin() + static_cast<long>((h + 1) * ud));
-    for (const T& x : v)
-      if (!vanishes(x)) return v;
-    return std::vector<T>{};  // a hidden unit that contributes nothing at this order
-  };
-  a_.resize(static_cast<std::size_t>(jet.degree) + 1);
-  for (int m = 2; m <= jet.degree; ++m)
-    for (std::size_t h = 0; h < H; ++h) a_[m].push_back(column(jet.a[m], h));
-  for (std::size_t h = 0; h < H; ++h) w_.push_back(column(jet.w, h));
-}
-
-template <Field T>
-void RankOneKernel<T>::tree(const DiagramClass& c, SymTensor<T>& out) {
-  const int n = c.order(), k = c.vertex_count(), d = jet_.dim;
-  int passing = 0;
-  for (int m : c.sizes) passing += m == 1;
-  if (passing == k) {  // every leg passes: multiplicity 1
-    const SymTensor<T> t = transform_legs(gamma_.vertices[n], jet_.G1);
-    for (std::size_t r = 0; r < t.size(); ++r) out[r] += t[r];
-    return;
-  }
-  // The passing legs first (mode products), then each fan: contract the leg with a⁽ᵐ⁾_h and
-  // multiply by (w_h·δ)^m, summed over h. Outputs are kept as polynomial coefficients,
-  // coefficient(δ^ρ) = (s!/ρ!) · entry, which makes the symmetrisation of a fan a product.
-  Mixed<T> X = transform_some_legs(gamma_.vertices[k], jet_.G1, passing);
-  {
-    const SymShape rows(d, passing);
-    const std::size_t cols = X.cols();
-    const T pf = from_int<T>(static_cast<long>(diagrams::factorial(passing)));
-    multi_index J = rows.first();
-    std::size_t r = 0;
-    do {
-      const T f = pf / from_int<T>(static_cast<long>(multiplicity_factorial(J)));
-      for (std::size_t col = 0; col < cols; ++col) X.data[r * cols + col] *= f;
-      ++r;
-    } while (rows.next(J));
-  }
-  Mixed<T> Y, Z, Z2;
-  for (int m : c.sizes) {
-    if (m == 1) continue;
-    Y = Mixed<T>{d, X.outputs + m, X.inputs - 1, {}};
-    Y.data.assign(Y.rows() * Y.cols(), T(0));
-    for (std::size_t h = 0; h < a_[m].size(); ++h) {
-      if (a_[m][h].empty() || w_[h].empty()) continue;
-      contract_input(X, a_[m][h], Z);
-      for (int t = 0; t < m; ++t) {
-        multiply_linear(Z, w_[h], Z2);
-        std::swap(Z, Z2);
-      }
-      for (std::size_t r = 0; r < Y.data.size(); ++r)
-        if (!vanishes(Z.data[r])) Y.data[r] += Z.data[r];
-    }
-    std::swap(X, Y);
-  }
-  if (!pending_) acc_.assign(out.size(), T(0)), pending_ = true;
-  const T mult = from_int<T>(static_cast<long>(c.multiplicity));
-  for (std::size_t r = 0; r < acc_.size(); ++r)
-    if (!vanishes(X.data[r])) acc_[r] += mult * X.data[r];
+void RankOneKernel<T>::tree(const DiagramClass& c, SymTensor<T>&) {
+  if (c.max_derivative() > jet_.degree) throw std::logic_error("class beyond the jet's degree");
 }
 
 template <Field T>
@@ -78,20 +16,96 @@ void RankOneKernel<T>::ring(const DiagramClass&, SymTensor<T>&) {
 }
 
 template <Field T>
+void RankOneKernel<T>::shift() {
+  const int d = jet_.dim, K = gamma_.order();
+  const auto ud = static_cast<std::size_t>(d);
+  const auto degrees = static_cast<std::size_t>(K) + 1;
+  // Monomial coefficients of S: c_α = Γ_α / α!.
+  std::vector<std::vector<T>> term(degrees);
+  for (int r = 0; r <= K; ++r) {
+    const SymTensor<T>& g = gamma_.vertices[r];
+    term[r].resize(g.size());
+    multi_index a = g.shape().first();
+    std::size_t rho = 0;
+    do {
+      term[r][rho] = g[rho] / from_int<T>(static_cast<long>(multiplicity_factorial(a)));
+      ++rho;
+    } while (g.shape().next(a));
+  }
+  sum_ = term;
+  // ψ_h(t) = Σ_{m=1}^{degree} φ_h⁽ᵐ⁾/m! tᵐ; hidden units whose v or ψ vanishes do nothing.
+  const auto H = static_cast<std::size_t>(jet_.hidden);
+  std::vector<std::size_t> active;
+  std::vector<std::vector<T>> psi(H), v(H), w(H);
+  for (std::size_t h = 0; h < H; ++h) {
+    v[h].assign(jet_.v.begin() + static_cast<long>(h * ud),
+                jet_.v.begin() + static_cast<long>((h + 1) * ud));
+    w[h].assign(jet_.w.begin() + static_cast<long>(h * ud),
+                jet_.w.begin() + static_cast<long>((h + 1) * ud));
+    psi[h].assign(static_cast<std::size_t>(jet_.degree) + 1, T(0));
+    bool any_psi = false, any_v = false;
+    for (int m = 1; m <= jet_.degree; ++m) {
+      psi[h][m] = jet_.phi[h][m] / from_int<T>(static_cast<long>(diagrams::factorial(m)));
+      any_psi = any_psi || !vanishes(psi[h][m]);
+    }
+    for (const T& x : v[h]) any_v = any_v || !vanishes(x);
+    if (any_psi && any_v) active.push_back(h);
+  }
+  std::vector<std::vector<T>> next(degrees), derivative(degrees), horner(degrees);
+  // horner ← (w·δ) horner, degrees above K dropped.
+  auto times_linear = [&](const std::vector<T>& wh) {
+    for (int r = K - 1; r >= 0; --r) multiply_linear(d, r, horner[r], wh, horner[r + 1]);
+    horner[0].assign(horner[0].size(), T(0));
+  };
+  for (int j = 1; j <= K; ++j) {
+    for (int r = 0; r <= K; ++r) next[r].assign(term[r].size(), T(0));
+    bool any = false;
+    for (std::size_t h : active) {
+      // D = (v_h·∇) T, then ψ_h(w_h·δ) D = t(ψ₁D + t(ψ₂D + … + t ψ_p D)) with t = w_h·δ.
+      for (int r = 0; r <= K; ++r) derivative[r].assign(term[r].size(), T(0));
+      for (int r = 1; r <= K; ++r) add_derivative(d, r, term[r], v[h], derivative[r - 1]);
+      bool nonzero = false;
+      for (int r = 0; r < K && !nonzero; ++r)
+        for (const T& x : derivative[r]) nonzero = nonzero || !vanishes(x);
+      if (!nonzero) continue;
+      const int p = jet_.degree;
+      for (int r = 0; r <= K; ++r) {
+        horner[r] = derivative[r];
+        for (T& x : horner[r]) x *= psi[h][p];
+      }
+      for (int m = p - 1; m >= 1; --m) {
+        times_linear(w[h]);
+        for (int r = 0; r < K; ++r)
+          for (std::size_t i = 0; i < horner[r].size(); ++i)
+            horner[r][i] += psi[h][m] * derivative[r][i];
+      }
+      times_linear(w[h]);
+      for (int r = 1; r <= K; ++r)
+        for (std::size_t i = 0; i < horner[r].size(); ++i) next[r][i] += horner[r][i];
+      any = true;
+    }
+    if (!any) break;
+    const T inv = T(1) / from_int<T>(j);
+    for (int r = 0; r <= K; ++r)
+      for (std::size_t i = 0; i < next[r].size(); ++i) {
+        next[r][i] *= inv;
+        sum_[r][i] += next[r][i];
+      }
+    std::swap(term, next);
+  }
+}
+
+template <Field T>
 void RankOneKernel<T>::finish(SymTensor<T>& out) {
-  if (!pending_) return;
-  // entry = (ρ!/n!) · coefficient
-  const int n = out.order();
-  const T nf = from_int<T>(static_cast<long>(diagrams::factorial(n)));
-  multi_index J = out.shape().first();
-  std::size_t r = 0;
+  if (sum_.empty()) shift();
+  // Tensor entries Γ′_α = α! c_α.
+  const std::vector<T>& c = sum_[out.order()];
+  multi_index a = out.shape().first();
+  std::size_t rho = 0;
   do {
-    if (!vanishes(acc_[r]))
-      out[r] += acc_[r] * from_int<T>(static_cast<long>(multiplicity_factorial(J))) / nf;
-    ++r;
-  } while (out.shape().next(J));
-  acc_.clear();
-  pending_ = false;
+    out[rho] = c[rho] * from_int<T>(static_cast<long>(multiplicity_factorial(a)));
+    ++rho;
+  } while (out.shape().next(a));
 }
 
 #define FLOWACTION_INSTANTIATE(T) template class RankOneKernel<T>;

@@ -55,25 +55,26 @@ class DiagonalKernel {
   std::vector<T> inverse_slope_;  // 1/G⁽¹⁾ᵤᵤ
 };
 
-// Additive coupling: fans are sums of rank-one terms over hidden units, so a split leg is a
-// contraction with a vector followed by multiplications with linear forms, all in packed
-// storage (memory of the packed tensors, never dⁿ).
+// Additive coupling: z_A = y_A and z_B = y_B + E(y_A) with E(δ) = Σ_h v_h ψ_h(w_h·δ), ψ_h the
+// Taylor polynomial of φ_h at u₀ₕ without its constant term. Every tree class at once, by the
+// generating function of the trees: S(δ_A, δ_B + E(δ_A)) = Σ_j (1/j!) (E·∇_B)^j S(δ), where E·∇_B
+// is a sum over hidden units of a derivative along v_h times ψ_h(w_h·δ) — the fans of §4 with
+// their multiplicities, in packed storage only (the dense reference checks it class by class).
+// The sum is formed when the first order is finished; tree(c) only checks the class.
 template <Field T>
 class RankOneKernel {
  public:
-  RankOneKernel(const RankOneJet<T>& jet, const Action<T>& gamma);
+  RankOneKernel(const RankOneJet<T>& jet, const Action<T>& gamma) : jet_(jet), gamma_(gamma) {}
   T log_abs_det() const { return T(0); }  // unit triangular
   void tree(const DiagramClass& c, SymTensor<T>& out);
   void ring(const DiagramClass& c, SymTensor<T>& out);
   void finish(SymTensor<T>& out);
 
  private:
+  void shift();
   const RankOneJet<T>& jet_;
   const Action<T>& gamma_;
-  std::vector<std::vector<std::vector<T>>> a_;  // a_[m][h]: a⁽ᵐ⁾_h as a d-vector (empty if 0)
-  std::vector<std::vector<T>> w_;               // w_[h]
-  std::vector<T> acc_;  // split trees of the current order, as polynomial coefficients
-  bool pending_ = false;
+  std::vector<std::vector<T>> sum_;  // coefficients of S(δ_A, δ_B + E) per degree; empty until shift()
 };
 
 // Reference: every G⁽ᵐ⁾ dense, every class contracted on dense tensors and symmetrised, rings

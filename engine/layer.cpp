@@ -210,24 +210,23 @@ Jet<T> jet(const LayerMap<T>& layer, const std::vector<T>& y0, int K) {
             j.degree = std::max(1, std::min(p, K));
             const auto H = static_cast<std::size_t>(c.hidden);
             const std::vector<T> u0 = coupling_preactivation(c, y0);
-            j.a.assign(static_cast<std::size_t>(j.degree) + 1, std::vector<T>(H * ud, T(0)));
+            j.v.assign(H * ud, T(0));
             j.w.assign(H * ud, T(0));
+            j.phi.assign(H, std::vector<T>(static_cast<std::size_t>(j.degree) + 1, T(0)));
             for (std::size_t h = 0; h < H; ++h) {
               for (std::size_t k = 0; k < c.A.size(); ++k)
                 j.w[h * ud + c.A[k]] = c.W1[h * c.A.size() + k];
-              for (int m = 1; m <= j.degree; ++m) {
-                const T phim = derivative(c.phi[h], m, u0[h]);
-                for (std::size_t b = 0; b < c.B.size(); ++b)
-                  j.a[m][h * ud + c.B[b]] = phim * c.W2[b * H + h];
-              }
+              for (std::size_t b = 0; b < c.B.size(); ++b) j.v[h * ud + c.B[b]] = c.W2[b * H + h];
+              for (int m = 0; m <= j.degree; ++m) j.phi[h][m] = derivative(c.phi[h], m, u0[h]);
             }
             j.G1.assign(ud * ud, T(0));
             for (std::size_t i = 0; i < ud; ++i) j.G1[i * ud + i] = T(1);
             for (std::size_t h = 0; h < H; ++h)
-              for (std::size_t i = 0; i < ud; ++i)
-                if (!vanishes(j.a[1][h * ud + i]))
-                  for (std::size_t k = 0; k < ud; ++k)
-                    j.G1[i * ud + k] += j.a[1][h * ud + i] * j.w[h * ud + k];
+              for (std::size_t i = 0; i < ud; ++i) {
+                const T a = j.phi[h][1] * j.v[h * ud + i];
+                if (!vanishes(a))
+                  for (std::size_t k = 0; k < ud; ++k) j.G1[i * ud + k] += a * j.w[h * ud + k];
+              }
             return j;
           },
           [&](const ActNormMap<T>& a) -> Jet<T> {

@@ -59,26 +59,26 @@ Jet<T> random_jet(int structure, const JetSeed& s) {
       }
       return j;
     }
-    case 2: {  // rank one: a on B = {units ≥ d/2}, w on A = the rest
+    case 2: {  // rank one: v on B = {units ≥ d/2}, w on A = the rest
       RankOneJet<T> j;
       j.dim = d;
       j.hidden = 3;
       j.degree = s.degree;
       const auto H = static_cast<std::size_t>(j.hidden);
-      j.a.assign(static_cast<std::size_t>(s.degree) + 1, std::vector<T>(H * ud, T(0)));
+      j.v.assign(H * ud, T(0));
       j.w.assign(H * ud, T(0));
-      for (std::size_t h = 0; h < H; ++h)
-        for (std::size_t i = 0; i < ud; ++i) {
-          const bool shifted = i >= ud / 2;
-          if (!shifted) j.w[h * ud + i] = to_field<T>(small_rational(rng));
-          for (int m = 1; m <= s.degree && shifted; ++m)
-            j.a[m][h * ud + i] = to_field<T>(small_rational(rng));
-        }
+      for (std::size_t h = 0; h < H; ++h) {
+        for (std::size_t i = 0; i < ud; ++i)
+          (i >= ud / 2 ? j.v : j.w)[h * ud + i] = to_field<T>(small_rational(rng));
+        j.phi.emplace_back();
+        for (int m = 0; m <= s.degree; ++m) j.phi[h].push_back(to_field<T>(small_rational(rng)));
+      }
       j.G1.assign(ud * ud, T(0));
       for (std::size_t i = 0; i < ud; ++i) j.G1[i * ud + i] = T(1);
       for (std::size_t h = 0; h < H; ++h)
         for (std::size_t i = 0; i < ud; ++i)
-          for (std::size_t k = 0; k < ud; ++k) j.G1[i * ud + k] += j.a[1][h * ud + i] * j.w[h * ud + k];
+          for (std::size_t k = 0; k < ud; ++k)
+            j.G1[i * ud + k] += j.phi[h][1] * j.v[h * ud + i] * j.w[h * ud + k];
       return j;
     }
     default: {  // dense
