@@ -266,7 +266,7 @@ int main() {
           "vertex tensors hold {:.1f} MB, the estimate before the run {:.0f} MB; dense d^6 "
           "buffers would be {:.0f} MB each\n",
           d, t, peak / 1e6, (peak - peak_empty) / 1e6, packed / 1e6,
-          extraction_bytes(d, 6, field_kind::float64) / 1e6, 8.0 * std::pow(d, 6) / 1e6);
+          extraction_bytes(d, 6, field_kind::float64, {jet_structure::rank_one}) / 1e6, 8.0 * std::pow(d, 6) / 1e6);
     }
     fmt::print("   (the old engine: d = 16 in 11.7 s; d = 32 refused, about 24.6 GiB)\n");
   }

@@ -152,11 +152,13 @@ std::vector<T> point(const std::vector<GiNaC::numeric>& at, int dim) {
 
 }  // namespace
 
-double extraction_bytes(int dim, int order, field_kind field) {
+double extraction_bytes(int dim, int order, field_kind field,
+                        const std::vector<jet_structure>& layers) {
   // A double is 8 bytes; an exact entry is a handle plus a shared number (~48 bytes, more for
-  // long rationals or expressions). Besides the old and new vertices: the contraction buffers
-  // (mixed tensors of s output and k − s input legs; a coupling holds five of them) and the
-  // 32-bit gather tables of the mode products.
+  // long rationals or expressions). Besides the old and new vertices, each kernel's buffers:
+  // linear — two mixed tensors of the mode products (s output and k − s input legs) and their
+  // 32-bit gather tables; coupling — five polynomials of the size of the action; element-wise —
+  // nothing of that size.
   const double entry = field == field_kind::float64 ? 8.0 : 48.0;
   double vertices = 0, buffer = 0, tables = 0;
   for (int k = 0; k <= order; ++k) {
@@ -166,7 +168,14 @@ double extraction_bytes(int dim, int order, field_kind field) {
       buffer = std::max(buffer, static_cast<double>(sym_size(dim, s)) *
                                     static_cast<double>(sym_size(dim, k - s)));
   }
-  return entry * (2.0 * vertices + 5.0 * buffer) + tables;
+  double kernel = 0;
+  for (jet_structure j : layers) {
+    if (j == jet_structure::linear || j == jet_structure::dense)
+      kernel = std::max(kernel, entry * 2.0 * buffer + tables);
+    else if (j == jet_structure::rank_one)
+      kernel = std::max(kernel, entry * 5.0 * vertices);
+  }
+  return entry * 2.0 * vertices + kernel;
 }
 
 template <Field T>
@@ -222,7 +231,9 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   if (request.field != field_kind::symbolic && !request.symbols.empty())
     throw Error("weights can be kept as symbols only in the symbolic field");
   check_symbols(model, request.symbols);
-  const double need = extraction_bytes(d, request.order, request.field);
+  std::vector<jet_structure> structures;
+  for (const Layer& l : model.layers) structures.push_back(spec_of(l).jet);
+  const double need = extraction_bytes(d, request.order, request.field, structures);
   const double have = physical_memory();
   if (!(need <= 0.8 * have))
     throw Error(fmt::format(

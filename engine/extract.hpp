@@ -46,7 +46,9 @@ Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const 
 template <Field T>
 Action<T> latent_action(const std::vector<T>& z0, int order);
 
-// Bytes the vertex tensors and the contraction buffers of an extraction need.
-double extraction_bytes(int dim, int order, field_kind field);
+// Bytes the vertex tensors and the contraction buffers of an extraction need, for layers of the
+// given jet structures.
+double extraction_bytes(int dim, int order, field_kind field,
+                        const std::vector<jet_structure>& layers);
 
 }  // namespace flowaction

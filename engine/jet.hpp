@@ -36,8 +36,9 @@ template <Field T>
 struct RankOneJet {
   int dim = 0, hidden = 0;
   int degree = 1;
-  std::vector<T> v;                 // v[h*d + i]
-  std::vector<T> w;                 // w[h*d + j]
+  std::vector<int> A, B;            // passing and shifted units (disjoint, sorted)
+  std::vector<T> v;                 // v[h*d + i], i ∈ B
+  std::vector<T> w;                 // w[h*d + j], j ∈ A
   std::vector<std::vector<T>> phi;  // phi[h][m] = φ_h⁽ᵐ⁾(u₀ₕ), m = 0 … degree
   std::vector<T> G1;                // d×d row-major
 };

@@ -58,9 +58,11 @@ class DiagonalKernel {
 // Additive coupling: z_A = y_A and z_B = y_B + E(y_A) with E(δ) = Σ_h v_h ψ_h(w_h·δ), ψ_h the
 // Taylor polynomial of φ_h at u₀ₕ without its constant term. Every tree class at once, by the
 // generating function of the trees: S(δ_A, δ_B + E(δ_A)) = Σ_j (1/j!) (E·∇_B)^j S(δ), where E·∇_B
-// is a sum over hidden units of a derivative along v_h times ψ_h(w_h·δ) — the fans of §4 with
-// their multiplicities, in packed storage only (the dense reference checks it class by class).
-// The sum is formed when the first order is finished; tree(c) only checks the class.
+// is a sum over hidden units of a derivative along v_h (on the B variables) times ψ_h(w_h·δ) (on
+// the A variables) — the fans of §4 with their multiplicities. Polynomials are held as blocks by
+// (B-degree, A-degree), so both steps run over contiguous memory, in the memory of the packed
+// tensors; the dense reference checks the result class by class. The sum is formed when the
+// first order is finished; tree(c) only checks the class.
 template <Field T>
 class RankOneKernel {
  public:
@@ -74,7 +76,8 @@ class RankOneKernel {
   void shift();
   const RankOneJet<T>& jet_;
   const Action<T>& gamma_;
-  std::vector<std::vector<T>> sum_;  // coefficients of S(δ_A, δ_B + E) per degree; empty until shift()
+  // Coefficients of S(δ_A, δ_B + E) as blocks [b][a] (B-degree, A-degree); empty until shift().
+  std::vector<std::vector<std::vector<T>>> sum_;
 };
 
 // Reference: every G⁽ᵐ⁾ dense, every class contracted on dense tensors and symmetrised, rings

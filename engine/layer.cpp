@@ -207,6 +207,8 @@ Jet<T> jet(const LayerMap<T>& layer, const std::vector<T>& y0, int K) {
             RankOneJet<T> j;
             j.dim = d;
             j.hidden = c.hidden;
+            j.A = c.A;
+            j.B = c.B;
             j.degree = std::max(1, std::min(p, K));
             const auto H = static_cast<std::size_t>(c.hidden);
             const std::vector<T> u0 = coupling_preactivation(c, y0);

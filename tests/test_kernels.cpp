@@ -64,6 +64,7 @@ Jet<T> random_jet(int structure, const JetSeed& s) {
       j.dim = d;
       j.hidden = 3;
       j.degree = s.degree;
+      for (int i = 0; i < d; ++i) (i >= d / 2 ? j.B : j.A).push_back(i);
       const auto H = static_cast<std::size_t>(j.hidden);
       j.v.assign(H * ud, T(0));
       j.w.assign(H * ud, T(0));
