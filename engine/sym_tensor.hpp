@@ -20,9 +20,6 @@ std::uint64_t binomial(std::uint64_t n, std::uint64_t k);
 // Number of unique components of a symmetric tensor of order k over d units: C(d + k - 1, k).
 std::uint64_t sym_size(int dim, int order);
 
-// Colex rank of a sorted multi-index.
-inline std::size_t sym_rank(std::span<const int> sorted_index);
-
 // Shape of a symmetric tensor: dimension, order, cached binomials for fast ranks.
 class SymShape {
  public:
@@ -86,12 +83,5 @@ class SymTensor {
   SymShape shape_;
   std::vector<T> data_;
 };
-
-inline std::size_t sym_rank(std::span<const int> sorted_index) {
-  std::size_t r = 0;
-  for (std::size_t p = 0; p < sorted_index.size(); ++p)
-    r += binomial(static_cast<std::uint64_t>(sorted_index[p]) + p, p + 1);
-  return r;
-}
 
 }  // namespace flowaction

@@ -47,6 +47,13 @@ std::vector<ex> apply(const Layer& L, std::vector<ex> y, ex& logdet, Trunc&& tru
     logdet += GiNaC::log(GiNaC::abs(determinant(L.W)));
     return z;
   }
+  if (L.type == "actnorm") {  // zᵢ = sᵢ yᵢ + tᵢ
+    for (std::size_t i = 0; i < d; ++i) {
+      logdet += GiNaC::log(GiNaC::abs(ex(L.scale[i])));
+      y[i] = trunc(L.scale[i] * y[i] + (L.b.empty() ? ex(0) : ex(L.b[i])));
+    }
+    return y;
+  }
   if (L.type == "activation") {
     for (std::size_t i = 0; i < d; ++i) {
       logdet += trunc(GiNaC::log(dpoly(L.coeffs[i], y[i])), true);
@@ -102,15 +109,23 @@ std::string decimal(const numeric& q) {
 }
 
 Model random_model(std::mt19937& rng, int dim, int layers, const std::vector<numeric>& x0,
-                   bool allow_coupling) {
+                   bool allow_coupling, bool allow_actnorm) {
   for (int attempt = 0;; ++attempt) {
     Model m;
     m.dim = dim;
     for (int l = 0; l < layers; ++l) {
       Layer L;
-      const int pick =
+      int pick =
           std::uniform_int_distribution<int>(0, (allow_coupling && dim >= 2) ? 2 : 1)(rng);
-      if (pick == 0) {
+      if (allow_actnorm && std::uniform_int_distribution<int>(0, 3)(rng) == 0) pick = 3;
+      if (pick == 3) {
+        L.type = "actnorm";
+        for (int i = 0; i < dim; ++i) {
+          numeric s = small(rng, -20, 20, 10);
+          L.scale.push_back(s.is_zero() ? numeric(1, 2) : s);  // negative scales too
+          L.b.push_back(small(rng, -30, 30, 100));
+        }
+      } else if (pick == 0) {
         L.type = "affine";
         L.W.assign(dim, std::vector<numeric>(dim));
         for (int i = 0; i < dim; ++i)
@@ -187,6 +202,7 @@ std::string manifest(const Model& m) {
     o << (l ? ",\n" : "") << "  {\"type\": \"" << L.type << "\"";
     if (L.type == "affine") o << ", \"W\": " << mat(L.W) << ", \"b\": " << vec(L.b);
     if (L.type == "activation") o << ", \"coeffs\": " << mat(L.coeffs);
+    if (L.type == "actnorm") o << ", \"scale\": " << vec(L.scale) << ", \"shift\": " << vec(L.b);
     if (L.type == "coupling") {
       o << ", \"mask\": [";
       for (std::size_t i = 0; i < L.mask.size(); ++i) o << (i ? ", " : "") << L.mask[i];

@@ -16,9 +16,10 @@ using GiNaC::numeric;
 using matrix = std::vector<std::vector<numeric>>;
 
 struct Layer {
-  std::string type;  // affine, activation, coupling
+  std::string type;  // affine, activation, coupling, actnorm
   matrix W;          // affine
-  std::vector<numeric> b;
+  std::vector<numeric> b;  // affine bias, actnorm shift
+  std::vector<numeric> scale;  // actnorm
   matrix coeffs;  // activation: per unit; coupling: per hidden unit; c₁ … c_p
   std::vector<int> mask;
   matrix W1, W2;
@@ -35,7 +36,7 @@ using vertices = std::map<std::pair<int, std::vector<int>>, GiNaC::ex>;
 
 // A random model whose weights are short decimals (exact in the manifest), invertible at x0.
 Model random_model(std::mt19937& rng, int dim, int layers, const std::vector<numeric>& x0,
-                   bool allow_coupling = true);
+                   bool allow_coupling = true, bool allow_actnorm = false);
 std::string manifest(const Model& m);
 // Exact decimal text of a rational with a terminating expansion.
 std::string decimal(const numeric& q);

@@ -92,3 +92,28 @@ TEST_CASE("L quadratic couplings give an action polynomial of degree 2^(L+1)") {
     CHECK(top_nonzero);
   }
 }
+
+TEST_CASE("ActNorm then a quadratic unit, symbolic in the scale: the chain rule by hand") {
+  // x -> y = s x + t -> z = y + a y^2 (a = 1/4, t = 1/2). With u = s x + t:
+  // S(x) = (u + a u^2)^2 / 2 - ln(1 + 2 a u) - ln|s| + ln(2 pi)/2, and d/dx = s d/du, so
+  // Gamma_k(x = 0) = s^k F^(k)(t) with F(u) = (u + a u^2)^2 / 2 - ln(1 + 2 a u).
+  const std::string text = R"({"format": "flowaction/1", "dim": 1, "layers": [
+    {"type": "actnorm", "scale": [-1.5], "shift": [0.5]},
+    {"type": "activation", "alpha": 0.25}]})";
+  std::vector<std::string> names;
+  const auto v =
+      testing_support::engine_vertices(text, {}, 4, field_kind::symbolic, {"layer1.scale"}, &names);
+  REQUIRE(names == std::vector<std::string>{"scale_1_0"});
+  GiNaC::symbol s("s"), u("u");
+  const ex a = numeric(1, 4), F = GiNaC::pow(u + a * u * u, 2) / 2 - GiNaC::log(1 + 2 * a * u);
+  for (int k = 1; k <= 4; ++k) {
+    ex e = v.at({k, std::vector<int>(static_cast<std::size_t>(k), 0)});
+    GiNaC::exmap m;
+    for (GiNaC::const_preorder_iterator it = e.preorder_begin(); it != e.preorder_end(); ++it)
+      if (GiNaC::is_a<GiNaC::symbol>(*it)) m[*it] = s;
+    e = e.subs(m);
+    const ex want = GiNaC::pow(s, k) * F.diff(u, k).subs(u == numeric(1, 2));
+    CAPTURE(k);
+    CHECK_MESSAGE(GiNaC::normal(e - want).is_zero(), e, " vs ", want);
+  }
+}

@@ -78,6 +78,34 @@ TEST_CASE("exact and float vertices equal the series oracle on random flows") {
   CHECK(layer_types_seen[2] > 0);
 }
 
+TEST_CASE("flows with ActNorm layers (negative scales too) equal the series oracle") {
+  int actnorms = 0;
+  for (unsigned seed = 60; seed < 72; ++seed) {
+    std::mt19937 rng(seed);
+    const int d = 1 + static_cast<int>(seed % 3), L = 2 + static_cast<int>(seed % 3), K = 4;
+    const auto x0 = random_point(rng, d);
+    const oracle::Model m = oracle::random_model(rng, d, L, x0, true, true);
+    for (const auto& layer : m.layers) actnorms += layer.type == "actnorm";
+    const std::string text = oracle::manifest(m);
+    CAPTURE(text);
+    const oracle::vertices expect = oracle::series_vertices(m, x0, K);
+    const oracle::vertices exact = testing_support::engine_vertices(text, x0, K, field_kind::exact);
+    const oracle::vertices fl = testing_support::engine_vertices(text, x0, K, field_kind::float64);
+    REQUIRE(exact.size() == expect.size());
+    for (const auto& [key, value] : expect) {
+      CAPTURE(key.first);
+      CAPTURE(key.second);
+      if (key.first == 0)
+        CHECK(equal_to_40_digits(exact.at(key), value));
+      else
+        CHECK((exact.at(key) - value).expand().is_zero());
+      const double want = as_double(value), f = as_double(fl.at(key));
+      CHECK(std::fabs(f - want) <= 1e-10 * std::max(std::fabs(want), 1.0));
+    }
+  }
+  CHECK(actnorms >= 4);
+}
+
 TEST_CASE("symbolic vertices equal the exact ones after substituting the weights") {
   // One field of one layer kept symbolic per run. A symbol upstream of an activation makes its
   // expansion point symbolic and the vertices rational functions; those runs are kept small.

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include "frontends/cli.hpp"
+#include "skip.hpp"
 #include "frontends/tensor_file.hpp"
 
 using namespace flowaction;
@@ -50,7 +51,7 @@ TEST_CASE("python interop: NumPy-written .npz and .safetensors values come back 
   TempDir dir("numpy");
   const int rc = python("write_tensors.py", dir.path);
   if (rc == 77) {
-    MESSAGE("SKIPPED: /usr/bin/python3 with NumPy is not installed (apt-get install python3-numpy)");
+    testing_support::skip("/usr/bin/python3 with NumPy is not installed (apt-get install python3-numpy)");
     return;
   }
   REQUIRE(rc == 0);
@@ -80,7 +81,8 @@ TEST_CASE("python interop: extract on a PyTorch-exported flow reproduces PyTorch
   TempDir dir("torch");
   const int rc = python("torch_reference.py", dir.path);
   if (rc == 77) {
-    MESSAGE("SKIPPED: /usr/bin/python3 with PyTorch and NumPy is not installed (apt-get install python3-torch)");
+    testing_support::skip(
+        "/usr/bin/python3 with PyTorch and NumPy is not installed (apt-get install python3-torch)");
     return;
   }
   REQUIRE(rc == 0);

@@ -13,7 +13,6 @@
 #include "engine/error.hpp"
 #include "frontends/train_flow.hpp"
 #include "trainer/flow_model.hpp"
-#include "frontends/train_flow.hpp"
 #include "trainer/trainer.hpp"
 
 using namespace flowaction;
@@ -157,10 +156,6 @@ const Case cases[] = {
     {"coupling cubic + actnorm", architecture::coupling, activation_kind::cubic, true},
 };
 
-// The engine's manifest reader (parse_train_flow) learns "actnorm" on another branch. Until that
-// is merged, the writer's actnorm layers are checked on the JSON text only; then set this to true
-// and the round trip below covers them like every other layer.
-constexpr bool engine_reads_actnorm = true;
 
 }  // namespace
 
@@ -326,12 +321,6 @@ TEST_CASE("trainer: a model file reads back to the same flow, bit for bit") {
         ++seen;
       }
       CHECK(seen == 2);
-      if (!engine_reads_actnorm) {
-        MESSAGE(
-            "SKIPPED: reading back actnorm layers (set engine_reads_actnorm once the engine "
-            "reads them)");
-        continue;
-      }
     }
     const Flow g = parse_train_flow(text, "test.flow.json");
     std::mt19937_64 rng(2);

@@ -3,9 +3,8 @@
 OUTDIR/reference.json with PyTorch's own action S(x) = -ln p(x) and its gradient (autograd) at
 random points, computed in float64 from the exported float32 weights. Exit 77 without torch.
 
-With FLOWACTION_TEST_ACTNORM=1 the flow has an ActNorm layer (initialised from the data) after the
-first affine layer. The default is off while the engine cannot read "actnorm" layers; once it
-can, change the default below to "1" so that the C++ round trip covers ActNorm."""
+The flow has every layer type: an ActNorm layer (initialised from the data, as Glow does) after
+the first affine layer, an activation, a coupling and a final affine layer."""
 import json
 import os
 import sys
@@ -19,16 +18,12 @@ except ImportError:
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "pytorch"))
 from flowaction_torch import ActNorm, Activation, Affine, Coupling, Flow, export, fit  # noqa: E402
 
-ACTNORM = os.environ.get("FLOWACTION_TEST_ACTNORM", "0") == "1"
-
 out = sys.argv[1]
 torch.manual_seed(1)
 d = 3
 x = torch.randn(500, d)
-actnorm = [ActNorm(d)] if ACTNORM else []
-flow = Flow([Affine(d)] + actnorm + [Activation(d), Coupling([0, 1, 0], hidden=4), Affine(d)])
-if ACTNORM:
-    flow.initialize_actnorm(x)
+flow = Flow([Affine(d), ActNorm(d), Activation(d), Coupling([0, 1, 0], hidden=4), Affine(d)])
+flow.initialize_actnorm(x)
 fit(flow, x, steps=20)
 export(flow, os.path.join(out, "model.flow.json"), "model.safetensors")
 flow = flow.double()  # the float32 weights, exactly, evaluated in float64
