@@ -10,14 +10,14 @@
 #include "engine/extract.hpp"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <Eigen/Dense>
 #include <chrono>
 #include <functional>
 #include <random>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "engine/contraction.hpp"
 #include "engine/pullback.hpp"
@@ -242,9 +242,10 @@ int main() {
     for (field_kind f : {field_kind::exact, field_kind::float64}) {
       req.field = f;
       const auto [t, peak] = in_child([&] { extract(model, req); });
-      fmt::print("\n4. one quadratic activation unit, order 20, {} field: {:.4f} s, peak memory "
-                 "{:.0f} MB (the old engine built ~1e5 ring graphs: 22.8 s, 934 MB)",
-                 field_name(f), t, peak / 1e6);
+      fmt::print(
+          "\n4. one quadratic activation unit, order 20, {} field: {:.4f} s, peak memory "
+          "{:.0f} MB (the old engine built ~1e5 ring graphs: 22.8 s, 934 MB)",
+          field_name(f), t, peak / 1e6);
     }
     fmt::print("\n");
   }
@@ -254,7 +255,8 @@ int main() {
     fmt::print("\n5. additive coupling flows, L = 4, hidden 16, cubic, K = 6, float field:\n");
     const auto [t_empty, peak_empty] = in_child([] {});
     for (int d : {16, 32}) {
-      const Model model = parse_manifest(oracle::manifest(coupling_model(d, 4, 16, 5)), "bench-coupling");
+      const Model model =
+          parse_manifest(oracle::manifest(coupling_model(d, 4, 16, 5)), "bench-coupling");
       ExtractRequest req;
       req.order = 6;
       req.field = field_kind::float64;
@@ -266,7 +268,8 @@ int main() {
           "vertex tensors hold {:.1f} MB, the estimate before the run {:.0f} MB; dense d^6 "
           "buffers would be {:.0f} MB each\n",
           d, t, peak / 1e6, (peak - peak_empty) / 1e6, packed / 1e6,
-          extraction_bytes(d, 6, field_kind::float64, {jet_structure::rank_one}) / 1e6, 8.0 * std::pow(d, 6) / 1e6);
+          extraction_bytes(d, 6, field_kind::float64, {jet_structure::rank_one}) / 1e6,
+          8.0 * std::pow(d, 6) / 1e6);
     }
     fmt::print("   (the old engine: d = 16 in 11.7 s; d = 32 refused, about 24.6 GiB)\n");
   }

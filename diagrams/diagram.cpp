@@ -132,7 +132,8 @@ graph to_graph(const DiagramClass& c) {
   }
   const std::size_t r = c.sizes.size();
   std::vector<graph::vertex_descriptor> ring(r);
-  for (std::size_t s = 0; s < r; ++s) ring[s] = boost::add_vertex(node{node_kind::ring, c.sizes[s]}, g);
+  for (std::size_t s = 0; s < r; ++s)
+    ring[s] = boost::add_vertex(node{node_kind::ring, c.sizes[s]}, g);
   for (std::size_t s = 0; s < r; ++s) boost::add_edge(ring[s], ring[(s + 1) % r], g);
   for (std::size_t s = 0; s < r; ++s) add_legs(ring[s], c.sizes[s]);
   return g;

@@ -7,8 +7,8 @@
 // its Boost.Graph graph is built only when something draws it or counts its automorphisms.
 #pragma once
 
-#include <boost/graph/adjacency_list.hpp>
 #include <algorithm>
+#include <boost/graph/adjacency_list.hpp>
 #include <cstdint>
 #include <vector>
 

@@ -52,7 +52,8 @@ void print_json(const Action<T>& action, const ActionInfo& info, std::ostream& o
   if (info.field == field_kind::symbolic) head["symbols"] = info.symbols;
   out << "{\n";
   for (const auto& [key, value] : head.items())
-    out << " " << nlohmann::json(key).dump() << ": " << value.dump(-1, ' ', false, replace) << ",\n";
+    out << " " << nlohmann::json(key).dump() << ": " << value.dump(-1, ' ', false, replace)
+        << ",\n";
   out << " \"vertices\": [";
   bool first = true;
   for_each_component(action, [&](int k, const multi_index& index, const T& v) {

@@ -82,8 +82,8 @@ void mode_product(int d, int s, int q, const std::vector<T>& cur, const std::vec
 }
 
 // The float field: GEMMs on cache-sized blocks gathered from the packed rows.
-void mode_product(int d, int s, int q, const std::vector<double>& cur,
-                  const std::vector<double>& M, std::vector<double>& next) {
+void mode_product(int d, int s, int q, const std::vector<double>& cur, const std::vector<double>& M,
+                  std::vector<double>& next) {
   const SymShape prefixes(d, s);
   const std::size_t n_in = sym_size(d, q + 1), n_out = sym_size(d, q);
   next.resize(sym_size(d, s + 1) * n_out);
@@ -197,8 +197,7 @@ SymTensor<GiNaC::ex> transform_legs(const SymTensor<GiNaC::ex>& gamma,
     cur.swap(next);
   }
   const cln::cl_I scale = D * cln::expt_pos(E, static_cast<unsigned long>(k));
-  for (std::size_t r = 0; r < cur.size(); ++r)
-    out[r] = GiNaC::numeric(cln::cl_RA(cur[r]) / scale);
+  for (std::size_t r = 0; r < cur.size(); ++r) out[r] = GiNaC::numeric(cln::cl_RA(cur[r]) / scale);
   return out;
 }
 
@@ -275,11 +274,11 @@ void multiply_linear(int d, int r, const std::vector<T>& P, const std::vector<T>
   } while (shape.next(b));
 }
 
-#define FLOWACTION_INSTANTIATE(T)                                                          \
-  template SymTensor<T> transform_legs<T>(const SymTensor<T>&, const std::vector<T>&);     \
-  template void add_derivative(int, int, const std::vector<T>&, const std::vector<T>&,     \
-                              std::vector<T>&);                                            \
-  template void multiply_linear(int, int, const std::vector<T>&, const std::vector<T>&,    \
+#define FLOWACTION_INSTANTIATE(T)                                                       \
+  template SymTensor<T> transform_legs<T>(const SymTensor<T>&, const std::vector<T>&);  \
+  template void add_derivative(int, int, const std::vector<T>&, const std::vector<T>&,  \
+                               std::vector<T>&);                                        \
+  template void multiply_linear(int, int, const std::vector<T>&, const std::vector<T>&, \
                                 std::vector<T>&);
 FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)
 #undef FLOWACTION_INSTANTIATE

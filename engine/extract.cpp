@@ -41,8 +41,8 @@ void check_symbols(const Model& model, const std::set<std::string>& symbols) {
     int used = 0;
     if (std::sscanf(s.c_str(), "layer%d.%63s%n", &number, field, &used) != 2 ||
         used != static_cast<int>(s.size()))
-      throw Error(fmt::format("{}: symbol request '{}' is not of the form layerN.FIELD",
-                              model.source, s));
+      throw Error(
+          fmt::format("{}: symbol request '{}' is not of the form layerN.FIELD", model.source, s));
     if (number < 1 || number > static_cast<int>(model.layers.size()))
       throw Error(fmt::format("{}: symbol request '{}': the model has layers 1 to {}", model.source,
                               s, model.layers.size()));
@@ -58,9 +58,10 @@ void check_symbols(const Model& model, const std::set<std::string>& symbols) {
       found = found || tensors[f]->name == field;
     }
     if (!found)
-      throw Error(fmt::format("{}: symbol request '{}': {} has no field '{}' that can be a symbol "
-                              "(it has {})",
-                              model.source, s, layer_label(model, l), field, names));
+      throw Error(
+          fmt::format("{}: symbol request '{}': {} has no field '{}' that can be a symbol "
+                      "(it has {})",
+                      model.source, s, layer_label(model, l), field, names));
   }
 }
 
@@ -112,8 +113,8 @@ struct CheckInvertible {
   const std::vector<GiNaC::ex>& y;
   void operator()(const AffineMap<GiNaC::ex>& a) const {
     if (field_traits<GiNaC::ex>::determinant(a.W, a.dim).is_zero())
-      throw Error(fmt::format("{}: {}: field 'W': the matrix is singular (det W = 0)",
-                              model.source, layer_label(model, l)));
+      throw Error(fmt::format("{}: {}: field 'W': the matrix is singular (det W = 0)", model.source,
+                              layer_label(model, l)));
   }
   void operator()(const ActivationMap<GiNaC::ex>& s) const {
     for (std::size_t u = 0; u < s.phi.size(); ++u) {
@@ -276,8 +277,8 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   return out;
 }
 
-#define FLOWACTION_INSTANTIATE(T)                                                             \
-  template Action<T> latent_action(const std::vector<T>&, int);                               \
+#define FLOWACTION_INSTANTIATE(T)                                                                \
+  template Action<T> latent_action(const std::vector<T>&, int);                                  \
   template Action<T> extract_action(const std::vector<LayerMap<T>>&, int, const std::vector<T>&, \
                                     int, bool, const progress_fn&);
 FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)

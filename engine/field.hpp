@@ -72,11 +72,12 @@ struct field_traits<GiNaC::ex> {
 
 // What the engine's algorithms ask of a coefficient type.
 template <class T>
-concept Field = std::copy_constructible<T> && requires(T a, const T& b, long n, const GiNaC::numeric& q) {
+concept Field = std::copy_constructible<T> &&
+    requires(T a, const T& b, long n, const GiNaC::numeric& q) {
   { T(0) } -> std::same_as<T>;
   { a + b } -> std::convertible_to<T>;
   { a - b } -> std::convertible_to<T>;
-  { a * b } -> std::convertible_to<T>;
+  { a* b } -> std::convertible_to<T>;
   { a / b } -> std::convertible_to<T>;
   a += b;
   { field_traits<T>::vanishes(b) } -> std::same_as<bool>;

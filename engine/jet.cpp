@@ -7,10 +7,18 @@ namespace flowaction {
 template <Field T>
 diagrams::ClassFilter class_filter(const Jet<T>& jet) {
   return std::visit(overload{
-                        [](const LinearJet<T>&) { return diagrams::ClassFilter{1, false}; },
-                        [](const DiagonalJet<T>& j) { return diagrams::ClassFilter{j.degree, true}; },
-                        [](const RankOneJet<T>& j) { return diagrams::ClassFilter{j.degree, false}; },
-                        [](const DenseJet<T>& j) { return diagrams::ClassFilter{j.degree, true}; },
+                        [](const LinearJet<T>&) {
+                          return diagrams::ClassFilter{1, false};
+                        },
+                        [](const DiagonalJet<T>& j) {
+                          return diagrams::ClassFilter{j.degree, true};
+                        },
+                        [](const RankOneJet<T>& j) {
+                          return diagrams::ClassFilter{j.degree, false};
+                        },
+                        [](const DenseJet<T>& j) {
+                          return diagrams::ClassFilter{j.degree, true};
+                        },
                     },
                     jet);
 }
@@ -58,7 +66,9 @@ DenseJet<T> to_dense(const Jet<T>& jet) {
     for (std::size_t k = 0; k < ud; ++k) out.G[1][i][k] = G1[i * ud + k];
   std::visit(overload{
                  [](const LinearJet<T>&) {},
-                 [](const DenseJet<T>& j) { /* copied below */ (void)j; },
+                 [](const DenseJet<T>& j) { /* copied below */
+                                            (void)j;
+                 },
                  [&](const DiagonalJet<T>& j) {
                    for (int m = 2; m <= j.degree; ++m)
                      for (int i = 0; i < d; ++i)
@@ -90,25 +100,26 @@ DenseJet<T> to_dense(const Jet<T>& jet) {
 
 template <Field T>
 T log_abs_det(const Jet<T>& jet) {
-  return std::visit(overload{
-                        [](const LinearJet<T>& j) { return field_traits<T>::log_abs_det(j.G1, j.dim); },
-                        [](const RankOneJet<T>&) { return T(0); },  // unit triangular
-                        [](const DiagonalJet<T>& j) {
-                          T s(0);
-                          for (const auto& D : j.D) s += log_abs(D[1]);
-                          return s;
-                        },
-                        [](const DenseJet<T>& j) {
-                          return field_traits<T>::log_abs_det(first_derivative(Jet<T>(j)), j.dim);
-                        },
-                    },
-                    jet);
+  return std::visit(
+      overload{
+          [](const LinearJet<T>& j) { return field_traits<T>::log_abs_det(j.G1, j.dim); },
+          [](const RankOneJet<T>&) { return T(0); },  // unit triangular
+          [](const DiagonalJet<T>& j) {
+            T s(0);
+            for (const auto& D : j.D) s += log_abs(D[1]);
+            return s;
+          },
+          [](const DenseJet<T>& j) {
+            return field_traits<T>::log_abs_det(first_derivative(Jet<T>(j)), j.dim);
+          },
+      },
+      jet);
 }
 
-#define FLOWACTION_INSTANTIATE(T)                                           \
-  template diagrams::ClassFilter class_filter(const Jet<T>&);               \
-  template std::vector<T> first_derivative(const Jet<T>&);                  \
-  template DenseJet<T> to_dense(const Jet<T>&);                             \
+#define FLOWACTION_INSTANTIATE(T)                             \
+  template diagrams::ClassFilter class_filter(const Jet<T>&); \
+  template std::vector<T> first_derivative(const Jet<T>&);    \
+  template DenseJet<T> to_dense(const Jet<T>&);               \
   template T log_abs_det(const Jet<T>&);
 FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)
 #undef FLOWACTION_INSTANTIATE

@@ -1,7 +1,7 @@
-// The jet of a layer at y₀ (DESIGN §4, §9): its Taylor tensors G⁽ᵐ⁾_{i; j₁…j_m} = ∂ᵐfᵢ/∂y_{j₁}…∂y_{j_m},
-// m = 1 … degree, in the structure the layer has. The pullback knows a layer only through its
-// jet: the structure picks the contraction kernel and, through its degree and whether its
-// Jacobian can have rings, the diagram classes that can contribute.
+// The jet of a layer at y₀ (DESIGN §4, §9): its Taylor tensors G⁽ᵐ⁾_{i; j₁…j_m} =
+// ∂ᵐfᵢ/∂y_{j₁}…∂y_{j_m}, m = 1 … degree, in the structure the layer has. The pullback knows a layer
+// only through its jet: the structure picks the contraction kernel and, through its degree and
+// whether its Jacobian can have rings, the diagram classes that can contribute.
 #pragma once
 
 #include <variant>
@@ -25,8 +25,8 @@ struct LinearJet {
 template <Field T>
 struct DiagonalJet {
   int dim = 0;
-  int degree = 1;                  // D[i][m] = 0 for m > degree
-  std::vector<std::vector<T>> D;   // D[i][m], m = 0 … degree (D[i][0] unused)
+  int degree = 1;                 // D[i][m] = 0 for m > degree
+  std::vector<std::vector<T>> D;  // D[i][m], m = 0 … degree (D[i][0] unused)
 };
 
 // Additive coupling: G⁽ᵐ⁾ = Σ_h φ_h⁽ᵐ⁾ v_h ⊗ w_h^{⊗m} for m ≥ 2 and G⁽¹⁾ = I + Σ_h φ_h′ v_h ⊗ w_h,

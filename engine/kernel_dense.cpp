@@ -40,13 +40,16 @@ std::vector<T> inverse_of(std::vector<T> A, std::size_t d) {
     std::size_t p = c;
     while (p < d && vanishes(A[p * d + c])) ++p;
     if (p == d) throw std::domain_error("G1 is singular");
-    for (std::size_t j = 0; j < d; ++j) std::swap(A[c * d + j], A[p * d + j]), std::swap(inv[c * d + j], inv[p * d + j]);
+    for (std::size_t j = 0; j < d; ++j)
+      std::swap(A[c * d + j], A[p * d + j]), std::swap(inv[c * d + j], inv[p * d + j]);
     const T pivot = A[c * d + c];
-    for (std::size_t j = 0; j < d; ++j) A[c * d + j] = A[c * d + j] / pivot, inv[c * d + j] = inv[c * d + j] / pivot;
+    for (std::size_t j = 0; j < d; ++j)
+      A[c * d + j] = A[c * d + j] / pivot, inv[c * d + j] = inv[c * d + j] / pivot;
     for (std::size_t r = 0; r < d; ++r) {
       if (r == c || vanishes(A[r * d + c])) continue;
       const T f = A[r * d + c];
-      for (std::size_t j = 0; j < d; ++j) A[r * d + j] -= f * A[c * d + j], inv[r * d + j] -= f * inv[c * d + j];
+      for (std::size_t j = 0; j < d; ++j)
+        A[r * d + j] -= f * A[c * d + j], inv[r * d + j] -= f * inv[c * d + j];
     }
   }
   return inv;
@@ -72,7 +75,8 @@ DenseKernel<T>::DenseKernel(const DenseJet<T>& jet, const Action<T>& gamma)
 template <Field T>
 T DenseKernel<T>::log_abs_det() const {
   const auto ud = static_cast<std::size_t>(jet_.dim);
-  return field_traits<T>::log_abs_det(std::vector<T>(dense_[1].begin(), dense_[1].begin() + static_cast<long>(ud * ud)), jet_.dim);
+  return field_traits<T>::log_abs_det(
+      std::vector<T>(dense_[1].begin(), dense_[1].begin() + static_cast<long>(ud * ud)), jet_.dim);
 }
 
 template <Field T>
@@ -109,7 +113,8 @@ template <Field T>
 void DenseKernel<T>::ring(const DiagramClass& c, SymTensor<T>& out) {
   const auto ud = static_cast<std::size_t>(jet_.dim);
   if (inverse_.empty())
-    inverse_ = inverse_of(std::vector<T>(dense_[1].begin(), dense_[1].begin() + static_cast<long>(ud * ud)), ud);
+    inverse_ = inverse_of(
+        std::vector<T>(dense_[1].begin(), dense_[1].begin() + static_cast<long>(ud * ud)), ud);
   // Vertex s: V[a][b][f] = Σᵢ (G⁽¹⁾⁻¹)_{ai} G⁽ᵐ⁺¹⁾_{i; b f}; the ring is Tr V₁V₂…V_r.
   auto vertex = [&](int m) {
     const std::size_t fan = power(ud, m), block = ud * fan;
@@ -118,7 +123,8 @@ void DenseKernel<T>::ring(const DiagramClass& c, SymTensor<T>& out) {
       for (std::size_t i = 0; i < ud; ++i) {
         const T& gi = inverse_[a * ud + i];
         if (vanishes(gi)) continue;
-        for (std::size_t x = 0; x < block; ++x) V[a * block + x] += gi * dense_[m + 1][i * block + x];
+        for (std::size_t x = 0; x < block; ++x)
+          V[a * block + x] += gi * dense_[m + 1][i * block + x];
       }
     return V;
   };
@@ -169,7 +175,8 @@ void DenseKernel<T>::finish(SymTensor<T>& out) {
   multi_index J = out.shape().first();
   std::size_t r = 0;
   do {
-    if (!vanishes(sum[r])) out[r] += sum[r] * from_int<T>(static_cast<long>(multiplicity_factorial(J))) / nf;
+    if (!vanishes(sum[r]))
+      out[r] += sum[r] * from_int<T>(static_cast<long>(multiplicity_factorial(J))) / nf;
     ++r;
   } while (out.shape().next(J));
   acc_.clear();

@@ -91,7 +91,8 @@ void RankOneKernel<T>::shift() {
       std::size_t rho = 0;
       do {
         ia.clear(), ib.clear();
-        for (int u : a) (local[u] >= 0 ? ia : ib).push_back(local[u] >= 0 ? local[u] : -1 - local[u]);
+        for (int u : a)
+          (local[u] >= 0 ? ia : ib).push_back(local[u] >= 0 ? local[u] : -1 - local[u]);
         const auto b = ib.size(), na = ia.size();
         term[b][na][shapeA[na].rank(ia) * sizeB[b] + shapeB[b].rank(ib)] =
             g[rho] / from_int<T>(static_cast<long>(multiplicity_factorial(a)));

@@ -150,37 +150,36 @@ std::vector<T> coupling_preactivation(const CouplingMap<T>& c, const std::vector
 template <Field T>
 std::vector<T> forward(const LayerMap<T>& layer, const std::vector<T>& y) {
   const std::size_t d = y.size();
-  return std::visit(
-      overload{
-          [&](const AffineMap<T>& a) {
-            std::vector<T> z(a.b);
-            for (std::size_t i = 0; i < d; ++i)
-              for (std::size_t j = 0; j < d; ++j) z[i] += a.W[i * d + j] * y[j];
-            return z;
-          },
-          [&](const ActivationMap<T>& s) {
-            std::vector<T> z(d);
-            for (std::size_t i = 0; i < d; ++i) z[i] = derivative(s.phi[i], 0, y[i]);
-            return z;
-          },
-          [&](const CouplingMap<T>& c) {
-            const std::vector<T> u = coupling_preactivation(c, y);
-            std::vector<T> z(y);
-            for (std::size_t b = 0; b < c.B.size(); ++b) {
-              T shift = c.b2[b];
-              for (int h = 0; h < c.hidden; ++h)
-                shift += c.W2[b * c.hidden + h] * derivative(c.phi[h], 0, u[h]);
-              z[c.B[b]] += shift;
-            }
-            return z;
-          },
-          [&](const ActNormMap<T>& a) {
-            std::vector<T> z(d);
-            for (std::size_t i = 0; i < d; ++i) z[i] = a.s[i] * y[i] + a.t[i];
-            return z;
-          },
-      },
-      layer);
+  return std::visit(overload{
+                        [&](const AffineMap<T>& a) {
+                          std::vector<T> z(a.b);
+                          for (std::size_t i = 0; i < d; ++i)
+                            for (std::size_t j = 0; j < d; ++j) z[i] += a.W[i * d + j] * y[j];
+                          return z;
+                        },
+                        [&](const ActivationMap<T>& s) {
+                          std::vector<T> z(d);
+                          for (std::size_t i = 0; i < d; ++i) z[i] = derivative(s.phi[i], 0, y[i]);
+                          return z;
+                        },
+                        [&](const CouplingMap<T>& c) {
+                          const std::vector<T> u = coupling_preactivation(c, y);
+                          std::vector<T> z(y);
+                          for (std::size_t b = 0; b < c.B.size(); ++b) {
+                            T shift = c.b2[b];
+                            for (int h = 0; h < c.hidden; ++h)
+                              shift += c.W2[b * c.hidden + h] * derivative(c.phi[h], 0, u[h]);
+                            z[c.B[b]] += shift;
+                          }
+                          return z;
+                        },
+                        [&](const ActNormMap<T>& a) {
+                          std::vector<T> z(d);
+                          for (std::size_t i = 0; i < d; ++i) z[i] = a.s[i] * y[i] + a.t[i];
+                          return z;
+                        },
+                    },
+                    layer);
 }
 
 template <Field T>
@@ -189,7 +188,9 @@ Jet<T> jet(const LayerMap<T>& layer, const std::vector<T>& y0, int K) {
   const auto ud = static_cast<std::size_t>(d);
   return std::visit(
       overload{
-          [&](const AffineMap<T>& a) -> Jet<T> { return LinearJet<T>{d, a.W}; },
+          [&](const AffineMap<T>& a) -> Jet<T> {
+            return LinearJet<T>{d, a.W};
+          },
           [&](const ActivationMap<T>& s) -> Jet<T> {
             // Rings use G⁽ᵐ⁺¹⁾ with m ≤ K legs.
             int p = 1;
@@ -240,11 +241,11 @@ Jet<T> jet(const LayerMap<T>& layer, const std::vector<T>& y0, int K) {
       layer);
 }
 
-#define FLOWACTION_INSTANTIATE(T)                                                          \
-  template T derivative(const Polynomial<T>&, int, const T&);                              \
-  template std::vector<LayerMap<T>> instantiate<T>(const Model&, SymbolTable*);            \
-  template std::vector<T> forward(const LayerMap<T>&, const std::vector<T>&);              \
-  template Jet<T> jet(const LayerMap<T>&, const std::vector<T>&, int);                     \
+#define FLOWACTION_INSTANTIATE(T)                                               \
+  template T derivative(const Polynomial<T>&, int, const T&);                   \
+  template std::vector<LayerMap<T>> instantiate<T>(const Model&, SymbolTable*); \
+  template std::vector<T> forward(const LayerMap<T>&, const std::vector<T>&);   \
+  template Jet<T> jet(const LayerMap<T>&, const std::vector<T>&, int);          \
   template std::vector<T> coupling_preactivation(const CouplingMap<T>&, const std::vector<T>&);
 FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)
 #undef FLOWACTION_INSTANTIATE

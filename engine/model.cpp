@@ -13,7 +13,8 @@ constexpr FieldSpec affine_fields[] = {
 };
 constexpr FieldSpec activation_fields[] = {
     {"alpha", presence::one_of, true, "scalar or d: phi(u) = u + alpha u^2", "\\alpha"},
-    {"coeffs", presence::one_of, true, "[c1, c2, ...] shared, or d x p (one row per unit), c1 != 0", "c"},
+    {"coeffs", presence::one_of, true, "[c1, c2, ...] shared, or d x p (one row per unit), c1 != 0",
+     "c"},
 };
 constexpr FieldSpec coupling_fields[] = {
     {"mask", presence::required, false, "d entries 0 (passing, A) or 1 (shifted, B)", "m"},
@@ -31,16 +32,26 @@ constexpr FieldSpec actnorm_fields[] = {
 
 }  // namespace
 
-const LayerSpec AffineLayer::spec{"affine", "z = W y + b", "-ln|det W| (constant)",
-                                  jet_structure::linear, 1, affine_fields};
-const LayerSpec ActivationLayer::spec{
-    "activation", "z_i = phi_i(y_i), phi(u) = u + alpha u^2 or sum_k c_k u^k",
-    "-sum_i ln phi_i'(y_i) (rings)", jet_structure::diagonal, 0, activation_fields};
+const LayerSpec AffineLayer::spec{
+    "affine", "z = W y + b", "-ln|det W| (constant)", jet_structure::linear, 1, affine_fields};
+const LayerSpec ActivationLayer::spec{"activation",
+                                      "z_i = phi_i(y_i), phi(u) = u + alpha u^2 or sum_k c_k u^k",
+                                      "-sum_i ln phi_i'(y_i) (rings)",
+                                      jet_structure::diagonal,
+                                      0,
+                                      activation_fields};
 const LayerSpec CouplingLayer::spec{
-    "coupling", "z_A = y_A, z_B = y_B + W2 phi(W1 y_A + b1) + b2 (A: mask 0, B: mask 1)",
-    "0 (volume preserving)", jet_structure::rank_one, 0, coupling_fields};
-const LayerSpec ActNormLayer::spec{"actnorm", "z_i = s_i y_i + t_i (Glow's ActNorm)",
-                                   "-sum_i ln|s_i| (constant)", jet_structure::diagonal, 1,
+    "coupling",
+    "z_A = y_A, z_B = y_B + W2 phi(W1 y_A + b1) + b2 (A: mask 0, B: mask 1)",
+    "0 (volume preserving)",
+    jet_structure::rank_one,
+    0,
+    coupling_fields};
+const LayerSpec ActNormLayer::spec{"actnorm",
+                                   "z_i = s_i y_i + t_i (Glow's ActNorm)",
+                                   "-sum_i ln|s_i| (constant)",
+                                   jet_structure::diagonal,
+                                   1,
                                    actnorm_fields};
 
 const FieldSpec* LayerSpec::field(std::string_view name) const {
@@ -124,9 +135,9 @@ problem check(const CouplingLayer& c, int d) {
                                     nb == 0 ? "shifted (1)" : "passing (0)"));
   const int na = d - nb;
   if (c.W1.shape.size() != 2 || c.W1.shape[1] != na)
-    return fail("W1",
-                fmt::format("expected a hidden x {} matrix (one column per unit with mask 0), got {}",
-                            na, shape_text(c.W1.shape)));
+    return fail(
+        "W1", fmt::format("expected a hidden x {} matrix (one column per unit with mask 0), got {}",
+                          na, shape_text(c.W1.shape)));
   const int hidden = c.W1.shape[0];
   if (auto p = expect_shape(c.b1, {hidden})) return p;
   if (auto p = check_phi(c.alpha, c.coeffs, hidden, "hidden unit")) return p;
@@ -187,7 +198,8 @@ std::optional<LayerProblem> check_layer(const Layer& layer, int dim) {
   const LayerSpec& spec = spec_of(layer);
   const auto tensors = tensors_of(layer);
   for (std::size_t f = 0; f < tensors.size(); ++f)
-    if (spec.fields[f].given == presence::required && tensors[f]->empty()) return fail(spec.fields[f].name, "missing");
+    if (spec.fields[f].given == presence::required && tensors[f]->empty())
+      return fail(spec.fields[f].name, "missing");
   return std::visit([dim](const auto& l) { return check(l, dim); }, layer);
 }
 

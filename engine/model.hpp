@@ -41,7 +41,7 @@ enum class jet_structure {
 enum class presence { required, zero_if_absent, one_of };
 
 struct FieldSpec {
-  std::string_view name;   // manifest key
+  std::string_view name;  // manifest key
   presence given;
   bool symbolic;           // a weight: counted as a parameter, may stay a symbol
   std::string_view shape;  // documentation of its shape rule

@@ -25,7 +25,9 @@ std::optional<print_context> make_print_context(std::string_view format, std::os
 std::string print_context_names() {
   std::string names;
   for (std::size_t i = 0; i < std::size(contexts); ++i)
-    names += std::string(i == 0 ? "" : i + 1 == std::size(contexts) ? " or " : ", ") +
+    names += std::string(i == 0                         ? ""
+                         : i + 1 == std::size(contexts) ? " or "
+                                                        : ", ") +
              std::string(contexts[i].name);
   return names;
 }

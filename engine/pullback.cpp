@@ -62,8 +62,8 @@ Action<T> pullback_reference(const Action<T>& gamma, const Jet<T>& jet) {
   return pull_back(kernel, gamma, diagrams::ClassFilter{dense.degree, true});
 }
 
-#define FLOWACTION_INSTANTIATE(T)                                        \
-  template Action<T> pullback(const Action<T>&, const Jet<T>&);          \
+#define FLOWACTION_INSTANTIATE(T)                               \
+  template Action<T> pullback(const Action<T>&, const Jet<T>&); \
   template Action<T> pullback_reference(const Action<T>&, const Jet<T>&);
 FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)
 #undef FLOWACTION_INSTANTIATE

@@ -2,7 +2,8 @@
 // in z = f(y), the vertices Γ′ in y around y₀,
 //
 //   Γ′⁽⁰⁾ = Γ⁽⁰⁾ − ln|det G⁽¹⁾|,
-//   Γ′⁽ⁿ⁾ = Σ_trees multiplicity · contract_tree(Γ, G) + Σ_rings multiplicity · sign · contract_ring(G),
+//   Γ′⁽ⁿ⁾ = Σ_trees multiplicity · contract_tree(Γ, G) + Σ_rings multiplicity · sign ·
+//   contract_ring(G),
 //
 // over the diagram classes the layer's jet admits, orders ≤ K kept — exact, since
 // g(δy) = f(y₀+δy) − f(y₀) has no constant term. The contraction is done by a kernel chosen by

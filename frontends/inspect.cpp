@@ -42,30 +42,32 @@ Exit walk(const std::vector<LayerMap<double>>& maps, std::vector<double> y,
     auto record = [&](double s, std::size_t unit) {
       if (min_slope && s < (*min_slope)[l].first) (*min_slope)[l] = {s, static_cast<int>(unit)};
     };
-    const Exit exit = std::visit(
-        overload{
-            [&](const ActivationMap<double>& a) -> Exit {
-              for (std::size_t i = 0; i < y.size(); ++i) {
-                const double s = derivative(a.phi[i], 1, y[i]);
-                record(s, i);
-                if (!(s > 0)) return {static_cast<int>(l), static_cast<int>(i), s};
-              }
-              return {};
-            },
-            [&](const CouplingMap<double>& c) -> Exit {
-              if (min_slope) {
-                const std::vector<double> h = coupling_preactivation(c, y);
-                for (std::size_t k = 0; k < h.size(); ++k) record(derivative(c.phi[k], 1, h[k]), k);
-              }
-              return {};
-            },
-            [&](const ActNormMap<double>& a) -> Exit {
-              for (std::size_t i = 0; i < a.s.size(); ++i) record(std::fabs(a.s[i]), i);
-              return {};
-            },
-            [](const AffineMap<double>&) -> Exit { return {}; },
-        },
-        maps[l]);
+    const Exit exit = std::visit(overload{
+                                     [&](const ActivationMap<double>& a) -> Exit {
+                                       for (std::size_t i = 0; i < y.size(); ++i) {
+                                         const double s = derivative(a.phi[i], 1, y[i]);
+                                         record(s, i);
+                                         if (!(s > 0))
+                                           return {static_cast<int>(l), static_cast<int>(i), s};
+                                       }
+                                       return {};
+                                     },
+                                     [&](const CouplingMap<double>& c) -> Exit {
+                                       if (min_slope) {
+                                         const std::vector<double> h = coupling_preactivation(c, y);
+                                         for (std::size_t k = 0; k < h.size(); ++k)
+                                           record(derivative(c.phi[k], 1, h[k]), k);
+                                       }
+                                       return {};
+                                     },
+                                     [&](const ActNormMap<double>& a) -> Exit {
+                                       for (std::size_t i = 0; i < a.s.size(); ++i)
+                                         record(std::fabs(a.s[i]), i);
+                                       return {};
+                                     },
+                                     [](const AffineMap<double>&) -> Exit { return {}; },
+                                 },
+                                 maps[l]);
     if (exit.layer >= 0) return exit;
     y = forward(maps[l], y);
   }
@@ -78,11 +80,14 @@ void inspect(const Model& model, const InspectRequest& request, std::ostream& ou
   const int d = model.dim;
   const auto ud = static_cast<std::size_t>(d);
   std::vector<double> x0 = request.at.empty() ? std::vector<double>(ud, 0.0) : request.at;
-  if (x0.size() != ud) throw Error(fmt::format("--at has {} coordinates, the model has dim {}", x0.size(), d));
+  if (x0.size() != ud)
+    throw Error(fmt::format("--at has {} coordinates, the model has dim {}", x0.size(), d));
   const std::vector<LayerMap<double>> maps = instantiate<double>(model);
 
-  out << fmt::format("model {}: flowaction/1, dim {}, {} layers (data -> latent)\n", model.source, d, model.layers.size());
-  std::vector<std::pair<double, int>> slope(maps.size(), {std::numeric_limits<double>::infinity(), -1});
+  out << fmt::format("model {}: flowaction/1, dim {}, {} layers (data -> latent)\n", model.source,
+                     d, model.layers.size());
+  std::vector<std::pair<double, int>> slope(maps.size(),
+                                            {std::numeric_limits<double>::infinity(), -1});
   const Exit at_x0 = walk(maps, x0, &slope);
   std::size_t parameters = 0;
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
@@ -99,62 +104,74 @@ void inspect(const Model& model, const InspectRequest& request, std::ostream& ou
         overload{
             [&](const AffineLayer&) {
               const auto& W = std::get<AffineMap<double>>(maps[l]).W;
-              const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>
+              const Eigen::Map<
+                  const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>
                   m(W.data(), d, d);
               const double det = m.fullPivLu().determinant();
-              out << fmt::format("  det W = {:.6g}{}\n", det, det == 0 ? "  SINGULAR: not invertible" : "");
+              out << fmt::format("  det W = {:.6g}{}\n", det,
+                                 det == 0 ? "  SINGULAR: not invertible" : "");
             },
             [&](const ActivationLayer& a) {
-              out << fmt::format("  {}; smallest phi' at x0 = {:.6g} (unit {}){}\n", phi_text(a.phi()),
-                                 slope[l].first, slope[l].second,
+              out << fmt::format("  {}; smallest phi' at x0 = {:.6g} (unit {}){}\n",
+                                 phi_text(a.phi()), slope[l].first, slope[l].second,
                                  slope[l].first > 0 ? "" : "  NOT INVERTIBLE there");
             },
             [&](const CouplingLayer& c) {
               std::vector<std::string> mask;
               for (const auto& m : c.mask.values) mask.push_back(m.is_zero() ? "0" : "1");
-              out << fmt::format("  mask [{}], hidden {}; globally invertible (volume preserving)\n",
-                                 fmt::join(mask, ", "), c.hidden());
-              out << fmt::format("  {}; smallest phi' over hidden units at x0 = {:.6g} (hidden unit {})\n",
-                                 phi_text(c.phi()), slope[l].first, slope[l].second);
+              out << fmt::format(
+                  "  mask [{}], hidden {}; globally invertible (volume preserving)\n",
+                  fmt::join(mask, ", "), c.hidden());
+              out << fmt::format(
+                  "  {}; smallest phi' over hidden units at x0 = {:.6g} (hidden unit {})\n",
+                  phi_text(c.phi()), slope[l].first, slope[l].second);
             },
             [&](const ActNormLayer&) {
-              out << fmt::format("  smallest |scale| = {:.6g} (unit {}){}\n", slope[l].first, slope[l].second,
+              out << fmt::format("  smallest |scale| = {:.6g} (unit {}){}\n", slope[l].first,
+                                 slope[l].second,
                                  slope[l].first > 0 ? "" : "  SINGULAR: not invertible");
             },
         },
         layer);
     if (at_x0.layer == static_cast<int>(l)) {
-      out << fmt::format("  the expansion point leaves the invertible domain here; later layers not evaluated\n");
+      out << fmt::format(
+          "  the expansion point leaves the invertible domain here; later layers not evaluated\n");
       break;
     }
   }
   out << fmt::format("parameters: {}\n", parameters);
   out << fmt::format("expansion point x0 = ({}): {}\n", fmt::join(x0, ", "),
-                     at_x0.layer < 0 ? "inside the invertible domain of every layer"
-                                     : fmt::format("OUTSIDE the domain: layer {}, unit {}, phi' = {:.6g}", at_x0.layer + 1,
-                                                   at_x0.unit, at_x0.slope));
+                     at_x0.layer < 0
+                         ? "inside the invertible domain of every layer"
+                         : fmt::format("OUTSIDE the domain: layer {}, unit {}, phi' = {:.6g}",
+                                       at_x0.layer + 1, at_x0.unit, at_x0.slope));
   if (!request.data) return;
   const NpyArray& x = *request.data;
   if (x.cols != ud)
-    throw Error(fmt::format("{}: {} units per sample, the model has dim {}", request.data_name, x.cols, d));
+    throw Error(
+        fmt::format("{}: {} units per sample, the model has dim {}", request.data_name, x.cols, d));
   std::map<std::pair<int, int>, std::size_t> exits;  // (layer, unit) -> samples
   std::size_t outside = 0;
   Exit first;
   std::size_t first_sample = 0;
   for (std::size_t r = 0; r < x.rows; ++r) {
-    std::vector<double> y(x.data.begin() + static_cast<long>(r * ud), x.data.begin() + static_cast<long>((r + 1) * ud));
+    std::vector<double> y(x.data.begin() + static_cast<long>(r * ud),
+                          x.data.begin() + static_cast<long>((r + 1) * ud));
     for (std::size_t i = 0; i < ud; ++i)
-      if (!std::isfinite(y[i])) throw Error(fmt::format("{}: sample {}, unit {}: not finite", request.data_name, r, i));
+      if (!std::isfinite(y[i]))
+        throw Error(fmt::format("{}: sample {}, unit {}: not finite", request.data_name, r, i));
     const Exit e = walk(maps, std::move(y), nullptr);
     if (e.layer < 0) continue;
     if (outside++ == 0) first = e, first_sample = r;
     ++exits[{e.layer, e.unit}];
   }
-  out << fmt::format("data {}: {} samples, {} outside the invertible domain\n", request.data_name, x.rows, outside);
+  out << fmt::format("data {}: {} samples, {} outside the invertible domain\n", request.data_name,
+                     x.rows, outside);
   if (!outside) return;
-  out << fmt::format("  first: sample {} at layer {}, unit {} (phi' = {:.6g})\n", first_sample, first.layer + 1,
-                     first.unit, first.slope);
-  for (const auto& [where, n] : exits) out << fmt::format("  layer {}, unit {}: {} samples\n", where.first + 1, where.second, n);
+  out << fmt::format("  first: sample {} at layer {}, unit {} (phi' = {:.6g})\n", first_sample,
+                     first.layer + 1, first.unit, first.slope);
+  for (const auto& [where, n] : exits)
+    out << fmt::format("  layer {}, unit {}: {} samples\n", where.first + 1, where.second, n);
 }
 
 }  // namespace flowaction

@@ -13,9 +13,9 @@
 namespace flowaction {
 
 struct InspectRequest {
-  std::vector<double> at;            // expansion point; empty = origin
-  std::optional<NpyArray> data;      // samples x units
-  std::string data_name;             // for messages
+  std::vector<double> at;        // expansion point; empty = origin
+  std::optional<NpyArray> data;  // samples x units
+  std::string data_name;         // for messages
 };
 
 // Writes the report; throws flowaction::Error for samples that do not fit the model.

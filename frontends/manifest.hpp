@@ -12,6 +12,7 @@ namespace flowaction {
 // Reads and checks a manifest; throws flowaction::Error naming file, layer and field (and the
 // tensor, for tensors read from the file named by "tensors", which is relative to base_dir).
 Model read_manifest(const std::filesystem::path& path);
-Model parse_manifest(std::string_view text, const std::string& source, const std::filesystem::path& base_dir = {});
+Model parse_manifest(std::string_view text, const std::string& source,
+                     const std::filesystem::path& base_dir = {});
 
 }  // namespace flowaction

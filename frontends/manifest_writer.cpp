@@ -20,8 +20,7 @@ std::string exact_decimal(const GiNaC::numeric& q) {
     else if (GiNaC::irem(den, 5).is_zero())
       den = den / 5, num *= 2;
     else
-      throw Error(fmt::format("the weight {} has no terminating decimal expansion",
-                              q.to_double()));
+      throw Error(fmt::format("the weight {} has no terminating decimal expansion", q.to_double()));
     --e;
   }
   while (GiNaC::irem(num, 10).is_zero()) num = num / 10, ++e;
@@ -50,7 +49,8 @@ std::string tensor_json(const Tensor& t, std::string_view indent) {
   };
   if (t.shape.empty()) return exact_decimal(t.values.at(0));
   if (t.shape.size() == 1) return row(0, t.values.size());
-  const auto rows = static_cast<std::size_t>(t.shape[0]), cols = static_cast<std::size_t>(t.shape[1]);
+  const auto rows = static_cast<std::size_t>(t.shape[0]),
+             cols = static_cast<std::size_t>(t.shape[1]);
   std::string s = "[";
   for (std::size_t r = 0; r < rows; ++r)
     s += (r ? fmt::format(",\n{} ", indent) : std::string()) + row(r * cols, cols);

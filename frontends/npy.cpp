@@ -50,7 +50,8 @@ class HeaderParser {
     return true;
   }
   void expect(char c) {
-    if (!peek(c)) fail(name_, fmt::format("malformed .npy header: expected '{}' at offset {}", c, pos_));
+    if (!peek(c))
+      fail(name_, fmt::format("malformed .npy header: expected '{}' at offset {}", c, pos_));
     ++pos_;
   }
   std::string string_literal() {
@@ -66,8 +67,14 @@ class HeaderParser {
   }
   bool boolean() {
     skip_ws();
-    if (s_.substr(pos_, 4) == "True") { pos_ += 4; return true; }
-    if (s_.substr(pos_, 5) == "False") { pos_ += 5; return false; }
+    if (s_.substr(pos_, 4) == "True") {
+      pos_ += 4;
+      return true;
+    }
+    if (s_.substr(pos_, 5) == "False") {
+      pos_ += 5;
+      return false;
+    }
     fail(name_, "malformed .npy header: fortran_order must be True or False");
   }
   std::vector<std::size_t> shape() {
@@ -77,13 +84,16 @@ class HeaderParser {
       skip_ws();
       std::size_t v = 0;
       auto [p, ec] = std::from_chars(s_.data() + pos_, s_.data() + s_.size(), v);
-      if (ec != std::errc()) fail(name_, "malformed .npy header: shape entries must be non-negative integers");
+      if (ec != std::errc())
+        fail(name_, "malformed .npy header: shape entries must be non-negative integers");
       pos_ = static_cast<std::size_t>(p - s_.data());
       // numpy may write 3L on Python 2
       if (pos_ < s_.size() && s_[pos_] == 'L') ++pos_;
       dims.push_back(v);
-      if (peek(',')) ++pos_;
-      else if (!peek(')')) fail(name_, "malformed .npy header: bad shape tuple");
+      if (peek(','))
+        ++pos_;
+      else if (!peek(')'))
+        fail(name_, "malformed .npy header: bad shape tuple");
     }
     expect(')');
     return dims;
@@ -113,9 +123,11 @@ NpyTensor parse_npy_tensor(std::span<const std::byte> bytes, std::string_view na
     for (int i = 0; i < 4; ++i) header_len |= static_cast<std::size_t>(bytes[8 + i]) << (8 * i);
     offset = 12;
   } else {
-    fail(name, fmt::format(".npy format version {}.{} is not supported (1.0, 2.0, 3.0 are)", major, minor));
+    fail(name, fmt::format(".npy format version {}.{} is not supported (1.0, 2.0, 3.0 are)", major,
+                           minor));
   }
-  if (minor != 0) fail(name, fmt::format(".npy format version {}.{} is not supported", major, minor));
+  if (minor != 0)
+    fail(name, fmt::format(".npy format version {}.{} is not supported", major, minor));
   if (header_len > bytes.size() - offset) fail(name, "truncated .npy header");
   const std::string_view header(reinterpret_cast<const char*>(bytes.data()) + offset, header_len);
   const std::size_t data_offset = offset + header_len;
@@ -128,14 +140,19 @@ NpyTensor parse_npy_tensor(std::span<const std::byte> bytes, std::string_view na
   while (!p.peek('}')) {
     const std::string key = p.string_literal();
     p.expect(':');
-    if (key == "descr") descr = p.string_literal();
-    else if (key == "fortran_order") fortran = p.boolean();
-    else if (key == "shape") shape = p.shape();
-    else fail(name, fmt::format("malformed .npy header: unknown key '{}'", key));
+    if (key == "descr")
+      descr = p.string_literal();
+    else if (key == "fortran_order")
+      fortran = p.boolean();
+    else if (key == "shape")
+      shape = p.shape();
+    else
+      fail(name, fmt::format("malformed .npy header: unknown key '{}'", key));
     if (p.accept(',')) continue;
     if (!p.peek('}')) fail(name, "malformed .npy header: expected ',' or '}'");
   }
-  if (!descr || !fortran || !shape) fail(name, "malformed .npy header: needs descr, fortran_order and shape");
+  if (!descr || !fortran || !shape)
+    fail(name, "malformed .npy header: needs descr, fortran_order and shape");
 
   std::size_t item = 0;
   bool big = false;
@@ -144,9 +161,12 @@ NpyTensor parse_npy_tensor(std::span<const std::byte> bytes, std::string_view na
   if (d.size() == 3 && (d[0] == '<' || d[0] == '>' || d[0] == '=' || d[0] == '|') && d[1] == 'f') {
     big = d[0] == '>';
     if (d[0] == '=') big = std::endian::native == std::endian::big;
-    if (d[2] == '8') item = 8;
-    else if (d[2] == '4') item = 4;
-    else if (d[2] == '2') item = 2;
+    if (d[2] == '8')
+      item = 8;
+    else if (d[2] == '4')
+      item = 4;
+    else if (d[2] == '2')
+      item = 2;
     kind = 'f';
   }
   if (kind != 'f' || item == 0 || (d[0] == '|' && item != 1))
@@ -157,12 +177,14 @@ NpyTensor parse_npy_tensor(std::span<const std::byte> bytes, std::string_view na
   t.dtype = d;
   std::size_t count = 1;
   for (const std::size_t n : t.shape) {
-    if (n != 0 && count > std::numeric_limits<std::size_t>::max() / n / item) fail(name, "array shape is too large");
+    if (n != 0 && count > std::numeric_limits<std::size_t>::max() / n / item)
+      fail(name, "array shape is too large");
     count *= n;
   }
   const std::size_t available = bytes.size() - data_offset;
   if (available < count * item)
-    fail(name, fmt::format("data is truncated: shape needs {} bytes, file has {}", count * item, available));
+    fail(name, fmt::format("data is truncated: shape needs {} bytes, file has {}", count * item,
+                           available));
   if (available > count * item)
     fail(name, fmt::format("{} trailing bytes after the array data", available - count * item));
 
@@ -190,7 +212,8 @@ NpyArray parse_npy(std::span<const std::byte> bytes, std::string_view name) {
   NpyTensor t = parse_npy_tensor(bytes, name);
   const auto& dims = t.shape;
   if (dims.empty() || dims.size() > 2)
-    fail(name, fmt::format("array has {} dimensions; expected 1 (samples) or 2 (samples x units)", dims.size()));
+    fail(name, fmt::format("array has {} dimensions; expected 1 (samples) or 2 (samples x units)",
+                           dims.size()));
   NpyArray a;
   a.ndim = static_cast<int>(dims.size());
   a.rows = dims[0];
@@ -205,7 +228,8 @@ NpyArray read_npy(const std::filesystem::path& path) {
 }
 
 std::string npy_bytes(const double* data, std::size_t rows, std::size_t cols) {
-  std::string header = fmt::format("{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}", rows, cols);
+  std::string header =
+      fmt::format("{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}", rows, cols);
   // Magic (6) + version (2) + length (2) + header + '\n' is padded to a multiple of 64.
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
@@ -229,7 +253,8 @@ namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -276,9 +301,11 @@ NpyArray parse_csv(std::string_view text, std::string_view name) {
       if (!ok) continue;  // a header line
     }
     if (!ok) fail(name, fmt::format("line {}, field {}: not a number", line_no, bad + 1));
-    if (a.cols == 0) a.cols = row.size();
+    if (a.cols == 0)
+      a.cols = row.size();
     else if (row.size() != a.cols)
-      fail(name, fmt::format("line {} has {} fields; earlier rows have {}", line_no, row.size(), a.cols));
+      fail(name,
+           fmt::format("line {} has {} fields; earlier rows have {}", line_no, row.size(), a.cols));
     a.data.insert(a.data.end(), row.begin(), row.end());
     ++a.rows;
   }

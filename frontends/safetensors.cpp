@@ -25,18 +25,22 @@ struct Dtype {
   std::size_t item;
   bool brain;
 };
-constexpr Dtype dtypes[] = {{"F64", 8, false}, {"F32", 4, false}, {"F16", 2, false}, {"BF16", 2, true}};
+constexpr Dtype dtypes[] = {
+    {"F64", 8, false}, {"F32", 4, false}, {"F16", 2, false}, {"BF16", 2, true}};
 // Dtypes of the format we know but cannot use as weights, so that the message can say so.
-constexpr const char* other_dtypes[] = {"BOOL", "U8", "I8", "I16", "U16", "I32", "U32", "I64", "U64",
-                                        "F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64"};
+constexpr const char* other_dtypes[] = {
+    "BOOL", "U8",      "I8",      "I16",     "U16",     "I32",     "U32", "I64",
+    "U64",  "F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4",  "C64"};
 
-std::uint64_t integer(const JsonNode& n, std::string_view file, std::string_view tensor, std::string_view field) {
+std::uint64_t integer(const JsonNode& n, std::string_view file, std::string_view tensor,
+                      std::string_view field) {
   std::uint64_t v = 0;
   const char* end = n.text.data() + n.text.size();
   const bool ok = n.is_number() && !n.text.empty() && n.text[0] != '-' &&
                   std::from_chars(n.text.data(), end, v).ptr == end;
   if (!ok)
-    throw Error(fmt::format("{}: tensor '{}': {} must hold non-negative integers, found {}", file, tensor, field,
+    throw Error(fmt::format("{}: tensor '{}': {} must hold non-negative integers, found {}", file,
+                            tensor, field,
                             n.is_number() ? n.text : std::string(json_kind_name(n.type))));
   return v;
 }
@@ -53,19 +57,28 @@ struct Entry {
 TensorFile parse_safetensors(std::span<const std::byte> bytes, std::string_view name) {
   const std::string file(name);
   if (bytes.size() < 8)
-    throw Error(fmt::format("{}: not a safetensors file: {} bytes, shorter than the 8-byte header length", file, bytes.size()));
+    throw Error(
+        fmt::format("{}: not a safetensors file: {} bytes, shorter than the 8-byte header length",
+                    file, bytes.size()));
   std::uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= static_cast<std::uint64_t>(bytes[static_cast<std::size_t>(i)]) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    n |= static_cast<std::uint64_t>(bytes[static_cast<std::size_t>(i)]) << (8 * i);
   if (n > bytes.size() - 8)
-    throw Error(fmt::format("{}: safetensors header length {} is larger than the {} bytes after it (truncated or not a "
-                            "safetensors file)", file, n, bytes.size() - 8));
-  if (n > max_header) throw Error(fmt::format("{}: safetensors header of {} bytes is beyond the 100 MB limit", file, n));
+    throw Error(fmt::format(
+        "{}: safetensors header length {} is larger than the {} bytes after it (truncated or not a "
+        "safetensors file)",
+        file, n, bytes.size() - 8));
+  if (n > max_header)
+    throw Error(
+        fmt::format("{}: safetensors header of {} bytes is beyond the 100 MB limit", file, n));
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()) + 8, n);
   if (text.empty() || text[0] != '{')
-    throw Error(fmt::format("{}: safetensors header does not start with '{{' (not a safetensors file)", file));
+    throw Error(fmt::format(
+        "{}: safetensors header does not start with '{{' (not a safetensors file)", file));
   const JsonNode header = parse_exact_json(text, file + " (safetensors header)");
   if (header.type != JsonNode::kind::object)
-    throw Error(fmt::format("{}: safetensors header is {}, expected an object", file, json_kind_name(header.type)));
+    throw Error(fmt::format("{}: safetensors header is {}, expected an object", file,
+                            json_kind_name(header.type)));
   const std::span<const std::byte> data = bytes.subspan(8 + n);
 
   std::vector<Entry> entries;
@@ -74,14 +87,19 @@ TensorFile parse_safetensors(std::span<const std::byte> bytes, std::string_view 
     const JsonNode& v = member.second;
     if (key == "__metadata__") {
       if (v.type != JsonNode::kind::object)
-        throw Error(fmt::format("{}: __metadata__ is {}, expected an object of strings", file, json_kind_name(v.type)));
+        throw Error(fmt::format("{}: __metadata__ is {}, expected an object of strings", file,
+                                json_kind_name(v.type)));
       for (const auto& [mk, mv] : v.members)
         if (mv.type != JsonNode::kind::string)
-          throw Error(fmt::format("{}: __metadata__ entry '{}' is {}, expected a string", file, mk, json_kind_name(mv.type)));
+          throw Error(fmt::format("{}: __metadata__ entry '{}' is {}, expected a string", file, mk,
+                                  json_kind_name(mv.type)));
       continue;
     }
-    auto fail = [&](const std::string& what) { throw Error(fmt::format("{}: tensor '{}': {}", file, key, what)); };
-    if (v.type != JsonNode::kind::object) fail(fmt::format("header entry is {}, expected an object", json_kind_name(v.type)));
+    auto fail = [&](const std::string& what) {
+      throw Error(fmt::format("{}: tensor '{}': {}", file, key, what));
+    };
+    if (v.type != JsonNode::kind::object)
+      fail(fmt::format("header entry is {}, expected an object", json_kind_name(v.type)));
     for (const auto& [field, x] : v.members)
       if (field != "dtype" && field != "shape" && field != "data_offsets")
         fail(fmt::format("unknown header field '{}' (dtype, shape, data_offsets)", field));
@@ -94,7 +112,8 @@ TensorFile parse_safetensors(std::span<const std::byte> bytes, std::string_view 
     for (const Dtype& d : dtypes)
       if (dt->text == d.name) e.dtype = &d;
     if (!e.dtype) {
-      const bool known = std::find(std::begin(other_dtypes), std::end(other_dtypes), dt->text) != std::end(other_dtypes);
+      const bool known = std::find(std::begin(other_dtypes), std::end(other_dtypes), dt->text) !=
+                         std::end(other_dtypes);
       fail(fmt::format("dtype '{}' is {} (F64, F32, F16, BF16 are supported)", dt->text,
                        known ? "not a floating-point type flowaction reads" : "unknown"));
     }
@@ -102,19 +121,24 @@ TensorFile parse_safetensors(std::span<const std::byte> bytes, std::string_view 
     std::uint64_t count = 1;
     for (const JsonNode& s : shape->items) {
       const std::uint64_t dim = integer(s, file, key, "shape");
-      if (dim != 0 && count > std::numeric_limits<std::uint64_t>::max() / dim / 8) fail("shape is too large");
+      if (dim != 0 && count > std::numeric_limits<std::uint64_t>::max() / dim / 8)
+        fail("shape is too large");
       count *= dim;
       e.shape.push_back(static_cast<std::size_t>(dim));
     }
-    if (offsets->type != JsonNode::kind::array || offsets->items.size() != 2) fail("data_offsets must be [begin, end]");
+    if (offsets->type != JsonNode::kind::array || offsets->items.size() != 2)
+      fail("data_offsets must be [begin, end]");
     e.begin = integer(offsets->items[0], file, key, "data_offsets");
     e.end = integer(offsets->items[1], file, key, "data_offsets");
-    if (e.begin > e.end) fail(fmt::format("data_offsets [{}, {}] end before they begin", e.begin, e.end));
+    if (e.begin > e.end)
+      fail(fmt::format("data_offsets [{}, {}] end before they begin", e.begin, e.end));
     if (e.end > data.size())
-      fail(fmt::format("data_offsets [{}, {}] reach beyond the {} bytes of data (truncated file?)", e.begin, e.end, data.size()));
+      fail(fmt::format("data_offsets [{}, {}] reach beyond the {} bytes of data (truncated file?)",
+                       e.begin, e.end, data.size()));
     if (e.end - e.begin != count * e.dtype->item)
-      fail(fmt::format("shape [{}] of {} needs {} bytes, data_offsets [{}, {}] give {}", fmt::join(e.shape, ", "),
-                       e.dtype->name, count * e.dtype->item, e.begin, e.end, e.end - e.begin));
+      fail(fmt::format("shape [{}] of {} needs {} bytes, data_offsets [{}, {}] give {}",
+                       fmt::join(e.shape, ", "), e.dtype->name, count * e.dtype->item, e.begin,
+                       e.end, e.end - e.begin));
     entries.push_back(std::move(e));
   }
 
@@ -128,16 +152,19 @@ TensorFile parse_safetensors(std::span<const std::byte> bytes, std::string_view 
   const Entry* previous = nullptr;
   for (const Entry* e : order) {
     if (e->begin < cursor)
-      throw Error(fmt::format("{}: tensor '{}': data_offsets [{}, {}] overlap tensor '{}' [{}, {}]", file, e->name,
-                              e->begin, e->end, previous->name, previous->begin, previous->end));
+      throw Error(fmt::format("{}: tensor '{}': data_offsets [{}, {}] overlap tensor '{}' [{}, {}]",
+                              file, e->name, e->begin, e->end, previous->name, previous->begin,
+                              previous->end));
     if (e->begin > cursor)
-      throw Error(fmt::format("{}: tensor '{}': data_offsets [{}, {}] leave bytes {}..{} of the data unused", file,
-                              e->name, e->begin, e->end, cursor, e->begin));
+      throw Error(fmt::format(
+          "{}: tensor '{}': data_offsets [{}, {}] leave bytes {}..{} of the data unused", file,
+          e->name, e->begin, e->end, cursor, e->begin));
     cursor = e->end;
     previous = e;
   }
   if (cursor != data.size())
-    throw Error(fmt::format("{}: {} bytes of data after the last tensor", file, data.size() - cursor));
+    throw Error(
+        fmt::format("{}: {} bytes of data after the last tensor", file, data.size() - cursor));
 
   TensorFile out;
   out.name = file;
@@ -148,7 +175,8 @@ TensorFile parse_safetensors(std::span<const std::byte> bytes, std::string_view 
     const std::size_t count = (e.end - e.begin) / e.dtype->item;
     t.values.resize(count);
     const std::byte* p = data.data() + e.begin;
-    for (std::size_t k = 0; k < count; ++k) t.values[k] = load_float(p + k * e.dtype->item, e.dtype->item, false, e.dtype->brain);
+    for (std::size_t k = 0; k < count; ++k)
+      t.values[k] = load_float(p + k * e.dtype->item, e.dtype->item, false, e.dtype->brain);
     out.tensors.emplace(e.name, std::move(t));
   }
   return out;
@@ -160,14 +188,16 @@ std::string safetensors_bytes(const std::vector<RawTensor>& tensors) {
   std::size_t offset = 0;
   std::string data;
   for (const RawTensor& t : tensors) {
-    header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.data.size()}}};
+    header[t.name] = {
+        {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.data.size()}}};
     offset += t.data.size();
     data += t.data;
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // the reference writer aligns the data to 8 bytes
   std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>((text.size() >> (8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i)
+    out[static_cast<std::size_t>(i)] = static_cast<char>((text.size() >> (8 * i)) & 0xff);
   return out + text + data;
 }
 

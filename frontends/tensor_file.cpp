@@ -42,13 +42,15 @@ Tensor TensorFile::get(const std::string& key, const std::string& field) const {
   }
   const StoredTensor& s = it->second;
   if (s.shape.size() > 2)
-    throw Error(fmt::format("{}: tensor '{}': has {} dimensions, a layer field has at most 2", name, key, s.shape.size()));
+    throw Error(fmt::format("{}: tensor '{}': has {} dimensions, a layer field has at most 2", name,
+                            key, s.shape.size()));
   Tensor t;
   t.name = field;
   t.dtype = s.dtype;
   t.stored_as = key;
   for (const std::size_t n : s.shape) {
-    if (n > INT_MAX) throw Error(fmt::format("{}: tensor '{}': dimension {} is too large", name, key, n));
+    if (n > INT_MAX)
+      throw Error(fmt::format("{}: tensor '{}': dimension {} is too large", name, key, n));
     t.shape.push_back(static_cast<int>(n));
   }
   if (s.values.empty()) throw Error(fmt::format("{}: tensor '{}': is empty", name, key));
@@ -56,7 +58,8 @@ Tensor TensorFile::get(const std::string& key, const std::string& field) const {
   for (std::size_t k = 0; k < s.values.size(); ++k) {
     const double v = s.values[k];
     if (!std::isfinite(v))
-      throw Error(fmt::format("{}: tensor '{}': element {} is {}", name, key, k, std::isnan(v) ? "NaN" : "infinite"));
+      throw Error(fmt::format("{}: tensor '{}': element {} is {}", name, key, k,
+                              std::isnan(v) ? "NaN" : "infinite"));
     t.values.push_back(exact_value(v));
   }
   return t;
@@ -74,7 +77,8 @@ TensorFile read_tensor_file(const std::filesystem::path& path) {
   std::string ext = path.extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (ext != ".safetensors" && ext != ".npz")
-    throw Error(fmt::format("{}: unknown tensor file type '{}' (.safetensors or .npz)", path.string(), ext));
+    throw Error(fmt::format("{}: unknown tensor file type '{}' (.safetensors or .npz)",
+                            path.string(), ext));
   const std::string bytes = read_file_bytes(path);
   const auto span = std::as_bytes(std::span(bytes.data(), bytes.size()));
   return ext == ".npz" ? parse_npz(span, path.string()) : parse_safetensors(span, path.string());

@@ -124,7 +124,8 @@ train::Flow to_train_flow(const Model& model) {
                 w.fail(s.phi().name, "u + alpha u^3 with alpha < 0 is not invertible");
               t.theta = t.alpha;
               if (t.kind == train::activation_kind::cubic)
-                for (Eigen::Index i = 0; i < d; ++i) t.theta[i] = train::inverse_softplus(t.alpha[i]);
+                for (Eigen::Index i = 0; i < d; ++i)
+                  t.theta[i] = train::inverse_softplus(t.alpha[i]);
               return t;
             },
             [&](const CouplingLayer& c) -> train::Layer {

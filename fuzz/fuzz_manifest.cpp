@@ -9,8 +9,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
-    (void)flowaction::parse_manifest(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.flow.json",
-                                     "/nonexistent-flowaction-fuzz");
+    (void)flowaction::parse_manifest(std::string_view(reinterpret_cast<const char*>(data), size),
+                                     "fuzz.flow.json", "/nonexistent-flowaction-fuzz");
   } catch (const flowaction::Error&) {
   }
   return 0;

@@ -8,8 +8,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
-    const flowaction::TensorFile f =
-        flowaction::parse_safetensors({reinterpret_cast<const std::byte*>(data), size}, "fuzz.safetensors");
+    const flowaction::TensorFile f = flowaction::parse_safetensors(
+        {reinterpret_cast<const std::byte*>(data), size}, "fuzz.safetensors");
     for (const auto& [name, t] : f.tensors) {
       try {
         (void)f.get(name, "W");

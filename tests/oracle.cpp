@@ -115,8 +115,7 @@ Model random_model(std::mt19937& rng, int dim, int layers, const std::vector<num
     m.dim = dim;
     for (int l = 0; l < layers; ++l) {
       Layer L;
-      int pick =
-          std::uniform_int_distribution<int>(0, (allow_coupling && dim >= 2) ? 2 : 1)(rng);
+      int pick = std::uniform_int_distribution<int>(0, (allow_coupling && dim >= 2) ? 2 : 1)(rng);
       if (allow_actnorm && std::uniform_int_distribution<int>(0, 3)(rng) == 0) pick = 3;
       if (pick == 3) {
         L.type = "actnorm";

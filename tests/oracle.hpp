@@ -16,11 +16,11 @@ using GiNaC::numeric;
 using matrix = std::vector<std::vector<numeric>>;
 
 struct Layer {
-  std::string type;  // affine, activation, coupling, actnorm
-  matrix W;          // affine
-  std::vector<numeric> b;  // affine bias, actnorm shift
+  std::string type;            // affine, activation, coupling, actnorm
+  matrix W;                    // affine
+  std::vector<numeric> b;      // affine bias, actnorm shift
   std::vector<numeric> scale;  // actnorm
-  matrix coeffs;  // activation: per unit; coupling: per hidden unit; c₁ … c_p
+  matrix coeffs;               // activation: per unit; coupling: per hidden unit; c₁ … c_p
   std::vector<int> mask;
   matrix W1, W2;
   std::vector<numeric> b1, b2;

@@ -3,10 +3,9 @@
 // vertex and edge permutations, never a number taken from the code under test.
 #include <doctest/doctest.h>
 
-#include <boost/property_map/function_property_map.hpp>
-
 #include <algorithm>
 #include <boost/graph/adjacency_list.hpp>
+#include <boost/property_map/function_property_map.hpp>
 #include <boost/property_map/property_map.hpp>
 #include <map>
 #include <numeric>
@@ -362,8 +361,9 @@ TEST_CASE("orders beyond 1e10 are exact, beyond 64 bits refused") {
   // The largest diagram class: one layer vertex fanning out into 20 legs, |Aut| = 20! (DESIGN 4).
   const graph fan20 = to_graph(DiagramClass::tree({20}));
   CHECK(count_automorphisms(fan20, boost::make_function_property_map<graph::vertex_descriptor>(
-                                       [&](graph::vertex_descriptor v) { return colour_of(fan20[v]); })) ==
-        fact(20));
+                                       [&](graph::vertex_descriptor v) {
+                                         return colour_of(fan20[v]);
+                                       })) == fact(20));
 }
 
 TEST_CASE("any Boost.Graph with a readable colour property map") {

@@ -3,11 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <boost/property_map/function_property_map.hpp>
 #include <map>
 #include <numeric>
 #include <set>
-
-#include <boost/property_map/function_property_map.hpp>
 
 #include "diagrams/automorphisms.hpp"
 #include "diagrams/diagram.hpp"
@@ -54,9 +53,8 @@ std::set<std::vector<int>> rotations(std::vector<int> s) {
 // |Aut| counted on the class's graph (nauty on the half-edge graph).
 std::uint64_t graph_automorphisms(const DiagramClass& c) {
   const graph g = to_graph(c);
-  return count_automorphisms(
-      g, boost::make_function_property_map<graph::vertex_descriptor>(
-             [&g](graph::vertex_descriptor v) { return colour_of(g[v]); }));
+  return count_automorphisms(g, boost::make_function_property_map<graph::vertex_descriptor>(
+                                    [&g](graph::vertex_descriptor v) { return colour_of(g[v]); }));
 }
 
 }  // namespace

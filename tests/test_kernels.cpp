@@ -53,7 +53,8 @@ Jet<T> random_jet(int structure, const JetSeed& s) {
     case 1: {  // diagonal
       DiagonalJet<T> j{d, s.degree, {}};
       for (int i = 0; i < d; ++i) {
-        std::vector<T> D{T(0), to_field<T>(numeric(std::uniform_int_distribution<int>(4, 12)(rng), 8))};
+        std::vector<T> D{T(0),
+                         to_field<T>(numeric(std::uniform_int_distribution<int>(4, 12)(rng), 8))};
         for (int m = 2; m <= s.degree; ++m) D.push_back(to_field<T>(small_rational(rng)));
         j.D.push_back(D);
       }
@@ -123,9 +124,10 @@ TEST_CASE("fast kernels equal the dense reference kernel on random jets") {
         }
       // Γ⁽⁰⁾ holds logarithms (Σ ln|dᵢ| here, ln|Π dᵢ| there), which GiNaC does not combine.
       GiNaC::Digits = 50;
-      CHECK_MESSAGE(GiNaC::abs(GiNaC::ex_to<numeric>((fast.vertices[0][0] - ref.vertices[0][0]).evalf())) <
-                        numeric(1, 10).power(40),
-                    fast.vertices[0][0], " vs ", ref.vertices[0][0]);
+      CHECK_MESSAGE(
+          GiNaC::abs(GiNaC::ex_to<numeric>((fast.vertices[0][0] - ref.vertices[0][0]).evalf())) <
+              numeric(1, 10).power(40),
+          fast.vertices[0][0], " vs ", ref.vertices[0][0]);
       // The float field: the same numbers in double precision.
       Action<double> gd(js.d, K);
       for (int k = 0; k <= K; ++k)
@@ -183,8 +185,7 @@ TEST_CASE("the dense reference equals a brute-force series of S(g(delta)) - ln d
     };
     std::vector<ex> g(2, 0);
     for (int i = 0; i < d; ++i)
-      for (int m = 1; m <= 3; ++m)
-        g[i] += contract(G.G[m][i], delta) / GiNaC::factorial(m);
+      for (int m = 1; m <= 3; ++m) g[i] += contract(G.G[m][i], delta) / GiNaC::factorial(m);
     ex S = 0;
     for (int k = 0; k <= K; ++k) S += contract(gamma.vertices[k], g) / GiNaC::factorial(k);
     GiNaC::matrix J(2, 2);
@@ -203,7 +204,8 @@ TEST_CASE("the dense reference equals a brute-force series of S(g(delta)) - ln d
       std::size_t r = 0;
       do {
         ex dS = Sp;
-        for (int i : J2) dS = dS.diff(GiNaC::ex_to<GiNaC::symbol>(delta[static_cast<std::size_t>(i)]));
+        for (int i : J2)
+          dS = dS.diff(GiNaC::ex_to<GiNaC::symbol>(delta[static_cast<std::size_t>(i)]));
         const ex want = dS.subs(GiNaC::lst{x0 == 0, x1 == 0});
         CAPTURE(k);
         CAPTURE(J2);

@@ -23,7 +23,8 @@ std::string make_npy(int major, std::string header, const std::string& data) {
   s.push_back(static_cast<char>(major));
   s.push_back('\0');
   const std::size_t n = header.size();
-  for (std::size_t i = 0; i < (major == 1 ? 2u : 4u); ++i) s.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  for (std::size_t i = 0; i < (major == 1 ? 2u : 4u); ++i)
+    s.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
   return s + header + data;
 }
 
@@ -39,7 +40,9 @@ std::string raw(std::initializer_list<T> values, bool big_endian = false) {
   return s;
 }
 
-NpyArray parse(const std::string& s) { return parse_npy(std::as_bytes(std::span(s.data(), s.size())), "x.npy"); }
+NpyArray parse(const std::string& s) {
+  return parse_npy(std::as_bytes(std::span(s.data(), s.size())), "x.npy");
+}
 
 }  // namespace
 
@@ -63,18 +66,20 @@ TEST_CASE("npy: versions, dtypes, byte order, fortran order, 1-D") {
     CHECK(a(1, 0) == 3);
   }
   // Fortran order stores columns: bytes 1 2 3 4 are a(0,0) a(1,0) a(0,1) a(1,1).
-  const NpyArray f = parse(make_npy(1, "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }", data));
+  const NpyArray f =
+      parse(make_npy(1, "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }", data));
   CHECK(f(0, 1) == 3);
   CHECK(f(1, 0) == 2);
-  const NpyArray big = parse(make_npy(1, "{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }",
-                                      raw<double>({0.1, -2.5}, true)));
+  const NpyArray big =
+      parse(make_npy(1, "{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }",
+                     raw<double>({0.1, -2.5}, true)));
   CHECK(big.ndim == 1);
   CHECK(big.rows == 2);
   CHECK(big.cols == 1);
   CHECK(big.data[0] == 0.1);
   CHECK(big.data[1] == -2.5);
-  const NpyArray f4 = parse(make_npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }",
-                                     raw<float>({0.1f, 3.0f})));
+  const NpyArray f4 = parse(make_npy(
+      1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }", raw<float>({0.1f, 3.0f})));
   CHECK(f4.data[0] == static_cast<double>(0.1f));
   // float16: 0x3c00 = 1, 0xc000 = −2, 0x0001 = 2⁻²⁴ (subnormal), 0x7bff = 65504.
   const NpyArray f2 = parse(make_npy(1, "{'descr': '<f2', 'fortran_order': False, 'shape': (4,), }",
@@ -98,14 +103,21 @@ TEST_CASE("npy: malformed files get one clear error naming the file") {
   fails_with(make_npy(1, h, data.substr(0, 24)), "truncated");
   fails_with(make_npy(1, h, data + "xx"), "trailing");
   fails_with(make_npy(4, h, data), "version");
-  fails_with(make_npy(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }", data), "dtype");
-  fails_with(make_npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2, 2), }", data), "dimensions");
+  fails_with(make_npy(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }", data),
+             "dtype");
+  fails_with(make_npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2, 2), }", data),
+             "dimensions");
   fails_with(make_npy(1, "{'descr': '<f8', 'shape': (2, 2), }", data), "fortran_order");
-  fails_with(make_npy(1, "{'descr': '<f8', 'fortran_order': Maybe, 'shape': (2, 2), }", data), "fortran_order");
-  fails_with(make_npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (-2, 2), }", data), "shape");
-  fails_with(make_npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999, 99999999999), }", data),
-             "too large");
-  CHECK_THROWS_WITH_AS(read_npy("/nonexistent/file.npy"), doctest::Contains("cannot open"), flowaction::Error);
+  fails_with(make_npy(1, "{'descr': '<f8', 'fortran_order': Maybe, 'shape': (2, 2), }", data),
+             "fortran_order");
+  fails_with(make_npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (-2, 2), }", data),
+             "shape");
+  fails_with(
+      make_npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999, 99999999999), }",
+               data),
+      "too large");
+  CHECK_THROWS_WITH_AS(read_npy("/nonexistent/file.npy"), doctest::Contains("cannot open"),
+                       flowaction::Error);
 }
 
 TEST_CASE("csv: header line, spaces, comments, and errors with line numbers") {
@@ -117,7 +129,10 @@ TEST_CASE("csv: header line, spaces, comments, and errors with line numbers") {
   CHECK(a(1, 2) == 6);
   const NpyArray b = parse_csv("1,2\n3,4", "d.csv");
   CHECK(b.rows == 2);
-  CHECK_THROWS_WITH_AS(parse_csv("1,2\n3\n", "d.csv"), doctest::Contains("line 2 has 1 fields"), flowaction::Error);
-  CHECK_THROWS_WITH_AS(parse_csv("1,2\n3,abc\n", "d.csv"), doctest::Contains("line 2, field 2"), flowaction::Error);
-  CHECK_THROWS_WITH_AS(parse_csv("a,b\n", "d.csv"), doctest::Contains("no data rows"), flowaction::Error);
+  CHECK_THROWS_WITH_AS(parse_csv("1,2\n3\n", "d.csv"), doctest::Contains("line 2 has 1 fields"),
+                       flowaction::Error);
+  CHECK_THROWS_WITH_AS(parse_csv("1,2\n3,abc\n", "d.csv"), doctest::Contains("line 2, field 2"),
+                       flowaction::Error);
+  CHECK_THROWS_WITH_AS(parse_csv("a,b\n", "d.csv"), doctest::Contains("no data rows"),
+                       flowaction::Error);
 }

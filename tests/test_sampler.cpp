@@ -47,7 +47,8 @@ TEST_CASE("sampler: lattice parsing") {
   CHECK_THROWS_AS(parse_lattice("a"), flowaction::Error);
 }
 
-TEST_CASE("sampler: K = -Laplacian + m2 has the eigenvalues 4 sin^2(pi k/N) + m2 on rings and tori") {
+TEST_CASE(
+    "sampler: K = -Laplacian + m2 has the eigenvalues 4 sin^2(pi k/N) + m2 on rings and tori") {
   const double m2 = 0.7;
   for (const char* spec : {"1", "2", "3", "5", "1x3", "2x2", "3x4"}) {
     CAPTURE(spec);
@@ -58,12 +59,14 @@ TEST_CASE("sampler: K = -Laplacian + m2 has the eigenvalues 4 sin^2(pi k/N) + m2
     const int n0 = th.lattice.n0, n1 = th.lattice.n1;
     for (int a = 0; a < n0; ++a)
       for (int b = 0; b < n1; ++b) {
-        const double s0 = std::sin(std::numbers::pi * a / n0), s1 = std::sin(std::numbers::pi * b / n1);
+        const double s0 = std::sin(std::numbers::pi * a / n0),
+                     s1 = std::sin(std::numbers::pi * b / n1);
         expected.push_back(4 * s0 * s0 + 4 * s1 * s1 + m2);
       }
     std::sort(expected.begin(), expected.end());
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(K);
-    for (int k = 0; k < K.rows(); ++k) CHECK(es.eigenvalues()[k] == doctest::Approx(expected[k]).epsilon(1e-12));
+    for (int k = 0; k < K.rows(); ++k)
+      CHECK(es.eigenvalues()[k] == doctest::Approx(expected[k]).epsilon(1e-12));
   }
   // Two sites: the neighbours on both sides coincide, S = (φ1 − φ0)² + ½m²(φ0² + φ1²).
   Phi4Theory two{parse_lattice("2"), m2, 0.0};
@@ -84,7 +87,8 @@ TEST_CASE("sampler: action = ½ φᵀKφ + λ/4! Σφ⁴ and its gradient matche
     for (int i = 0; i < d; ++i) phi[i] = n(rng);
     const Eigen::MatrixXd K = phi4_kinetic_matrix(th);
     const double expected = 0.5 * phi.dot(K * phi) + th.lambda / 24 * phi.array().pow(4).sum();
-    CHECK(phi4_action(th, {phi.data(), static_cast<std::size_t>(d)}) == doctest::Approx(expected).epsilon(1e-13));
+    CHECK(phi4_action(th, {phi.data(), static_cast<std::size_t>(d)}) ==
+          doctest::Approx(expected).epsilon(1e-13));
     std::vector<double> g(d);
     phi4_gradient(th, {phi.data(), static_cast<std::size_t>(d)}, g);
     for (int i = 0; i < d; ++i) {
@@ -92,7 +96,8 @@ TEST_CASE("sampler: action = ½ φᵀKφ + λ/4! Σφ⁴ and its gradient matche
       up[i] += 1e-6;
       down[i] -= 1e-6;
       const double fd = (phi4_action(th, {up.data(), static_cast<std::size_t>(d)}) -
-                         phi4_action(th, {down.data(), static_cast<std::size_t>(d)})) / 2e-6;
+                         phi4_action(th, {down.data(), static_cast<std::size_t>(d)})) /
+                        2e-6;
       CHECK(g[i] == doctest::Approx(fd).epsilon(1e-7));
     }
   }
@@ -170,7 +175,8 @@ TEST_CASE("sampler: one site with lambda > 0 reproduces <phi^2> and <phi^4> from
     o.pilot = 1000;
     const HmcResult r = sample_phi4(th, o);
     const auto [m2s, e2] = mean_and_error(r, [](const double* p) { return p[0] * p[0]; });
-    const auto [m4s, e4] = mean_and_error(r, [](const double* p) { return p[0] * p[0] * p[0] * p[0]; });
+    const auto [m4s, e4] =
+        mean_and_error(r, [](const double* p) { return p[0] * p[0] * p[0] * p[0]; });
     CAPTURE(exact2);
     CAPTURE(m2s);
     CAPTURE(e2);

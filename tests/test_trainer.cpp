@@ -42,30 +42,30 @@ Flow random_flow(int d, architecture arch, activation_kind kind, int layers, std
   std::mt19937_64 rng(seed + 1);
   std::uniform_real_distribution<double> u(-1, 1);
   for (Layer& layer : f.layers)
-    std::visit(overloaded{[&](AffineLayer& a) {
-                            a.W = Matrix::Identity(d, d) + 0.3 * random_matrix(d, d, rng);
-                            a.b = 0.2 * random_matrix(d, 1, rng);
-                          },
-                          [&](ActivationLayer& s) {
-                            // Quadratic α small enough that 1 + 2αu stays well positive for |u|
-                            // of a few units.
-                            for (Eigen::Index i = 0; i < s.theta.size(); ++i)
-                              s.theta[i] =
-                                  kind == activation_kind::quadratic ? 0.08 * u(rng) : u(rng) - 2.5;
-                          },
-                          [&](CouplingLayer& c) {
-                            c.W1 = random_matrix(c.W1.rows(), c.W1.cols(), rng, 0.4);
-                            c.b1 = random_matrix(c.b1.size(), 1, rng, 0.3);
-                            c.alpha = random_matrix(c.alpha.size(), 1, rng, 0.1);
-                            c.W2 = random_matrix(c.W2.rows(), c.W2.cols(), rng, 0.3);
-                            c.b2 = random_matrix(c.b2.size(), 1, rng, 0.3);
-                          },
-                          [&](ActNormLayer& an) {
-                            // s between e^−½ and e^½.
-                            for (Eigen::Index i = 0; i < an.theta.size(); ++i)
-                              an.theta[i] = 0.5 * u(rng);
-                            an.shift = 0.3 * random_matrix(d, 1, rng);
-                          }},
+    std::visit(overload{[&](AffineLayer& a) {
+                          a.W = Matrix::Identity(d, d) + 0.3 * random_matrix(d, d, rng);
+                          a.b = 0.2 * random_matrix(d, 1, rng);
+                        },
+                        [&](ActivationLayer& s) {
+                          // Quadratic α small enough that 1 + 2αu stays well positive for |u|
+                          // of a few units.
+                          for (Eigen::Index i = 0; i < s.theta.size(); ++i)
+                            s.theta[i] =
+                                kind == activation_kind::quadratic ? 0.08 * u(rng) : u(rng) - 2.5;
+                        },
+                        [&](CouplingLayer& c) {
+                          c.W1 = random_matrix(c.W1.rows(), c.W1.cols(), rng, 0.4);
+                          c.b1 = random_matrix(c.b1.size(), 1, rng, 0.3);
+                          c.alpha = random_matrix(c.alpha.size(), 1, rng, 0.1);
+                          c.W2 = random_matrix(c.W2.rows(), c.W2.cols(), rng, 0.3);
+                          c.b2 = random_matrix(c.b2.size(), 1, rng, 0.3);
+                        },
+                        [&](ActNormLayer& an) {
+                          // s between e^−½ and e^½.
+                          for (Eigen::Index i = 0; i < an.theta.size(); ++i)
+                            an.theta[i] = 0.5 * u(rng);
+                          an.shift = 0.3 * random_matrix(d, 1, rng);
+                        }},
                layer);
   f.sync();
   return f;
@@ -80,45 +80,45 @@ double mean_action(const Flow& f, const Matrix& X) {
 // from the mask.
 Vector reference_map(const Flow& f, Vector y) {
   for (const Layer& layer : f.layers)
-    y = std::visit(overloaded{[&](const AffineLayer& a) -> Vector { return a.W * y + a.b; },
-                              [&](const ActivationLayer& s) -> Vector {
-                                Vector z(y.size());
-                                for (Eigen::Index i = 0; i < y.size(); ++i)
-                                  z[i] = s.kind == activation_kind::quadratic
-                                             ? y[i] + s.theta[i] * y[i] * y[i]
-                                             : y[i] + std::log(1 + std::exp(s.theta[i])) *
-                                                          std::pow(y[i], 3);
-                                return z;
-                              },
-                              [&](const CouplingLayer& c) -> Vector {
-                                std::vector<double> ya;
-                                std::vector<int> b_units;
-                                for (std::size_t k = 0; k < c.mask.size(); ++k)
-                                  if (c.mask[k] == 0)
-                                    ya.push_back(y[static_cast<Eigen::Index>(k)]);
-                                  else
-                                    b_units.push_back(static_cast<int>(k));
-                                Vector z = y;
-                                for (Eigen::Index h = 0; h < c.W1.rows(); ++h) {
-                                  double u = c.b1[h];
-                                  for (std::size_t k = 0; k < ya.size(); ++k)
-                                    u += c.W1(h, static_cast<Eigen::Index>(k)) * ya[k];
-                                  const double phi = c.kind == activation_kind::quadratic
-                                                         ? u + c.alpha[h] * u * u
-                                                         : u + c.alpha[h] * u * u * u;
-                                  for (std::size_t r = 0; r < b_units.size(); ++r)
-                                    z[b_units[r]] += c.W2(static_cast<Eigen::Index>(r), h) * phi;
-                                }
+    y = std::visit(overload{[&](const AffineLayer& a) -> Vector { return a.W * y + a.b; },
+                            [&](const ActivationLayer& s) -> Vector {
+                              Vector z(y.size());
+                              for (Eigen::Index i = 0; i < y.size(); ++i)
+                                z[i] = s.kind == activation_kind::quadratic
+                                           ? y[i] + s.theta[i] * y[i] * y[i]
+                                           : y[i] + std::log(1 + std::exp(s.theta[i])) *
+                                                        std::pow(y[i], 3);
+                              return z;
+                            },
+                            [&](const CouplingLayer& c) -> Vector {
+                              std::vector<double> ya;
+                              std::vector<int> b_units;
+                              for (std::size_t k = 0; k < c.mask.size(); ++k)
+                                if (c.mask[k] == 0)
+                                  ya.push_back(y[static_cast<Eigen::Index>(k)]);
+                                else
+                                  b_units.push_back(static_cast<int>(k));
+                              Vector z = y;
+                              for (Eigen::Index h = 0; h < c.W1.rows(); ++h) {
+                                double u = c.b1[h];
+                                for (std::size_t k = 0; k < ya.size(); ++k)
+                                  u += c.W1(h, static_cast<Eigen::Index>(k)) * ya[k];
+                                const double phi = c.kind == activation_kind::quadratic
+                                                       ? u + c.alpha[h] * u * u
+                                                       : u + c.alpha[h] * u * u * u;
                                 for (std::size_t r = 0; r < b_units.size(); ++r)
-                                  z[b_units[r]] += c.b2[static_cast<Eigen::Index>(r)];
-                                return z;
-                              },
-                              [&](const ActNormLayer& an) -> Vector {
-                                Vector z(y.size());
-                                for (Eigen::Index i = 0; i < y.size(); ++i)
-                                  z[i] = std::exp(an.theta[i]) * y[i] + an.shift[i];
-                                return z;
-                              }},
+                                  z[b_units[r]] += c.W2(static_cast<Eigen::Index>(r), h) * phi;
+                              }
+                              for (std::size_t r = 0; r < b_units.size(); ++r)
+                                z[b_units[r]] += c.b2[static_cast<Eigen::Index>(r)];
+                              return z;
+                            },
+                            [&](const ActNormLayer& an) -> Vector {
+                              Vector z(y.size());
+                              for (Eigen::Index i = 0; i < y.size(); ++i)
+                                z[i] = std::exp(an.theta[i]) * y[i] + an.shift[i];
+                              return z;
+                            }},
                    layer);
   return y;
 }
@@ -155,7 +155,6 @@ const Case cases[] = {
     {"activation quadratic + actnorm", architecture::activation, activation_kind::quadratic, true},
     {"coupling cubic + actnorm", architecture::coupling, activation_kind::cubic, true},
 };
-
 
 }  // namespace
 

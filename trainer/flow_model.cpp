@@ -52,22 +52,22 @@ std::span<double> span_of(Vector& v) {
 std::vector<std::span<double>> Flow::parameters() {
   std::vector<std::span<double>> out;
   for (Layer& layer : layers)
-    std::visit(overloaded{[&](AffineLayer& a) {
-                            out.push_back(span_of(a.W));
-                            out.push_back(span_of(a.b));
-                          },
-                          [&](ActivationLayer& s) { out.push_back(span_of(s.theta)); },
-                          [&](CouplingLayer& c) {
-                            out.push_back(span_of(c.W1));
-                            out.push_back(span_of(c.b1));
-                            out.push_back(span_of(c.alpha));
-                            out.push_back(span_of(c.W2));
-                            out.push_back(span_of(c.b2));
-                          },
-                          [&](ActNormLayer& an) {
-                            out.push_back(span_of(an.theta));
-                            out.push_back(span_of(an.shift));
-                          }},
+    std::visit(overload{[&](AffineLayer& a) {
+                          out.push_back(span_of(a.W));
+                          out.push_back(span_of(a.b));
+                        },
+                        [&](ActivationLayer& s) { out.push_back(span_of(s.theta)); },
+                        [&](CouplingLayer& c) {
+                          out.push_back(span_of(c.W1));
+                          out.push_back(span_of(c.b1));
+                          out.push_back(span_of(c.alpha));
+                          out.push_back(span_of(c.W2));
+                          out.push_back(span_of(c.b2));
+                        },
+                        [&](ActNormLayer& an) {
+                          out.push_back(span_of(an.theta));
+                          out.push_back(span_of(an.shift));
+                        }},
                layer);
   return out;
 }
@@ -85,16 +85,16 @@ std::size_t Flow::parameter_count() const {
 
 void Flow::sync() {
   for (Layer& layer : layers)
-    std::visit(overloaded{[](AffineLayer&) {},
-                          [](ActivationLayer& s) {
-                            if (s.kind == activation_kind::cubic)
-                              for (Eigen::Index i = 0; i < s.theta.size(); ++i)
-                                s.alpha[i] = softplus(s.theta[i]);
-                            else
-                              s.alpha = s.theta;
-                          },
-                          [](CouplingLayer&) {},
-                          [](ActNormLayer& an) { an.scale = an.theta.array().exp().matrix(); }},
+    std::visit(overload{[](AffineLayer&) {},
+                        [](ActivationLayer& s) {
+                          if (s.kind == activation_kind::cubic)
+                            for (Eigen::Index i = 0; i < s.theta.size(); ++i)
+                              s.alpha[i] = softplus(s.theta[i]);
+                          else
+                            s.alpha = s.theta;
+                        },
+                        [](CouplingLayer&) {},
+                        [](ActNormLayer& an) { an.scale = an.theta.array().exp().matrix(); }},
                layer);
 }
 
@@ -103,21 +103,20 @@ Flow Flow::zeros_like() const {
   for (auto b : z.parameters()) std::fill(b.begin(), b.end(), 0.0);
   // The derived values too (they are not parameters).
   for (Layer& layer : z.layers)
-    std::visit(overloaded{[](AffineLayer&) {}, [](ActivationLayer& s) { s.alpha.setZero(); },
-                          [](CouplingLayer&) {}, [](ActNormLayer& an) { an.scale.setZero(); }},
+    std::visit(overload{[](AffineLayer&) {}, [](ActivationLayer& s) { s.alpha.setZero(); },
+                        [](CouplingLayer&) {}, [](ActNormLayer& an) { an.scale.setZero(); }},
                layer);
   return z;
 }
 
 bool Flow::has_domain_limits() const {
   for (const Layer& layer : layers)
-    if (std::visit(overloaded{[](const AffineLayer&) { return false; },
-                              [](const ActivationLayer& s) {
-                                return s.kind == activation_kind::quadratic;
-                              },
-                              [](const CouplingLayer&) { return false; },
-                              [](const ActNormLayer&) { return false; }},
-                   layer))
+    if (std::visit(
+            overload{[](const AffineLayer&) { return false; },
+                     [](const ActivationLayer& s) { return s.kind == activation_kind::quadratic; },
+                     [](const CouplingLayer&) { return false; },
+                     [](const ActNormLayer&) { return false; }},
+            layer))
       return true;
   return false;
 }
@@ -170,9 +169,9 @@ FlowConstants prepare(const Flow& flow) {
   c.log_abs_det.assign(flow.layers.size(), 0.0);
   c.inverse_transpose.resize(flow.layers.size());
   for (std::size_t l = 0; l < flow.layers.size(); ++l) {
-    std::visit(overloaded{[&](const AffineLayer& a) { prepare_affine(a, l, c); },
-                          [](const ActivationLayer&) {}, [](const CouplingLayer&) {},
-                          [&](const ActNormLayer& an) { prepare_actnorm(an, l, c); }},
+    std::visit(overload{[&](const AffineLayer& a) { prepare_affine(a, l, c); },
+                        [](const ActivationLayer&) {}, [](const CouplingLayer&) {},
+                        [&](const ActNormLayer& an) { prepare_actnorm(an, l, c); }},
                flow.layers[l]);
     c.total_log_abs_det += c.log_abs_det[l];
   }
@@ -222,58 +221,58 @@ ForwardResult forward(const Flow& flow, const FlowConstants& c, const Eigen::Ref
   for (std::size_t l = 0; l < L; ++l) {
     const Matrix& y = ws.x[l];
     Matrix& z = ws.x[l + 1];
-    std::visit(overloaded{[&](const AffineLayer& a) {
-                            z.resize(d, n);
-                            z.noalias() = a.W * y;
-                            z.colwise() += a.b;
-                          },
-                          [&](const ActivationLayer& s) {
-                            z.resize(d, n);
-                            const double* alpha = s.alpha.data();
-                            for (Eigen::Index j = 0; j < n; ++j) {
-                              const double* u = y.col(j).data();
-                              double* out = z.col(j).data();
-                              double ld = 0;
-                              if (s.kind == activation_kind::quadratic) {
-                                for (Eigen::Index i = 0; i < d; ++i) {
-                                  const double dphi = 1 + 2 * alpha[i] * u[i];
-                                  if (!(dphi > 0) && r.in_domain()) {
-                                    r.domain_layer = static_cast<int>(l);
-                                    r.domain_unit = static_cast<int>(i);
-                                    r.domain_value = u[i];
-                                  }
-                                  out[i] = u[i] + alpha[i] * u[i] * u[i];
-                                  ld += std::log(dphi);
+    std::visit(overload{[&](const AffineLayer& a) {
+                          z.resize(d, n);
+                          z.noalias() = a.W * y;
+                          z.colwise() += a.b;
+                        },
+                        [&](const ActivationLayer& s) {
+                          z.resize(d, n);
+                          const double* alpha = s.alpha.data();
+                          for (Eigen::Index j = 0; j < n; ++j) {
+                            const double* u = y.col(j).data();
+                            double* out = z.col(j).data();
+                            double ld = 0;
+                            if (s.kind == activation_kind::quadratic) {
+                              for (Eigen::Index i = 0; i < d; ++i) {
+                                const double dphi = 1 + 2 * alpha[i] * u[i];
+                                if (!(dphi > 0) && r.in_domain()) {
+                                  r.domain_layer = static_cast<int>(l);
+                                  r.domain_unit = static_cast<int>(i);
+                                  r.domain_value = u[i];
                                 }
-                              } else {
-                                for (Eigen::Index i = 0; i < d; ++i) {
-                                  const double u2 = u[i] * u[i];
-                                  out[i] = u[i] + alpha[i] * u2 * u[i];
-                                  ld += std::log1p(3 * alpha[i] * u2);
-                                }
+                                out[i] = u[i] + alpha[i] * u[i] * u[i];
+                                ld += std::log(dphi);
                               }
-                              ws.log_det[j] += ld;
+                            } else {
+                              for (Eigen::Index i = 0; i < d; ++i) {
+                                const double u2 = u[i] * u[i];
+                                out[i] = u[i] + alpha[i] * u2 * u[i];
+                                ld += std::log1p(3 * alpha[i] * u2);
+                              }
                             }
-                          },
-                          [&](const CouplingLayer& cp) {
-                            gather_rows(y, cp.a_units, ws.ya[l]);
-                            ws.h[l].resize(cp.hidden(), n);
-                            ws.h[l].noalias() = cp.W1 * ws.ya[l];
-                            ws.h[l].colwise() += cp.b1;
-                            apply_phi(cp.kind, cp.alpha, ws.h[l], ws.a[l]);
-                            z = y;
-                            ws.gb.resize(static_cast<Eigen::Index>(cp.b_units.size()), n);
-                            ws.gb.noalias() = cp.W2 * ws.a[l];
-                            ws.gb.colwise() += cp.b2;
-                            for (Eigen::Index j = 0; j < n; ++j)
-                              for (std::size_t r2 = 0; r2 < cp.b_units.size(); ++r2)
-                                z(cp.b_units[r2], j) += ws.gb(static_cast<Eigen::Index>(r2), j);
-                          },
-                          [&](const ActNormLayer& an) {
-                            z.resize(d, n);
-                            z.array() = (y.array().colwise() * an.scale.array()).colwise() +
-                                        an.shift.array();
-                          }},
+                            ws.log_det[j] += ld;
+                          }
+                        },
+                        [&](const CouplingLayer& cp) {
+                          gather_rows(y, cp.a_units, ws.ya[l]);
+                          ws.h[l].resize(cp.hidden(), n);
+                          ws.h[l].noalias() = cp.W1 * ws.ya[l];
+                          ws.h[l].colwise() += cp.b1;
+                          apply_phi(cp.kind, cp.alpha, ws.h[l], ws.a[l]);
+                          z = y;
+                          ws.gb.resize(static_cast<Eigen::Index>(cp.b_units.size()), n);
+                          ws.gb.noalias() = cp.W2 * ws.a[l];
+                          ws.gb.colwise() += cp.b2;
+                          for (Eigen::Index j = 0; j < n; ++j)
+                            for (std::size_t r2 = 0; r2 < cp.b_units.size(); ++r2)
+                              z(cp.b_units[r2], j) += ws.gb(static_cast<Eigen::Index>(r2), j);
+                        },
+                        [&](const ActNormLayer& an) {
+                          z.resize(d, n);
+                          z.array() =
+                              (y.array().colwise() * an.scale.array()).colwise() + an.shift.array();
+                        }},
                flow.layers[l]);
   }
   const Matrix& z = ws.x[L];
@@ -295,100 +294,100 @@ void backward(const Flow& flow, const FlowConstants& c, FlowWorkspace& ws, doubl
   ws.g = scale * ws.x[L];  // ∂(scale · ½|z|²)/∂z
   for (std::size_t l = L; l-- > 0;) {
     const Matrix& y = ws.x[l];
-    std::visit(overloaded{[&](const AffineLayer& a) {
-                            auto& ga = std::get<AffineLayer>(grad.layers[l]);
-                            ga.W.noalias() += ws.g * y.transpose();
-                            ga.b.noalias() += ws.g.rowwise().sum();
-                            // −ln|det W| per sample: ∂/∂W = −W⁻ᵀ.
-                            ga.W.noalias() -= scale_n * c.inverse_transpose[l];
-                            ws.g2.resize(d, n);
-                            ws.g2.noalias() = a.W.transpose() * ws.g;
-                            ws.g.swap(ws.g2);
-                          },
-                          [&](const ActivationLayer& s) {
-                            auto& gs = std::get<ActivationLayer>(grad.layers[l]);
-                            const double* alpha = s.alpha.data();
-                            double* dtheta = gs.theta.data();
-                            // Accumulate ∂/∂α per unit, then convert to ∂/∂θ once.
-                            Vector dalpha = Vector::Zero(d);
-                            for (Eigen::Index j = 0; j < n; ++j) {
-                              const double* u = y.col(j).data();
-                              double* g = ws.g.col(j).data();
-                              if (s.kind == activation_kind::quadratic) {
-                                for (Eigen::Index i = 0; i < d; ++i) {
-                                  const double dphi = 1 + 2 * alpha[i] * u[i];
-                                  const double inv = scale / dphi;
-                                  dalpha[i] += g[i] * u[i] * u[i] - 2 * u[i] * inv;
-                                  g[i] = g[i] * dphi - 2 * alpha[i] * inv;
-                                }
-                              } else {
-                                for (Eigen::Index i = 0; i < d; ++i) {
-                                  const double u2 = u[i] * u[i];
-                                  const double dphi = 1 + 3 * alpha[i] * u2;
-                                  const double inv = scale / dphi;
-                                  dalpha[i] += g[i] * u2 * u[i] - 3 * u2 * inv;
-                                  g[i] = g[i] * dphi - 6 * alpha[i] * u[i] * inv;
-                                }
-                              }
-                            }
-                            for (Eigen::Index i = 0; i < d; ++i)
-                              dtheta[i] += s.kind == activation_kind::cubic
-                                               ? dalpha[i] * sigmoid(s.theta[i])
-                                               : dalpha[i];
-                          },
-                          [&](const CouplingLayer& cp) {
-                            auto& gc = std::get<CouplingLayer>(grad.layers[l]);
-                            gather_rows(ws.g, cp.b_units, ws.gb);
-                            gc.W2.noalias() += ws.gb * ws.a[l].transpose();
-                            gc.b2.noalias() += ws.gb.rowwise().sum();
-                            ws.da.resize(cp.hidden(), n);
-                            ws.da.noalias() = cp.W2.transpose() * ws.gb;
-                            // da → dh in place, collecting ∂/∂α on the way.
-                            const Eigen::Index m = cp.hidden();
-                            double* dal = gc.alpha.data();
-                            for (Eigen::Index j = 0; j < n; ++j) {
-                              const double* h = ws.h[l].col(j).data();
-                              double* g = ws.da.col(j).data();
-                              if (cp.kind == activation_kind::quadratic)
-                                for (Eigen::Index i = 0; i < m; ++i) {
-                                  dal[i] += g[i] * h[i] * h[i];
-                                  g[i] *= 1 + 2 * cp.alpha[i] * h[i];
-                                }
-                              else
-                                for (Eigen::Index i = 0; i < m; ++i) {
-                                  const double h2 = h[i] * h[i];
-                                  dal[i] += g[i] * h2 * h[i];
-                                  g[i] *= 1 + 3 * cp.alpha[i] * h2;
-                                }
-                            }
-                            gc.W1.noalias() += ws.da * ws.ya[l].transpose();
-                            gc.b1.noalias() += ws.da.rowwise().sum();
-                            ws.g2.resize(static_cast<Eigen::Index>(cp.a_units.size()), n);
-                            ws.g2.noalias() = cp.W1.transpose() * ws.da;
-                            for (Eigen::Index j = 0; j < n; ++j)
-                              for (std::size_t r = 0; r < cp.a_units.size(); ++r)
-                                ws.g(cp.a_units[r], j) += ws.g2(static_cast<Eigen::Index>(r), j);
-                          },
-                          [&](const ActNormLayer& an) {
-                            // z = s y + t: ∂/∂t = Σ_j g, ∂/∂θ = s ∂/∂s = s Σ_j g y, and −Σ ln s =
-                            // −Σ θ per sample adds −1 per sample to every ∂/∂θ_i; the gradient
-                            // passes to y as s g.
-                            auto& gn = std::get<ActNormLayer>(grad.layers[l]);
-                            const double* s = an.scale.data();
-                            double* dtheta = gn.theta.data();
-                            double* dshift = gn.shift.data();
-                            for (Eigen::Index j = 0; j < n; ++j) {
-                              const double* u = y.col(j).data();
-                              double* g = ws.g.col(j).data();
+    std::visit(overload{[&](const AffineLayer& a) {
+                          auto& ga = std::get<AffineLayer>(grad.layers[l]);
+                          ga.W.noalias() += ws.g * y.transpose();
+                          ga.b.noalias() += ws.g.rowwise().sum();
+                          // −ln|det W| per sample: ∂/∂W = −W⁻ᵀ.
+                          ga.W.noalias() -= scale_n * c.inverse_transpose[l];
+                          ws.g2.resize(d, n);
+                          ws.g2.noalias() = a.W.transpose() * ws.g;
+                          ws.g.swap(ws.g2);
+                        },
+                        [&](const ActivationLayer& s) {
+                          auto& gs = std::get<ActivationLayer>(grad.layers[l]);
+                          const double* alpha = s.alpha.data();
+                          double* dtheta = gs.theta.data();
+                          // Accumulate ∂/∂α per unit, then convert to ∂/∂θ once.
+                          Vector dalpha = Vector::Zero(d);
+                          for (Eigen::Index j = 0; j < n; ++j) {
+                            const double* u = y.col(j).data();
+                            double* g = ws.g.col(j).data();
+                            if (s.kind == activation_kind::quadratic) {
                               for (Eigen::Index i = 0; i < d; ++i) {
-                                const double gs = g[i] * s[i];
-                                dshift[i] += g[i];
-                                dtheta[i] += gs * u[i];
-                                g[i] = gs;
+                                const double dphi = 1 + 2 * alpha[i] * u[i];
+                                const double inv = scale / dphi;
+                                dalpha[i] += g[i] * u[i] * u[i] - 2 * u[i] * inv;
+                                g[i] = g[i] * dphi - 2 * alpha[i] * inv;
+                              }
+                            } else {
+                              for (Eigen::Index i = 0; i < d; ++i) {
+                                const double u2 = u[i] * u[i];
+                                const double dphi = 1 + 3 * alpha[i] * u2;
+                                const double inv = scale / dphi;
+                                dalpha[i] += g[i] * u2 * u[i] - 3 * u2 * inv;
+                                g[i] = g[i] * dphi - 6 * alpha[i] * u[i] * inv;
                               }
                             }
-                            for (Eigen::Index i = 0; i < d; ++i) dtheta[i] -= scale_n;
-                          }},
+                          }
+                          for (Eigen::Index i = 0; i < d; ++i)
+                            dtheta[i] += s.kind == activation_kind::cubic
+                                             ? dalpha[i] * sigmoid(s.theta[i])
+                                             : dalpha[i];
+                        },
+                        [&](const CouplingLayer& cp) {
+                          auto& gc = std::get<CouplingLayer>(grad.layers[l]);
+                          gather_rows(ws.g, cp.b_units, ws.gb);
+                          gc.W2.noalias() += ws.gb * ws.a[l].transpose();
+                          gc.b2.noalias() += ws.gb.rowwise().sum();
+                          ws.da.resize(cp.hidden(), n);
+                          ws.da.noalias() = cp.W2.transpose() * ws.gb;
+                          // da → dh in place, collecting ∂/∂α on the way.
+                          const Eigen::Index m = cp.hidden();
+                          double* dal = gc.alpha.data();
+                          for (Eigen::Index j = 0; j < n; ++j) {
+                            const double* h = ws.h[l].col(j).data();
+                            double* g = ws.da.col(j).data();
+                            if (cp.kind == activation_kind::quadratic)
+                              for (Eigen::Index i = 0; i < m; ++i) {
+                                dal[i] += g[i] * h[i] * h[i];
+                                g[i] *= 1 + 2 * cp.alpha[i] * h[i];
+                              }
+                            else
+                              for (Eigen::Index i = 0; i < m; ++i) {
+                                const double h2 = h[i] * h[i];
+                                dal[i] += g[i] * h2 * h[i];
+                                g[i] *= 1 + 3 * cp.alpha[i] * h2;
+                              }
+                          }
+                          gc.W1.noalias() += ws.da * ws.ya[l].transpose();
+                          gc.b1.noalias() += ws.da.rowwise().sum();
+                          ws.g2.resize(static_cast<Eigen::Index>(cp.a_units.size()), n);
+                          ws.g2.noalias() = cp.W1.transpose() * ws.da;
+                          for (Eigen::Index j = 0; j < n; ++j)
+                            for (std::size_t r = 0; r < cp.a_units.size(); ++r)
+                              ws.g(cp.a_units[r], j) += ws.g2(static_cast<Eigen::Index>(r), j);
+                        },
+                        [&](const ActNormLayer& an) {
+                          // z = s y + t: ∂/∂t = Σ_j g, ∂/∂θ = s ∂/∂s = s Σ_j g y, and −Σ ln s =
+                          // −Σ θ per sample adds −1 per sample to every ∂/∂θ_i; the gradient
+                          // passes to y as s g.
+                          auto& gn = std::get<ActNormLayer>(grad.layers[l]);
+                          const double* s = an.scale.data();
+                          double* dtheta = gn.theta.data();
+                          double* dshift = gn.shift.data();
+                          for (Eigen::Index j = 0; j < n; ++j) {
+                            const double* u = y.col(j).data();
+                            double* g = ws.g.col(j).data();
+                            for (Eigen::Index i = 0; i < d; ++i) {
+                              const double gs = g[i] * s[i];
+                              dshift[i] += g[i];
+                              dtheta[i] += gs * u[i];
+                              g[i] = gs;
+                            }
+                          }
+                          for (Eigen::Index i = 0; i < d; ++i) dtheta[i] -= scale_n;
+                        }},
                flow.layers[l]);
   }
 }
@@ -440,35 +439,35 @@ Matrix inverse(const Flow& flow, const Eigen::Ref<const Matrix>& Z, std::vector<
   Matrix y = Z;
   Matrix tmp, h, a;
   for (std::size_t l = flow.layers.size(); l-- > 0;)
-    std::visit(overloaded{[&](const AffineLayer& af) {
-                            tmp = y.colwise() - af.b;
-                            y = af.W.partialPivLu().solve(tmp);
-                          },
-                          [&](const ActivationLayer& s) {
-                            for (Eigen::Index j = 0; j < n; ++j)
-                              for (Eigen::Index i = 0; i < y.rows(); ++i) {
-                                double& v = y(i, j);
-                                v = s.kind == activation_kind::quadratic
-                                        ? inverse_quadratic(s.alpha[i], v)
-                                        : inverse_cubic(s.alpha[i], v);
-                                if (std::isnan(v)) ok[static_cast<std::size_t>(j)] = 0;
-                              }
-                          },
-                          [&](const CouplingLayer& cp) {
-                            gather_rows(y, cp.a_units, tmp);  // y_A = z_A
-                            h = cp.W1 * tmp;
-                            h.colwise() += cp.b1;
-                            apply_phi(cp.kind, cp.alpha, h, a);
-                            tmp = cp.W2 * a;
-                            tmp.colwise() += cp.b2;
-                            for (Eigen::Index j = 0; j < n; ++j)
-                              for (std::size_t r = 0; r < cp.b_units.size(); ++r)
-                                y(cp.b_units[r], j) -= tmp(static_cast<Eigen::Index>(r), j);
-                          },
-                          [&](const ActNormLayer& an) {
-                            y.array() = (y.array().colwise() - an.shift.array()).colwise() /
-                                        an.scale.array();
-                          }},
+    std::visit(overload{[&](const AffineLayer& af) {
+                          tmp = y.colwise() - af.b;
+                          y = af.W.partialPivLu().solve(tmp);
+                        },
+                        [&](const ActivationLayer& s) {
+                          for (Eigen::Index j = 0; j < n; ++j)
+                            for (Eigen::Index i = 0; i < y.rows(); ++i) {
+                              double& v = y(i, j);
+                              v = s.kind == activation_kind::quadratic
+                                      ? inverse_quadratic(s.alpha[i], v)
+                                      : inverse_cubic(s.alpha[i], v);
+                              if (std::isnan(v)) ok[static_cast<std::size_t>(j)] = 0;
+                            }
+                        },
+                        [&](const CouplingLayer& cp) {
+                          gather_rows(y, cp.a_units, tmp);  // y_A = z_A
+                          h = cp.W1 * tmp;
+                          h.colwise() += cp.b1;
+                          apply_phi(cp.kind, cp.alpha, h, a);
+                          tmp = cp.W2 * a;
+                          tmp.colwise() += cp.b2;
+                          for (Eigen::Index j = 0; j < n; ++j)
+                            for (std::size_t r = 0; r < cp.b_units.size(); ++r)
+                              y(cp.b_units[r], j) -= tmp(static_cast<Eigen::Index>(r), j);
+                        },
+                        [&](const ActNormLayer& an) {
+                          y.array() =
+                              (y.array().colwise() - an.shift.array()).colwise() / an.scale.array();
+                        }},
                flow.layers[l]);
   return y;
 }

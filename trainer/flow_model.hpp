@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "engine/overload.hpp"
+
 namespace flowaction::train {
 
 using Matrix = Eigen::MatrixXd;
@@ -87,14 +89,8 @@ struct ActNormLayer {
 
 using Layer = std::variant<AffineLayer, ActivationLayer, CouplingLayer, ActNormLayer>;
 
-// An overload set of lambdas for std::visit over Layer. Visits list every alternative with no
-// catch-all, so a new layer type does not compile until each of them handles it.
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
+// Visits list every alternative with no catch-all (engine/overload.hpp), so a new layer type does
+// not compile until each of them handles it.
 
 struct Flow {
   int dim = 0;
