@@ -25,22 +25,15 @@ Action<T> pull_back(Kernel& kernel, const Action<T>& gamma, const diagrams::Clas
   return out;
 }
 
+// The fast kernel of each jet structure (declarations only: they name the type).
 template <Field T>
-LinearKernel<T> kernel_for(const LinearJet<T>& j, const Action<T>& g) {
-  return {j, g};
-}
+LinearKernel<T> kernel_for(const LinearJet<T>&);
 template <Field T>
-DiagonalKernel<T> kernel_for(const DiagonalJet<T>& j, const Action<T>& g) {
-  return {j, g};
-}
+DiagonalKernel<T> kernel_for(const DiagonalJet<T>&);
 template <Field T>
-RankOneKernel<T> kernel_for(const RankOneJet<T>& j, const Action<T>& g) {
-  return {j, g};
-}
+RankOneKernel<T> kernel_for(const RankOneJet<T>&);
 template <Field T>
-DenseKernel<T> kernel_for(const DenseJet<T>& j, const Action<T>& g) {
-  return {j, g};
-}
+DenseKernel<T> kernel_for(const DenseJet<T>&);
 
 }  // namespace
 
@@ -49,7 +42,7 @@ Action<T> pullback(const Action<T>& gamma, const Jet<T>& jet) {
   const diagrams::ClassFilter filter = class_filter(jet);
   return std::visit(
       [&](const auto& j) {
-        auto kernel = kernel_for(j, gamma);
+        decltype(kernel_for(j)) kernel(j, gamma);
         return pull_back(kernel, gamma, filter);
       },
       jet);
