@@ -2,8 +2,6 @@
 // files refused with one message naming file and tensor.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -16,6 +14,7 @@
 #include "frontends/safetensors.hpp"
 #include "frontends/tensor_file.hpp"
 #include "frontends/train_flow.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace flowaction;
 namespace fs = std::filesystem;
@@ -24,7 +23,9 @@ namespace {
 
 const fs::path data_dir = fs::path(FLOWACTION_SOURCE_DIR) / "tests" / "data";
 
-GiNaC::numeric q(long p, long r) { return GiNaC::numeric(p) / GiNaC::numeric(r); }
+GiNaC::numeric q(long p, long r) {
+  return GiNaC::numeric(p) / GiNaC::numeric(r);
+}
 
 template <class T>
 std::string raw(std::initializer_list<T> values) {
@@ -32,32 +33,25 @@ std::string raw(std::initializer_list<T> values) {
   for (T v : values) s.append(reinterpret_cast<const char*>(&v), sizeof v);  // little-endian host
   return s;
 }
-std::string raw16(std::initializer_list<std::uint16_t> bits) { return raw<std::uint16_t>(bits); }
+std::string raw16(std::initializer_list<std::uint16_t> bits) {
+  return raw<std::uint16_t>(bits);
+}
 
-std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
+std::span<const std::byte> bytes_of(const std::string& s) {
+  return std::as_bytes(std::span(s.data(), s.size()));
+}
 
-TensorFile safetensors(const std::string& s) { return parse_safetensors(bytes_of(s), "t.safetensors"); }
+TensorFile safetensors(const std::string& s) {
+  return parse_safetensors(bytes_of(s), "t.safetensors");
+}
 
 // A file with an 8-byte length, the given header text and data bytes.
 std::string with_header(const std::string& header, const std::string& data) {
   std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i)
+    out[static_cast<std::size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
   return out + header + data;
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("flowaction_tensor_files_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path write(const std::string& name, const std::string& content) const {
-    std::ofstream(path / name, std::ios::binary) << content;
-    return path / name;
-  }
-};
 
 }  // namespace
 
@@ -66,17 +60,19 @@ TEST_CASE("tensor files: binary values convert to their exact dyadic rationals")
   CHECK(exact_value(0.1) == GiNaC::numeric(3602879701896397L) / GiNaC::pow(GiNaC::numeric(2), 55));
   CHECK(exact_value(-2.5) == q(-5, 2));
   CHECK(exact_value(0.0) == 0);
-  CHECK(exact_value(std::ldexp(1.0, -1074)) == GiNaC::pow(GiNaC::numeric(2), -1074));  // smallest subnormal
+  CHECK(exact_value(std::ldexp(1.0, -1074)) ==
+        GiNaC::pow(GiNaC::numeric(2), -1074));  // smallest subnormal
   CHECK(exact_value(std::ldexp(1.0, 1000)) == GiNaC::pow(GiNaC::numeric(2), 1000));
 }
 
 TEST_CASE("tensor files: safetensors F64, F32, F16 and BF16 read back exactly, shapes row-major") {
   // F16 0x2e66 = 819/8192, 0x8001 = -2^-24 (subnormal); BF16 0x3dcd = 205/2048, 0xc040 = -3.
-  const std::string file = safetensors_bytes({{"a", "F64", {2}, raw<double>({0.1, -7.0})},
-                                              {"m", "F32", {2, 3}, raw<float>({1, 2, 3, 4, 5, 0.1f})},
-                                              {"h", "F16", {2}, raw16({0x2e66, 0x8001})},
-                                              {"s", "BF16", {}, raw16({0x3dcd})},
-                                              {"b", "BF16", {1}, raw16({0xc040})}});
+  const std::string file =
+      safetensors_bytes({{"a", "F64", {2}, raw<double>({0.1, -7.0})},
+                         {"m", "F32", {2, 3}, raw<float>({1, 2, 3, 4, 5, 0.1f})},
+                         {"h", "F16", {2}, raw16({0x2e66, 0x8001})},
+                         {"s", "BF16", {}, raw16({0x3dcd})},
+                         {"b", "BF16", {1}, raw16({0xc040})}});
   const TensorFile t = safetensors(file);
   REQUIRE(t.tensors.size() == 5);
   const Tensor m = t.get("m", "W");
@@ -110,41 +106,71 @@ TEST_CASE("tensor files: bad safetensors files are refused naming file and tenso
   refused("", "shorter than the 8-byte header length");
   refused(good.substr(0, 6), "shorter than the 8-byte header length");
   refused(good.substr(0, 20), "header length");
-  refused(good.substr(0, good.size() - 1), "tensor 'W': data_offsets [0, 8] reach beyond the 7 bytes of data");
+  refused(good.substr(0, good.size() - 1),
+          "tensor 'W': data_offsets [0, 8] reach beyond the 7 bytes of data");
   refused(good + "xx", "2 bytes of data after the last tensor");
   std::string huge = good;
   huge[7] = '\x7f';
   refused(huge, "larger than the");
   const std::string d16(16, '\0');
-  refused(with_header(R"({"W": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "V": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})", d16.substr(0, 12)),
-          "overlap");
-  refused(with_header(R"({"W": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})", d16.substr(0, 8)), "tensor 'W': data_offsets [4, 8] leave bytes 0..4");
-  refused(with_header(R"({"W": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})", d16.substr(0, 8)),
+  refused(
+      with_header(
+          R"({"W": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "V": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})",
+          d16.substr(0, 12)),
+      "overlap");
+  refused(with_header(R"({"W": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})",
+                      d16.substr(0, 8)),
+          "tensor 'W': data_offsets [4, 8] leave bytes 0..4");
+  refused(with_header(R"({"W": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})",
+                      d16.substr(0, 8)),
           "tensor 'W': shape [3] of F32 needs 12 bytes, data_offsets [0, 8] give 8");
-  refused(with_header(R"({"W": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}})", d16.substr(0, 8)), "end before they begin");
-  refused(with_header(R"({"W": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 8]}})", d16.substr(0, 8)), "tensor 'W'");
-  refused(with_header(R"({"W": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}})", d16.substr(0, 8)),
+  refused(with_header(R"({"W": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}})",
+                      d16.substr(0, 8)),
+          "end before they begin");
+  refused(
+      with_header(
+          R"({"W": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 8]}})",
+          d16.substr(0, 8)),
+      "tensor 'W'");
+  refused(with_header(R"({"W": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}})",
+                      d16.substr(0, 8)),
           "tensor 'W': dtype 'I64' is not a floating-point type flowaction reads");
-  refused(with_header(R"({"W": {"dtype": "F128", "shape": [1], "data_offsets": [0, 8]}})", d16.substr(0, 8)), "dtype 'F128' is unknown");
-  refused(with_header(R"({"W": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}})", d16.substr(0, 8)), "shape must hold non-negative integers");
-  refused(with_header(R"({"W": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8.0]}})", d16.substr(0, 8)), "data_offsets must hold non-negative integers");
-  refused(with_header(R"({"W": {"dtype": "F32", "shape": [2]}})", d16.substr(0, 8)), "needs dtype, shape and data_offsets");
-  refused(with_header(R"({"W": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "W": {"dtype": "F32", "shape": [0], "data_offsets": [8, 8]}})", d16.substr(0, 8)), "appears twice");
-  refused(with_header(R"({"W": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]})", d16.substr(0, 8)), "not valid JSON");
+  refused(with_header(R"({"W": {"dtype": "F128", "shape": [1], "data_offsets": [0, 8]}})",
+                      d16.substr(0, 8)),
+          "dtype 'F128' is unknown");
+  refused(with_header(R"({"W": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}})",
+                      d16.substr(0, 8)),
+          "shape must hold non-negative integers");
+  refused(with_header(R"({"W": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8.0]}})",
+                      d16.substr(0, 8)),
+          "data_offsets must hold non-negative integers");
+  refused(with_header(R"({"W": {"dtype": "F32", "shape": [2]}})", d16.substr(0, 8)),
+          "needs dtype, shape and data_offsets");
+  refused(
+      with_header(
+          R"({"W": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "W": {"dtype": "F32", "shape": [0], "data_offsets": [8, 8]}})",
+          d16.substr(0, 8)),
+      "appears twice");
+  refused(with_header(R"({"W": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]})",
+                      d16.substr(0, 8)),
+          "not valid JSON");
   refused(with_header("{\"W\xff\": 1}", ""), "ill-formed UTF-8");
   refused(with_header(R"({"__metadata__": {"a": 1}})", ""), "__metadata__ entry 'a'");
   refused(with_header(R"([1, 2])", ""), "does not start with '{'");
 }
 
 TEST_CASE("tensor files: non-finite values and names missing from the file are refused on use") {
-  const TensorFile t = safetensors(safetensors_bytes({{"W", "F32", {2}, raw<float>({1, std::nanf("")})},
-                                                      {"b", "F64", {1}, raw<double>({-HUGE_VAL})}}));
+  const TensorFile t =
+      safetensors(safetensors_bytes({{"W", "F32", {2}, raw<float>({1, std::nanf("")})},
+                                     {"b", "F64", {1}, raw<double>({-HUGE_VAL})}}));
   CHECK_THROWS_WITH_AS(t.get("W", "W"), "t.safetensors: tensor 'W': element 1 is NaN", Error);
   CHECK_THROWS_WITH_AS(t.get("b", "b"), "t.safetensors: tensor 'b': element 0 is infinite", Error);
-  CHECK_THROWS_WITH_AS(t.get("V", "W"), "t.safetensors: tensor 'V': not in the file (it holds W, b)", Error);
+  CHECK_THROWS_WITH_AS(t.get("V", "W"),
+                       "t.safetensors: tensor 'V': not in the file (it holds W, b)", Error);
 }
 
-TEST_CASE("tensor files: .npz from savez and savez_compressed (Fortran order, big-endian) read exactly") {
+TEST_CASE(
+    "tensor files: .npz from savez and savez_compressed (Fortran order, big-endian) read exactly") {
   for (const char* name : {"weights.npz", "weights_fortran.npz"}) {
     CAPTURE(name);
     const TensorFile t = read_tensor_file(data_dir / name);
@@ -163,14 +189,16 @@ TEST_CASE("tensor files: .npz from savez and savez_compressed (Fortran order, bi
 }
 
 TEST_CASE("tensor files: zip bombs and broken archives are refused before inflating") {
-  CHECK_THROWS_WITH_AS(read_tensor_file(data_dir / "bomb.npz"),
-                       doctest::Contains("bomb.npz: tensor 'W': declared size 1073741825 bytes is absurd"), Error);
+  CHECK_THROWS_WITH_AS(
+      read_tensor_file(data_dir / "bomb.npz"),
+      doctest::Contains("bomb.npz: tensor 'W': declared size 1073741825 bytes is absurd"), Error);
   CHECK_THROWS_WITH_AS(read_tensor_file(data_dir / "ratio_bomb.npz"),
                        doctest::Contains("ratio_bomb.npz: tensor 'W': declares"), Error);
   const std::string good = read_file_bytes(data_dir / "weights.npz");
   for (std::size_t cut : {std::size_t{0}, std::size_t{30}, good.size() / 2, good.size() - 1}) {
     CAPTURE(cut);
-    CHECK_THROWS_WITH_AS(parse_npz(bytes_of(good.substr(0, cut)), "w.npz"), doctest::Contains("w.npz: "), Error);
+    CHECK_THROWS_WITH_AS(parse_npz(bytes_of(good.substr(0, cut)), "w.npz"),
+                         doctest::Contains("w.npz: "), Error);
   }
   // Flip a data byte of the stored member: the CRC check fails.
   std::string corrupt = good;
@@ -178,7 +206,8 @@ TEST_CASE("tensor files: zip bombs and broken archives are refused before inflat
   CHECK_THROWS_WITH_AS(parse_npz(bytes_of(corrupt), "w.npz"), doctest::Contains("w.npz: "), Error);
 }
 
-TEST_CASE("tensor files: a manifest naming tensors gives exactly the model of the same values inline") {
+TEST_CASE(
+    "tensor files: a manifest naming tensors gives exactly the model of the same values inline") {
   const std::string inline_text = R"({"format": "flowaction/1", "dim": 2, "layers": [
       {"type": "affine", "W": [[0.5, 0.100000001490116119384765625], [0.20000000298023223876953125, 0.100000001490116119384765625]]},
       {"type": "activation", "alpha": [0.25, 0.0999755859375]}]})";
@@ -201,13 +230,15 @@ TEST_CASE("tensor files: a manifest naming tensors gives exactly the model of th
 }
 
 TEST_CASE("tensor files: manifest errors name the manifest, layer, field, tensor and file") {
-  TempDir dir;
-  dir.write("w.safetensors", safetensors_bytes({{"W", "F32", {2, 2}, raw<float>({1, 0, 0, 1})},
-                                                {"v", "F32", {3}, raw<float>({1, 2, 3})},
-                                                {"nan", "F64", {2}, raw<double>({1, std::nan("")})}}));
+  TempDir dir("tensor_files");
+  dir.write("w.safetensors",
+            safetensors_bytes({{"W", "F32", {2, 2}, raw<float>({1, 0, 0, 1})},
+                               {"v", "F32", {3}, raw<float>({1, 2, 3})},
+                               {"nan", "F64", {2}, raw<double>({1, std::nan("")})}}));
   auto message = [&](const std::string& layer, const std::string& tensors = "w.safetensors") {
-    const fs::path p = dir.write("m.flow.json", R"({"format": "flowaction/1", "dim": 2, "tensors": ")" + tensors +
-                                                    R"(", "layers": [)" + layer + "]}");
+    const fs::path p =
+        dir.write("m.flow.json", R"({"format": "flowaction/1", "dim": 2, "tensors": ")" + tensors +
+                                     R"(", "layers": [)" + layer + "]}");
     try {
       read_manifest(p);
     } catch (const Error& e) {
@@ -216,20 +247,28 @@ TEST_CASE("tensor files: manifest errors name the manifest, layer, field, tensor
     return std::string("no error");
   };
   CHECK(message(R"({"type": "affine", "W": "W", "b": "v"})") ==
-        (dir.path / "m.flow.json").string() +
-            ": layer 1 (affine): field 'b' (tensor 'v' of " + (dir.path / "w.safetensors").string() +
+        (dir.path / "m.flow.json").string() + ": layer 1 (affine): field 'b' (tensor 'v' of " +
+            (dir.path / "w.safetensors").string() +
             "): expected a vector of length 2, got a vector of length 3");
-  CHECK(message(R"({"type": "affine", "W": "V"})").find("field 'W': " + (dir.path / "w.safetensors").string() +
-                                                         ": tensor 'V': not in the file") != std::string::npos);
-  CHECK(message(R"({"type": "affine", "W": "nan"})").find("tensor 'nan': element 1 is NaN") != std::string::npos);
-  CHECK(message(R"({"type": "affine", "W": "W"})", "missing.safetensors").find("missing.safetensors: cannot open") !=
+  CHECK(message(R"({"type": "affine", "W": "V"})")
+            .find("field 'W': " + (dir.path / "w.safetensors").string() +
+                  ": tensor 'V': not in the file") != std::string::npos);
+  CHECK(message(R"({"type": "affine", "W": "nan"})").find("tensor 'nan': element 1 is NaN") !=
         std::string::npos);
-  CHECK(message(R"({"type": "affine", "W": "W"})", "w.h5").find("unknown tensor file type '.h5'") != std::string::npos);
+  CHECK(message(R"({"type": "affine", "W": "W"})", "missing.safetensors")
+            .find("missing.safetensors: cannot open") != std::string::npos);
+  CHECK(message(R"({"type": "affine", "W": "W"})", "w.h5").find("unknown tensor file type '.h5'") !=
+        std::string::npos);
   CHECK_THROWS_WITH_AS(
-      parse_manifest(R"({"format": "flowaction/1", "dim": 1, "layers": [{"type": "activation", "alpha": "a"}]})", "x.json"),
-      "x.json: layer 1 (activation): field 'alpha': names tensor \"a\", but the manifest gives no \"tensors\" file", Error);
+      parse_manifest(
+          R"({"format": "flowaction/1", "dim": 1, "layers": [{"type": "activation", "alpha": "a"}]})",
+          "x.json"),
+      "x.json: layer 1 (activation): field 'alpha': names tensor \"a\", but the manifest gives no "
+      "\"tensors\" file",
+      Error);
   // Not UTF-8, and not JSON at all: one clean line naming the manifest.
   CHECK_THROWS_WITH_AS(parse_manifest("{\"format\": \"flowaction/1\xff\"}", "x.json"),
                        doctest::Contains("x.json: not valid JSON (byte"), Error);
-  CHECK_THROWS_WITH_AS(parse_manifest(std::string("PK\x03\x04\x00", 5), "x.json"), doctest::Contains("x.json: not valid JSON"), Error);
+  CHECK_THROWS_WITH_AS(parse_manifest(std::string("PK\x03\x04\x00", 5), "x.json"),
+                       doctest::Contains("x.json: not valid JSON"), Error);
 }
