@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <optional>
@@ -10,10 +11,10 @@
 #include <sstream>
 
 #include "diagrams/diagram.hpp"
-#include "engine/error.hpp"
-#include "engine/extract.hpp"
 #include "diagrams/diagram_print.hpp"
 #include "engine/action_print.hpp"
+#include "engine/error.hpp"
+#include "engine/extract.hpp"
 #include "engine/jet.hpp"
 #include "frontends/exact_json.hpp"
 #include "frontends/inspect.hpp"
@@ -24,22 +25,6 @@
 namespace flowaction {
 
 namespace {
-
-constexpr const char* main_help =
-    R"(flowaction — the action S(x) = -ln p(x) of a trained normalizing flow, vertex by vertex
-
-usage: flowaction COMMAND [options]
-
-commands:
-  extract MODEL     exact (or float, or symbolic) Taylor vertices of the data's action
-  diagrams          the diagram classes of a layer's pullback, with multiplicities and signs
-  sample phi4       lattice phi^4 samples by Hybrid Monte Carlo, with the true vertices
-  train DATA        train a flow on samples (.npy or CSV) by maximum likelihood
-  generate MODEL    samples from a trained flow through its exact inverse
-  inspect MODEL     layers, shapes, dtypes, det W, invertibility (of samples, with --data)
-
-Run `flowaction COMMAND --help` for the options of a command.
-)";
 
 constexpr const char* extract_help =
     R"(usage: flowaction extract MODEL [--order K] [--field F] [--at X] [--symbols S] [--format json|text] [-o FILE]
@@ -52,15 +37,15 @@ A component is named by its sorted 0-based multi-index; the coefficient of the m
 Gamma_a / a!. Gamma^(0) holds the normalisation (with logarithms).
 
 options:
-  --order K        highest vertex order (default 4)
-  --field F        exact     rationals (JSON decimals in the model are exact: 0.1 = 1/10) [default]
-                   float     double precision, for large models
-                   symbolic  keep the weights named by --symbols as symbols, the rest exact
-  --at X           expansion point x0, comma-separated (default: the origin); --at=-0.5,0,1
-  --symbols S      comma-separated layerN.FIELD (layers numbered from 1), e.g. layer2.alpha,layer1.W;
-                   symbol names: FIELD_N then _i per index (alpha_2, alpha_2_0, W_1_0_1)
-  --format F       json (format "flowaction-action/1", default) or text (a table)
-  -o FILE          write to FILE (whole or not at all) instead of standard output
+  --order K          highest vertex order (default 4)
+  --field F          exact     rationals (JSON decimals in the model are exact: 0.1 = 1/10) [default]
+                     float     double precision, for large models
+                     symbolic  keep the weights named by --symbols as symbols, the rest exact
+  --at X             expansion point x0, comma-separated (default: the origin); --at=-0.5,0,1
+  --symbols S        comma-separated layerN.FIELD (layers numbered from 1), e.g. layer2.alpha,layer1.W;
+                     symbol names: FIELD_N then _i per index (alpha_2, alpha_2_0, W_1_0_1)
+  --format F         json (format "flowaction-action/1", default) or text (a table)
+  -o, --output FILE  write to FILE (whole or not at all) instead of standard output
 )";
 
 constexpr const char* diagrams_help =
@@ -70,9 +55,14 @@ Lists the diagram classes that pull one layer's action back, for every order 0..
 trees (an old vertex whose legs fan out through the layer's derivatives G^(m)) and rings (the
 Jacobian: layer vertices joined in a cycle by G^(1)^-1 lines), each with its number of labelled
 copies n!/|Aut| and its sign.
+
+options:
+  --order N        highest order listed, at most 12 (default 4)
+  --layer L        only this layer type (default: every type)
 )";
 
-constexpr const char* inspect_help = R"(usage: flowaction inspect MODEL [--data SAMPLES.npy|.csv] [--at X]
+constexpr const char* inspect_help =
+    R"(usage: flowaction inspect MODEL [--data SAMPLES.npy|.csv] [--at X]
 
 Prints what MODEL holds: every layer with its tensors (shape, dtype, and the tensor file entry or
 "inline"), the parameter count, det W of every affine layer, and the smallest phi'(u) over the
@@ -85,85 +75,10 @@ options:
   --at X           expansion point x0, comma-separated (default: the origin)
 )";
 
-struct Usage : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// --name VALUE or --name=VALUE; VALUE may start with '-' (a negative coordinate).
-class Args {
- public:
-  explicit Args(std::span<const std::string> a) : args_(a.begin(), a.end()) {}
-
-  bool flag(std::string_view name) {
-    for (std::size_t i = 0; i < args_.size(); ++i)
-      if (args_[i] == name) {
-        args_.erase(args_.begin() + static_cast<long>(i));
-        return true;
-      }
-    return false;
-  }
-  std::optional<std::string> value(std::string_view name) {
-    std::optional<std::string> v;
-    for (std::size_t i = 0; i < args_.size();) {
-      const std::string& a = args_[i];
-      if (a == name) {
-        if (i + 1 >= args_.size()) throw Usage(fmt::format("{} needs a value", name));
-        v = args_[i + 1];
-        args_.erase(args_.begin() + static_cast<long>(i), args_.begin() + static_cast<long>(i) + 2);
-      } else if (a.size() > name.size() && a.compare(0, name.size(), name) == 0 &&
-                 a[name.size()] == '=') {
-        v = a.substr(name.size() + 1);
-        args_.erase(args_.begin() + static_cast<long>(i));
-      } else {
-        ++i;
-      }
-    }
-    return v;
-  }
-  std::vector<std::string> positional() {
-    for (const std::string& a : args_)
-      if (a.size() > 1 && a[0] == '-') throw Usage(fmt::format("unknown option {}", a));
-    return args_;
-  }
-
- private:
-  std::vector<std::string> args_;
-};
-
-int parse_int(const std::string& text, std::string_view what) {
-  constexpr int max_order = diagrams::max_order;
-  std::size_t used = 0;
-  long v = 0;
-  try {
-    v = std::stol(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty())
-    throw Usage(fmt::format("{} expects an integer, got '{}'", what, text));
-  if (v < 0) throw Usage(fmt::format("{} must be >= 0, got {}", what, v));
-  if (v > max_order)
-    throw Usage(fmt::format("{} {} is beyond the largest supported order, {} (diagram multiplicities "
-                            "are counted in 64 bits)", what, v, max_order));
-  return static_cast<int>(v);
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = s.find(',', start);
-    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 // --at: comma-separated exact decimals.
 std::vector<GiNaC::numeric> parse_point(const std::string& text) {
   std::vector<GiNaC::numeric> point;
-  for (const std::string& x : split(text)) {
+  for (const std::string& x : split_commas(text)) {
     try {
       point.push_back(parse_decimal(x));
     } catch (const std::invalid_argument&) {
@@ -173,14 +88,12 @@ std::vector<GiNaC::numeric> parse_point(const std::string& text) {
   return point;
 }
 
-int cmd_extract(std::span<const std::string> argv, std::ostream& out, std::ostream& err) {
-  Args args(argv);
-  if (args.flag("--help") || args.flag("-h")) {
-    out << extract_help;
-    return 0;
-  }
+constexpr Option extract_options[] = {{"--order", true},   {"--field", true},  {"--at", true},
+                                      {"--symbols", true}, {"--format", true}, output_option};
+
+int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
   ExtractRequest req;
-  if (auto v = args.value("--order")) req.order = parse_int(*v, "--order");
+  req.order = args.order("--order", req.order);
   if (auto v = args.value("--field")) {
     auto f = parse_field(*v);
     if (!f) throw Usage(fmt::format("unknown --field '{}' (exact, float or symbolic)", *v));
@@ -188,17 +101,16 @@ int cmd_extract(std::span<const std::string> argv, std::ostream& out, std::ostre
   }
   if (auto v = args.value("--at")) req.at = parse_point(*v);
   if (auto v = args.value("--symbols"))
-    for (const std::string& s : split(*v))
+    for (const std::string& s : split_commas(*v))
       if (!s.empty()) req.symbols.insert(s);
   std::ostringstream text;
   std::optional<print_context> context = make_print_context("json", text);
   if (auto v = args.value("--format")) {
     context = make_print_context(*v, text);
-    if (!context)
-      throw Usage(fmt::format("unknown --format '{}' ({})", *v, print_context_names()));
+    if (!context) throw Usage(fmt::format("unknown --format '{}' ({})", *v, print_context_names()));
   }
-  const std::optional<std::string> output = args.value("-o");
-  const std::vector<std::string> files = args.positional();
+  const std::optional<std::string> output = args.value("--output");
+  const std::vector<std::string>& files = args.positional();
   if (files.size() != 1)
     throw Usage(files.empty() ? "give the model manifest" : "give exactly one model manifest");
   if (!req.symbols.empty() && req.field != field_kind::symbolic)
@@ -215,22 +127,17 @@ int cmd_extract(std::span<const std::string> argv, std::ostream& out, std::ostre
         << (done == all ? "\n" : "") << std::flush;
   });
   std::visit([&](const auto& a) { print(a, result.info, *context); }, result.action);
-  if (output) {
+  if (output)
     write_file_atomically(*output, text.str());
-  } else if (!(out << text.str() << std::flush)) {
-    throw Error("cannot write to standard output");
-  }
+  else
+    out << text.str();  // run_cli reports a standard output that cannot be written
   return 0;
 }
 
-int cmd_diagrams(std::span<const std::string> argv, std::ostream& out, std::ostream&) {
-  Args args(argv);
-  if (args.flag("--help") || args.flag("-h")) {
-    out << diagrams_help;
-    return 0;
-  }
-  int order = 4;
-  if (auto v = args.value("--order")) order = parse_int(*v, "--order");
+constexpr Option diagrams_options[] = {{"--order", true}, {"--layer", true}};
+
+int run_diagrams(const Args& args, std::ostream& out, std::ostream&) {
+  const int order = args.order("--order", 4);
   if (order > 12) throw Usage("--order: at most 12 for a listing");
   std::vector<const LayerSpec*> layers(layer_specs().begin(), layer_specs().end());
   if (auto v = args.value("--layer")) {
@@ -255,18 +162,16 @@ int cmd_diagrams(std::span<const std::string> argv, std::ostream& out, std::ostr
   return 0;
 }
 
-int cmd_inspect(std::span<const std::string> argv, std::ostream& out, std::ostream&) {
-  Args args(argv);
-  if (args.flag("--help") || args.flag("-h")) {
-    out << inspect_help;
-    return 0;
-  }
+constexpr Option inspect_options[] = {{"--data", true}, {"--at", true}};
+
+int run_inspect(const Args& args, std::ostream& out, std::ostream&) {
   InspectRequest req;
   if (auto v = args.value("--at"))
     for (const GiNaC::numeric& x : parse_point(*v)) req.at.push_back(x.to_double());
   const std::optional<std::string> data = args.value("--data");
-  const std::vector<std::string> files = args.positional();
-  if (files.size() != 1) throw Usage(files.empty() ? "give the model manifest" : "give exactly one model manifest");
+  const std::vector<std::string>& files = args.positional();
+  if (files.size() != 1)
+    throw Usage(files.empty() ? "give the model manifest" : "give exactly one model manifest");
   const Model model = read_manifest(files[0]);
   if (data) {
     req.data = read_table(*data);
@@ -276,41 +181,98 @@ int cmd_inspect(std::span<const std::string> argv, std::ostream& out, std::ostre
   return 0;
 }
 
+const Command extract_command{"extract",
+                              "MODEL",
+                              "exact (or float, or symbolic) Taylor vertices of the data's action",
+                              extract_help,
+                              extract_options,
+                              run_extract};
+const Command diagrams_command{
+    "diagrams",
+    "",
+    "the diagram classes of a layer's pullback, with multiplicities and signs",
+    diagrams_help,
+    diagrams_options,
+    run_diagrams};
+const Command inspect_command{
+    "inspect",
+    "MODEL",
+    "layers, shapes, dtypes, det W, invertibility (of samples, with --data)",
+    inspect_help,
+    inspect_options,
+    run_inspect};
+
+const Command* const command_table[] = {&extract_command, &diagrams_command, &sample_command,
+                                        &train_command,   &generate_command, &inspect_command};
+
+// The main help, its command list made from the table.
+std::string main_help() {
+  std::string text =
+      "flowaction — the action S(x) = -ln p(x) of a trained normalizing flow, vertex by vertex\n\n"
+      "usage: flowaction COMMAND [options]\n\ncommands:\n";
+  for (const Command* c : command_table) {
+    const std::string synopsis =
+        c->arguments.empty() ? std::string(c->name) : fmt::format("{} {}", c->name, c->arguments);
+    text += fmt::format("  {:<18}{}\n", synopsis, c->summary);
+  }
+  return text + "\nRun `flowaction COMMAND --help` for the options of a command.\n";
+}
+
+// A message as one line of err: a message with newlines (from a library) would break the
+// one-line-per-error contract scripts rely on.
+std::string one_line(std::string_view message) {
+  std::string line(message);
+  for (char& c : line)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
 }  // namespace
+
+std::span<const Command* const> commands() {
+  return command_table;
+}
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    (args.empty() ? err : out) << main_help;
+    (args.empty() ? err : out) << main_help();
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "--version") {
     out << "flowaction 0.1.0\n";
     return 0;
   }
-  const std::string& command = args[0];
-  const std::span<const std::string> rest(args.begin() + 1, args.end());
+  const auto found = std::find_if(std::begin(command_table), std::end(command_table),
+                                  [&](const Command* c) { return c->name == args[0]; });
+  if (found == std::end(command_table)) {
+    err << fmt::format("flowaction: unknown command '{}'\n{}", args[0], main_help());
+    return 2;
+  }
+  const Command& command = **found;
+  // The one place where failures become exit statuses and lines on err.
+  const auto fail = [&](std::string_view message, int status) {
+    err << fmt::format("flowaction {}: {}\n", command.name, one_line(message)) << std::flush;
+    return status;
+  };
   try {
-    if (command == "extract") return cmd_extract(rest, out, err);
-    if (command == "diagrams") return cmd_diagrams(rest, out, err);
-    if (command == "sample") return cmd_sample(rest, out, err);
-    if (command == "train") return cmd_train(rest, out, err);
-    if (command == "generate") return cmd_generate(rest, out, err);
-    if (command == "inspect") return cmd_inspect(rest, out, err);
-    err << fmt::format("flowaction: unknown command '{}'\n{}", command, main_help);
-    return 2;
+    const Args parsed(std::span<const std::string>(args).subspan(1), command.options);
+    int status = 0;
+    if (parsed.help())
+      out << command.help;
+    else
+      status = command.run(parsed, out, err);
+    // A full disk or closed pipe must not pass for success.
+    if (!(out << std::flush)) throw Error("cannot write to standard output");
+    return status;
   } catch (const Usage& e) {
-    err << fmt::format("flowaction {}: {} (see flowaction {} --help)\n", command, e.what(),
-                       command);
-    return 2;
+    return fail(fmt::format("{} (see flowaction {} --help)", e.what(), command.name), 2);
   } catch (const Error& e) {
-    err << "flowaction: " << e.what() << '\n';
-    return 1;
+    return fail(e.what(), 1);
   } catch (const std::bad_alloc&) {
-    err << "flowaction: out of memory\n";
-    return 1;
+    return fail("out of memory", 1);
   } catch (const std::exception& e) {
-    err << "flowaction: " << e.what() << '\n';
-    return 1;
+    return fail(e.what(), 1);
   }
 }
 

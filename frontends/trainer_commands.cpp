@@ -3,21 +3,18 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
-#include <map>
-#include <optional>
+#include <limits>
 #include <random>
 #include <sstream>
 
 #include "engine/action.hpp"
-#include "engine/error.hpp"
 #include "engine/action_print.hpp"
+#include "engine/error.hpp"
 #include "frontends/npy.hpp"
 #include "frontends/output_file.hpp"
-#include "frontends/train_flow.hpp"
 #include "frontends/train_flow.hpp"
 #include "trainer/phi4_sampler.hpp"
 #include "trainer/trainer.hpp"
@@ -110,101 +107,28 @@ options:
   -o, --output FILE  output .npy (required)
 )";
 
-struct Usage : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+constexpr Option sample_options[] = {
+    {"--lattice", true},    {"--m2", true},         {"--lambda", true},
+    {"--samples", true},    {"--seed", true},       {"--pilot", true},
+    {"--thermalise", true}, {"--trajectory", true}, output_option};
 
-// --key value, --key=value and bare flags; the rest are positional.
-struct Args {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> options;
-  bool help = false;
+constexpr Option train_options[] = {{"--arch", true},    {"--activation", true}, {"--layers", true},
+                                    {"--hidden", true},  {"--epochs", true},     {"--batch", true},
+                                    {"--lr", true},      {"--val", true},        {"--seed", true},
+                                    {"--threads", true}, {"--actnorm"},          {"--no-whiten"},
+                                    output_option};
 
-  Args(std::span<const std::string> args, const std::vector<std::string>& with_value,
-       const std::vector<std::string>& flags) {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      std::string a = args[i];
-      if (a == "-h" || a == "--help") {
-        help = true;
-        continue;
-      }
-      if (a == "-o") a = "--output";
-      if (a.size() < 2 || a.substr(0, 2) != "--") {
-        positional.push_back(a);
-        continue;
-      }
-      std::string key = a.substr(2), value;
-      bool has_value = false;
-      if (auto eq = key.find('='); eq != std::string::npos) {
-        value = key.substr(eq + 1);
-        key = key.substr(0, eq);
-        has_value = true;
-      }
-      if (std::find(flags.begin(), flags.end(), key) != flags.end()) {
-        if (has_value) throw Usage(fmt::format("--{} takes no value", key));
-        options[key] = "1";
-      } else if (std::find(with_value.begin(), with_value.end(), key) != with_value.end()) {
-        if (!has_value) {
-          if (i + 1 >= args.size()) throw Usage(fmt::format("--{} needs a value", key));
-          value = args[++i];
-        }
-        options[key] = value;
-      } else {
-        throw Usage(fmt::format("unknown option --{}", key));
-      }
-    }
-  }
-  bool has(const std::string& k) const { return options.count(k) != 0; }
-  std::string str(const std::string& k, std::string def) const {
-    return has(k) ? options.at(k) : def;
-  }
-  double real(const std::string& k, double def) const {
-    if (!has(k)) return def;
-    const std::string& s = options.at(k);
-    double v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v))
-      throw Usage(fmt::format("--{} '{}': expected a number", k, s));
-    return v;
-  }
-  long integer(const std::string& k, long def, long lo, long hi) const {
-    if (!has(k)) return def;
-    const std::string& s = options.at(k);
-    long v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi)
-      throw Usage(fmt::format("--{} '{}': expected an integer in [{}, {}]", k, s, lo, hi));
-    return v;
-  }
-  std::uint64_t seed() const {
-    return static_cast<std::uint64_t>(integer("seed", 0, 0, std::numeric_limits<long>::max()));
-  }
-  std::filesystem::path output() const {
-    if (!has("output") || options.at("output").empty()) throw Usage("missing -o FILE");
-    return options.at("output");
-  }
-};
+constexpr Option generate_options[] = {{"--samples", true}, {"--seed", true}, output_option};
 
-// Runs body, mapping Usage to status 2 and Error to status 1, each as one line on err.
-template <class Body>
-int guarded(const char* command, const char* help, std::ostream& err, Body&& body) {
-  try {
-    return body();
-  } catch (const Usage& u) {
-    err << fmt::format("flowaction {}: {} (see flowaction {} --help)\n", command, u.what(),
-                       command);
-    (void)help;
-    return 2;
-  } catch (const Error& e) {
-    err << fmt::format("flowaction {}: {}\n", command, e.what());
-    return 1;
-  } catch (const std::bad_alloc&) {
-    err << fmt::format("flowaction {}: out of memory\n", command);
-    return 1;
-  } catch (const std::exception& e) {
-    err << fmt::format("flowaction {}: {}\n", command, e.what());
-    return 1;
-  }
+std::uint64_t seed(const Args& a) {
+  return static_cast<std::uint64_t>(a.integer("--seed", 0, 0, std::numeric_limits<long>::max()));
+}
+
+// Every trainer command writes a file: -o is required.
+std::filesystem::path output(const Args& a) {
+  const std::string path = a.string("--output", "");
+  if (path.empty()) throw Usage("missing -o FILE");
+  return path;
 }
 
 bool is_terminal(const std::ostream& s) {
@@ -218,213 +142,184 @@ std::string npy_of_columns(const Matrix& samples) {
                    static_cast<std::size_t>(samples.rows()));
 }
 
+int run_sample(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional().size() != 1 || a.positional()[0] != "phi4")
+    throw Usage("expected the theory name 'phi4' (the only one so far)");
+  if (!a.has("--lattice")) throw Usage("missing --lattice N or NxM");
+  Phi4Theory th;
+  th.lattice = parse_lattice(a.string("--lattice", ""));
+  th.m2 = a.real("--m2", 1.0);
+  th.lambda = a.real("--lambda", 0.0);
+  HmcOptions o;
+  o.samples = static_cast<std::size_t>(a.integer("--samples", 10000, 1, 1L << 40));
+  o.seed = seed(a);
+  o.thermalise = static_cast<int>(a.integer("--thermalise", 1000, 0, 1L << 30));
+  o.pilot = static_cast<int>(a.integer("--pilot", 4000, 0, 1L << 30));
+  o.trajectory_length = a.real("--trajectory", 1.0);
+  o.progress = &err;
+  const std::filesystem::path path = output(a);
+  std::filesystem::path truth_path = path;
+  truth_path.replace_extension(".truth.json");
+  if (truth_path == path) throw Usage("the output must not end in .truth.json");
+
+  const HmcResult r = sample_phi4(th, o);
+
+  // The true vertices in DESIGN §2 normalisation.
+  const int d = th.lattice.sites();
+  Action<double> truth(d, 4);
+  const Eigen::MatrixXd K = phi4_kinetic_matrix(th);
+  for (int i = 0; i < d; ++i)
+    for (int j = i; j < d; ++j) truth.vertices[2].at(std::vector<int>{i, j}) = K(i, j);
+  for (int i = 0; i < d; ++i) truth.vertices[4].at(std::vector<int>{i, i, i, i}) = th.lambda;
+  ActionInfo info;
+  info.field = field_kind::float64;
+  info.at.assign(static_cast<std::size_t>(d), "0");
+  info.source = fmt::format(
+      "lattice phi^4 theory on a {} with periodic boundaries (site x = i*M + j on a torus), m2 = "
+      "{}, "
+      "lambda = {}: S = sum_x [1/2 sum_mu (phi_(x+mu) - phi_x)^2 + 1/2 m2 phi_x^2 + lambda/4! "
+      "phi_x^4]; "
+      "Gamma^(0) = ln Z is not included",
+      th.lattice.name(), th.m2, th.lambda);
+  std::ostringstream truth_json;
+  print(truth, info, json_context{&truth_json});
+
+  write_file_atomically(path, npy_bytes(r.samples.data(), r.rows, r.cols));
+  write_file_atomically(truth_path, truth_json.str());
+  out << fmt::format("wrote {} ({} samples x {} sites, float64) and {} (true vertices)\n",
+                     path.string(), r.rows, r.cols, truth_path.string());
+  out << fmt::format(
+      "HMC: acceptance {:.3f}, step {:.4g} x {}, tau_int {:.3g} trajectories ({}), thinning "
+      "every {} "
+      "trajectories, tau_int of the written samples {:.3g}\n",
+      r.acceptance, r.step_size, r.leapfrog_steps, r.tau_pilot, r.tau_observable, r.thin,
+      r.tau_output);
+  return 0;
+}
+
+int run_train(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional().size() != 1) throw Usage("expected one data file (.npy or .csv)");
+  FlowSpec spec;
+  const std::string arch = a.one_of("--arch", {"activation", "coupling"});
+  spec.arch = arch == "activation" ? architecture::activation : architecture::coupling;
+  const std::string act = a.one_of("--activation", {"cubic", "quadratic"});
+  spec.activation = act == "cubic" ? activation_kind::cubic : activation_kind::quadratic;
+  spec.layers = static_cast<int>(a.integer("--layers", 2, 0, 1000));
+  spec.hidden = static_cast<int>(a.integer("--hidden", 16, 1, 100000));
+  spec.actnorm = a.has("--actnorm");
+  TrainOptions o;
+  o.epochs = static_cast<int>(a.integer("--epochs", 100, 0, 100000000));
+  o.batch = static_cast<int>(a.integer("--batch", 256, 1, 100000000));
+  o.lr = a.real("--lr", 1e-3);
+  if (!(o.lr > 0)) throw Usage("--lr must be > 0");
+  o.val_fraction = a.real("--val", 0.1);
+  if (!(o.val_fraction >= 0 && o.val_fraction < 1)) throw Usage("--val must be in [0, 1)");
+  o.seed = seed(a);
+  o.threads = static_cast<int>(a.integer("--threads", 1, 1, 256));
+  o.whiten = !a.has("--no-whiten");
+  o.progress = &err;
+  o.progress_is_tty = is_terminal(err);
+  const std::filesystem::path model_path = output(a);
+
+  const std::filesystem::path data_path = a.positional()[0];
+  const NpyArray table = read_table(data_path);
+  if (table.rows < 2 || table.cols < 1)
+    throw Error(fmt::format("{}: need at least 2 samples (rows), got {} x {}", data_path.string(),
+                            table.rows, table.cols));
+  for (std::size_t k = 0; k < table.data.size(); ++k)
+    if (!std::isfinite(table.data[k]))
+      throw Error(fmt::format("{}: sample {}, unit {} is not a finite number", data_path.string(),
+                              k / table.cols, k % table.cols));
+  // Row-major samples x d is column-major d x samples: one sample per column.
+  const Matrix data =
+      Eigen::Map<const Matrix>(table.data.data(), static_cast<Eigen::Index>(table.cols),
+                               static_cast<Eigen::Index>(table.rows));
+  const int d = static_cast<int>(table.cols);
+  err << fmt::format(
+      "training a flow on {}: {} samples x {} units, {} x {} layers ({}{}), {} parameters\n",
+      data_path.string(), table.rows, d, spec.layers, arch, act, spec.actnorm ? ", actnorm" : "",
+      make_flow(d, spec, o.seed).parameter_count());
+  const TrainResult r = train_flow(make_flow(d, spec, o.seed), data, o);
+  if (!r.stop_reason.empty()) {
+    if (r.good_epochs == 0)
+      throw Error(fmt::format("stopped in the first epoch: {}; no model written", r.stop_reason));
+    write_file_atomically(model_path, manifest_json(r.flow));
+    throw Error(
+        fmt::format("stopped at epoch {}: {}; wrote the model of the last good epoch ({}) to {}",
+                    r.good_epochs + 1, r.stop_reason, r.good_epochs, model_path.string()));
+  }
+  write_file_atomically(model_path, manifest_json(r.flow));
+  const EpochStats last = r.history.empty() ? EpochStats{0, NAN, NAN, 0} : r.history.back();
+  out << fmt::format("wrote {} after {} epochs ({:.2f} s, {:.3g} s/epoch)\n", model_path.string(),
+                     r.good_epochs, r.seconds,
+                     r.history.empty() ? 0.0 : r.seconds / r.history.size());
+  out << fmt::format("NLL per sample (nats): train {:.6f}, validation {:.6f} ({} held out)\n",
+                     last.train_nll, last.val_nll, r.val_size);
+  if (!std::isnan(r.gaussian_val_nll))
+    out << fmt::format(
+        "best Gaussian (fit on the training split), validation NLL {:.6f}: the flow is {:.4f} "
+        "nats "
+        "{}\n",
+        r.gaussian_val_nll, std::fabs(r.gaussian_val_nll - last.val_nll),
+        last.val_nll <= r.gaussian_val_nll ? "better" : "worse");
+  if (r.rejected_steps)
+    out << fmt::format("{} steps were undone to keep samples in the domain\n", r.rejected_steps);
+  return 0;
+}
+
+int run_generate(const Args& a, std::ostream& out, std::ostream&) {
+  if (a.positional().size() != 1) throw Usage("expected one model file");
+  const long n = a.integer("--samples", 10000, 1, 1L << 36);
+  const std::filesystem::path path = output(a);
+  const Flow flow = read_train_flow(a.positional()[0]);
+  prepare(flow);  // a singular W has no inverse: say so before drawing anything
+  std::mt19937_64 rng(seed(a));
+  std::normal_distribution<double> normal;
+  Matrix result(flow.dim, n);
+  Eigen::Index filled = 0;
+  std::size_t drawn = 0, rejected = 0;
+  constexpr Eigen::Index block = 4096;
+  std::vector<char> ok;
+  while (filled < n) {
+    Matrix z(flow.dim, block);
+    for (Eigen::Index i = 0; i < z.size(); ++i) z.data()[i] = normal(rng);
+    const Matrix x = inverse(flow, z, ok);
+    drawn += static_cast<std::size_t>(block);
+    for (Eigen::Index j = 0; j < block && filled < n; ++j) {
+      if (!ok[static_cast<std::size_t>(j)] || !x.col(j).allFinite()) {
+        ++rejected;
+        continue;
+      }
+      result.col(filled++) = x.col(j);
+    }
+    if (drawn >= 100000 && rejected * 1000 > drawn * 999)
+      throw Error(fmt::format("{}: almost no latent sample has a preimage ({} of {} rejected)",
+                              a.positional()[0], rejected, drawn));
+  }
+  write_file_atomically(path, npy_of_columns(result));
+  out << fmt::format("wrote {} ({} samples x {} units, float64)\n", path.string(), n, flow.dim);
+  if (rejected)
+    out << fmt::format(
+        "{} latent samples had no preimage (outside the image of a quadratic activation) and "
+        "were "
+        "redrawn\n",
+        rejected);
+  return 0;
+}
+
 }  // namespace
 
-int cmd_sample(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
-  return guarded("sample", sample_help, err, [&] {
-    const Args a(args,
-                 {"lattice", "m2", "lambda", "samples", "seed", "thermalise", "pilot", "trajectory",
-                  "output"},
-                 {});
-    if (a.help) {
-      out << sample_help;
-      return 0;
-    }
-    if (a.positional.size() != 1 || a.positional[0] != "phi4")
-      throw Usage("expected the theory name 'phi4' (the only one so far)");
-    if (!a.has("lattice")) throw Usage("missing --lattice N or NxM");
-    Phi4Theory th;
-    th.lattice = parse_lattice(a.str("lattice", ""));
-    th.m2 = a.real("m2", 1.0);
-    th.lambda = a.real("lambda", 0.0);
-    HmcOptions o;
-    o.samples = static_cast<std::size_t>(a.integer("samples", 10000, 1, 1L << 40));
-    o.seed = a.seed();
-    o.thermalise = static_cast<int>(a.integer("thermalise", 1000, 0, 1L << 30));
-    o.pilot = static_cast<int>(a.integer("pilot", 4000, 0, 1L << 30));
-    o.trajectory_length = a.real("trajectory", 1.0);
-    o.progress = &err;
-    const std::filesystem::path path = a.output();
-    std::filesystem::path truth_path = path;
-    truth_path.replace_extension(".truth.json");
-    if (truth_path == path) throw Usage("the output must not end in .truth.json");
-
-    const HmcResult r = sample_phi4(th, o);
-
-    // The true vertices in DESIGN §2 normalisation.
-    const int d = th.lattice.sites();
-    Action<double> truth(d, 4);
-    const Eigen::MatrixXd K = phi4_kinetic_matrix(th);
-    for (int i = 0; i < d; ++i)
-      for (int j = i; j < d; ++j) truth.vertices[2].at(std::vector<int>{i, j}) = K(i, j);
-    for (int i = 0; i < d; ++i) truth.vertices[4].at(std::vector<int>{i, i, i, i}) = th.lambda;
-    ActionInfo info;
-    info.field = field_kind::float64;
-    info.at.assign(static_cast<std::size_t>(d), "0");
-    info.source = fmt::format(
-        "lattice phi^4 theory on a {} with periodic boundaries (site x = i*M + j on a torus), m2 = "
-        "{}, "
-        "lambda = {}: S = sum_x [1/2 sum_mu (phi_(x+mu) - phi_x)^2 + 1/2 m2 phi_x^2 + lambda/4! "
-        "phi_x^4]; "
-        "Gamma^(0) = ln Z is not included",
-        th.lattice.name(), th.m2, th.lambda);
-    std::ostringstream truth_json;
-    print(truth, info, json_context{&truth_json});
-
-    write_file_atomically(path, npy_bytes(r.samples.data(), r.rows, r.cols));
-    write_file_atomically(truth_path, truth_json.str());
-    out << fmt::format("wrote {} ({} samples x {} sites, float64) and {} (true vertices)\n",
-                       path.string(), r.rows, r.cols, truth_path.string());
-    out << fmt::format(
-        "HMC: acceptance {:.3f}, step {:.4g} x {}, tau_int {:.3g} trajectories ({}), thinning "
-        "every {} "
-        "trajectories, tau_int of the written samples {:.3g}\n",
-        r.acceptance, r.step_size, r.leapfrog_steps, r.tau_pilot, r.tau_observable, r.thin,
-        r.tau_output);
-    return 0;
-  });
-}
-
-int cmd_train(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
-  return guarded("train", train_help, err, [&] {
-    const Args a(args,
-                 {"arch", "activation", "layers", "hidden", "epochs", "batch", "lr", "val", "seed",
-                  "threads", "output"},
-                 {"no-whiten", "actnorm"});
-    if (a.help) {
-      out << train_help;
-      return 0;
-    }
-    if (a.positional.size() != 1) throw Usage("expected one data file (.npy or .csv)");
-    FlowSpec spec;
-    const std::string arch = a.str("arch", "activation");
-    if (arch == "activation")
-      spec.arch = architecture::activation;
-    else if (arch == "coupling")
-      spec.arch = architecture::coupling;
-    else
-      throw Usage(fmt::format("--arch '{}': expected activation or coupling", arch));
-    const std::string act = a.str("activation", "cubic");
-    if (act == "cubic")
-      spec.activation = activation_kind::cubic;
-    else if (act == "quadratic")
-      spec.activation = activation_kind::quadratic;
-    else
-      throw Usage(fmt::format("--activation '{}': expected cubic or quadratic", act));
-    spec.layers = static_cast<int>(a.integer("layers", 2, 0, 1000));
-    spec.hidden = static_cast<int>(a.integer("hidden", 16, 1, 100000));
-    spec.actnorm = a.has("actnorm");
-    TrainOptions o;
-    o.epochs = static_cast<int>(a.integer("epochs", 100, 0, 100000000));
-    o.batch = static_cast<int>(a.integer("batch", 256, 1, 100000000));
-    o.lr = a.real("lr", 1e-3);
-    if (!(o.lr > 0)) throw Usage("--lr must be > 0");
-    o.val_fraction = a.real("val", 0.1);
-    if (!(o.val_fraction >= 0 && o.val_fraction < 1)) throw Usage("--val must be in [0, 1)");
-    o.seed = a.seed();
-    o.threads = static_cast<int>(a.integer("threads", 1, 1, 256));
-    o.whiten = !a.has("no-whiten");
-    o.progress = &err;
-    o.progress_is_tty = is_terminal(err);
-    const std::filesystem::path model_path = a.output();
-
-    const std::filesystem::path data_path = a.positional[0];
-    const NpyArray table = read_table(data_path);
-    if (table.rows < 2 || table.cols < 1)
-      throw Error(fmt::format("{}: need at least 2 samples (rows), got {} x {}", data_path.string(),
-                              table.rows, table.cols));
-    for (std::size_t k = 0; k < table.data.size(); ++k)
-      if (!std::isfinite(table.data[k]))
-        throw Error(fmt::format("{}: sample {}, unit {} is not a finite number", data_path.string(),
-                                k / table.cols, k % table.cols));
-    // Row-major samples x d is column-major d x samples: one sample per column.
-    const Matrix data =
-        Eigen::Map<const Matrix>(table.data.data(), static_cast<Eigen::Index>(table.cols),
-                                 static_cast<Eigen::Index>(table.rows));
-    const int d = static_cast<int>(table.cols);
-    err << fmt::format(
-        "training a flow on {}: {} samples x {} units, {} x {} layers ({}{}), {} parameters\n",
-        data_path.string(), table.rows, d, spec.layers, arch, act, spec.actnorm ? ", actnorm" : "",
-        make_flow(d, spec, o.seed).parameter_count());
-    const TrainResult r = train_flow(make_flow(d, spec, o.seed), data, o);
-    if (!r.stop_reason.empty()) {
-      if (r.good_epochs > 0) {
-        write_file_atomically(model_path, manifest_json(r.flow));
-        err << fmt::format(
-            "flowaction train: stopped at epoch {}: {}; wrote the model of the last good epoch "
-            "({}) to {}\n",
-            r.good_epochs + 1, r.stop_reason, r.good_epochs, model_path.string());
-      } else {
-        err << fmt::format("flowaction train: stopped in the first epoch: {}; no model written\n",
-                           r.stop_reason);
-      }
-      return 1;
-    }
-    write_file_atomically(model_path, manifest_json(r.flow));
-    const EpochStats last = r.history.empty() ? EpochStats{0, NAN, NAN, 0} : r.history.back();
-    out << fmt::format("wrote {} after {} epochs ({:.2f} s, {:.3g} s/epoch)\n", model_path.string(),
-                       r.good_epochs, r.seconds,
-                       r.history.empty() ? 0.0 : r.seconds / r.history.size());
-    out << fmt::format("NLL per sample (nats): train {:.6f}, validation {:.6f} ({} held out)\n",
-                       last.train_nll, last.val_nll, r.val_size);
-    if (!std::isnan(r.gaussian_val_nll))
-      out << fmt::format(
-          "best Gaussian (fit on the training split), validation NLL {:.6f}: the flow is {:.4f} "
-          "nats "
-          "{}\n",
-          r.gaussian_val_nll, std::fabs(r.gaussian_val_nll - last.val_nll),
-          last.val_nll <= r.gaussian_val_nll ? "better" : "worse");
-    if (r.rejected_steps)
-      out << fmt::format("{} steps were undone to keep samples in the domain\n", r.rejected_steps);
-    return 0;
-  });
-}
-
-int cmd_generate(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
-  return guarded("generate", generate_help, err, [&] {
-    const Args a(args, {"samples", "seed", "output"}, {});
-    if (a.help) {
-      out << generate_help;
-      return 0;
-    }
-    if (a.positional.size() != 1) throw Usage("expected one model file");
-    const long n = a.integer("samples", 10000, 1, 1L << 36);
-    const std::filesystem::path path = a.output();
-    const Flow flow = read_train_flow(a.positional[0]);
-    prepare(flow);  // a singular W has no inverse: say so before drawing anything
-    std::mt19937_64 rng(a.seed());
-    std::normal_distribution<double> normal;
-    Matrix result(flow.dim, n);
-    Eigen::Index filled = 0;
-    std::size_t drawn = 0, rejected = 0;
-    constexpr Eigen::Index block = 4096;
-    std::vector<char> ok;
-    while (filled < n) {
-      Matrix z(flow.dim, block);
-      for (Eigen::Index i = 0; i < z.size(); ++i) z.data()[i] = normal(rng);
-      const Matrix x = inverse(flow, z, ok);
-      drawn += static_cast<std::size_t>(block);
-      for (Eigen::Index j = 0; j < block && filled < n; ++j) {
-        if (!ok[static_cast<std::size_t>(j)] || !x.col(j).allFinite()) {
-          ++rejected;
-          continue;
-        }
-        result.col(filled++) = x.col(j);
-      }
-      if (drawn >= 100000 && rejected * 1000 > drawn * 999)
-        throw Error(fmt::format("{}: almost no latent sample has a preimage ({} of {} rejected)",
-                                a.positional[0], rejected, drawn));
-    }
-    write_file_atomically(path, npy_of_columns(result));
-    out << fmt::format("wrote {} ({} samples x {} units, float64)\n", path.string(), n, flow.dim);
-    if (rejected)
-      out << fmt::format(
-          "{} latent samples had no preimage (outside the image of a quadratic activation) and "
-          "were "
-          "redrawn\n",
-          rejected);
-    return 0;
-  });
-}
+const Command sample_command{"sample",
+                             "phi4",
+                             "lattice phi^4 samples by Hybrid Monte Carlo, with the true vertices",
+                             sample_help,
+                             sample_options,
+                             run_sample};
+const Command train_command{
+    "train",    "DATA",        "train a flow on samples (.npy or CSV) by maximum likelihood",
+    train_help, train_options, run_train};
+const Command generate_command{
+    "generate",    "MODEL",          "samples from a trained flow through its exact inverse",
+    generate_help, generate_options, run_generate};
 
 }  // namespace flowaction

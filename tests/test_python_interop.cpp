@@ -1,10 +1,9 @@
 // Against independent Python: NumPy writes tensor files and the exact fractions of their values;
 // PyTorch computes the action of an exported flow. Skipped, visibly, without NumPy or PyTorch.
 #include <doctest/doctest.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <unistd.h>
+#include <sys/wait.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -13,11 +12,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <sys/wait.h>
 
 #include "frontends/cli.hpp"
-#include "skip.hpp"
 #include "frontends/tensor_file.hpp"
+#include "skip.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace flowaction;
 namespace fs = std::filesystem;
@@ -26,32 +25,27 @@ namespace {
 
 const fs::path source_dir = FLOWACTION_SOURCE_DIR;
 
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag) {
-    path = fs::temp_directory_path() / fmt::format("flowaction_{}_{}", tag, ::getpid());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
 // Runs a helper with the system Python (a pyenv python3 on PATH may lack NumPy); returns its exit
 // status, 77 meaning "module missing".
 int python(const std::string& script, const fs::path& out) {
   if (!fs::exists("/usr/bin/python3")) return 77;
-  const std::string cmd = fmt::format("/usr/bin/python3 '{}' '{}'", (source_dir / "tests" / "python" / script).string(), out.string());
+  const std::string cmd =
+      fmt::format("/usr/bin/python3 '{}' '{}'", (source_dir / "tests" / "python" / script).string(),
+                  out.string());
   const int status = std::system(cmd.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 }  // namespace
 
-TEST_CASE("python interop: NumPy-written .npz and .safetensors values come back as Python's exact fractions") {
+TEST_CASE(
+    "python interop: NumPy-written .npz and .safetensors values come back as Python's exact "
+    "fractions") {
   TempDir dir("numpy");
   const int rc = python("write_tensors.py", dir.path);
   if (rc == 77) {
-    testing_support::skip("/usr/bin/python3 with NumPy is not installed (apt-get install python3-numpy)");
+    testing_support::skip(
+        "/usr/bin/python3 with NumPy is not installed (apt-get install python3-numpy)");
     return;
   }
   REQUIRE(rc == 0);
@@ -77,7 +71,9 @@ TEST_CASE("python interop: NumPy-written .npz and .safetensors values come back 
   CHECK(compared == 3 * (12 + 12 + 4 + 1) + 12);
 }
 
-TEST_CASE("python interop: extract on a PyTorch-exported flow reproduces PyTorch's action and its gradient") {
+TEST_CASE(
+    "python interop: extract on a PyTorch-exported flow reproduces PyTorch's action and its "
+    "gradient") {
   TempDir dir("torch");
   const int rc = python("torch_reference.py", dir.path);
   if (rc == 77) {
@@ -94,8 +90,8 @@ TEST_CASE("python interop: extract on a PyTorch-exported flow reproduces PyTorch
     const auto x = ref["points"][p].get<std::vector<double>>();
     std::ostringstream out, err;
     // Gamma^(0) and Gamma^(1) at x0 = x are S(x) and its gradient.
-    REQUIRE(run_cli({"extract", model, "--order", "1", "--field", "float", "--at", fmt::format("{:.17g}", fmt::join(x, ",")),
-                     "--format", "json"},
+    REQUIRE(run_cli({"extract", model, "--order", "1", "--field", "float", "--at",
+                     fmt::format("{:.17g}", fmt::join(x, ",")), "--format", "json"},
                     out, err) == 0);
     const auto action = nlohmann::json::parse(out.str());
     std::map<std::string, double> v;

@@ -1,7 +1,6 @@
 // Tensor files (.safetensors, .npz): exact values, manifests that name their tensors, and bad
 // files refused with one message naming file and tensor.
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <bit>
 #include <cstdint>
@@ -15,6 +14,7 @@
 #include "frontends/safetensors.hpp"
 #include "frontends/tensor_file.hpp"
 #include "frontends/train_flow.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace flowaction;
 namespace fs = std::filesystem;
@@ -52,20 +52,6 @@ std::string with_header(const std::string& header, const std::string& data) {
     out[static_cast<std::size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
   return out + header + data;
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("flowaction_tensor_files_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path write(const std::string& name, const std::string& content) const {
-    std::ofstream(path / name, std::ios::binary) << content;
-    return path / name;
-  }
-};
 
 }  // namespace
 
@@ -244,7 +230,7 @@ TEST_CASE(
 }
 
 TEST_CASE("tensor files: manifest errors name the manifest, layer, field, tensor and file") {
-  TempDir dir;
+  TempDir dir("tensor_files");
   dir.write("w.safetensors",
             safetensors_bytes({{"W", "F32", {2, 2}, raw<float>({1, 0, 0, 1})},
                                {"v", "F32", {3}, raw<float>({1, 2, 3})},
