@@ -4,10 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${FUZZ_RUNS:-20000}
+build_log=$(mktemp)
+# Build problems are shown (compilers write them to standard output), not swallowed.
 if [ ! -f build-fuzz/build.ninja ]; then
-  CXX=clang++ meson setup build-fuzz -Dfuzz=true --buildtype=debugoptimized >/dev/null
+  CXX=clang++ meson setup build-fuzz -Dfuzz=true --buildtype=debugoptimized >"$build_log" 2>&1 ||
+    { tail -n 30 "$build_log" >&2; echo "fuzz: meson setup of build-fuzz failed" >&2; exit 1; }
 fi
-ninja -C build-fuzz -j2 fuzz/fuzz_safetensors fuzz/fuzz_npz fuzz/fuzz_manifest >/dev/null
+ninja -C build-fuzz -j2 fuzz/fuzz_safetensors fuzz/fuzz_npz fuzz/fuzz_manifest >"$build_log" 2>&1 ||
+  { tail -n 30 "$build_log" >&2; echo "fuzz: building the fuzz targets failed" >&2; exit 1; }
+rm -f "$build_log"
 export LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -189,7 +189,8 @@ TEST_CASE("requests that do not fit the model or the machine") {
   CHECK(has(rejects(model(affine), {"--at=1e400,0"}), "not finite in double precision"));
   // Squaring 1e200 overflows a double: the float field says so instead of printing inf.
   const std::string square = R"({"type": "activation", "coeffs": [1, 1]})";
-  CHECK(has(rejects(model(square), {"--at=1e200,0", "--field", "float"}), "overflows double precision"));
+  CHECK(has(rejects(model(square), {"--at=1e200,0", "--field", "float"}),
+            "overflows double precision"));
   CHECK(has(rejects(model(affine), {"--field", "symbolic", "--symbols", "layer2.W"}),
             "layers 1 to 1"));
   CHECK(has(rejects(model(affine), {"--field", "symbolic", "--symbols", "layer1.alpha"}),

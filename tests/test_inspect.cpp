@@ -1,7 +1,6 @@
 // flowaction inspect: the report of a model read from a tensor file, and samples outside the
 // invertible domain counted by layer and unit (expected values worked out by hand below).
 #include <doctest/doctest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -23,7 +22,8 @@ int run(std::vector<std::string> args, std::string& out, std::string& err) {
   return rc;
 }
 
-const std::string model = (fs::path(FLOWACTION_SOURCE_DIR) / "tests" / "data" / "weights.flow.json").string();
+const std::string model =
+    (fs::path(FLOWACTION_SOURCE_DIR) / "tests" / "data" / "weights.flow.json").string();
 
 }  // namespace
 
@@ -35,13 +35,15 @@ TEST_CASE("inspect: layers, dtypes, det W, parameters and phi' at the expansion 
   CHECK(out.find("det W = 0.03\n") != std::string::npos);  // 0.5·0.1 − 0.1·0.2 (float32 weights)
   CHECK(out.find("parameters: 6\n") != std::string::npos);
   CHECK(out.find("smallest phi' at x0 = 1 (unit 0)") != std::string::npos);
-  // At x0 = (0.5, -3): y = W x0 = (-0.05, -0.2); phi' = 1 + 2 alpha y: 0.975 and 1 - 0.4 * 0.0999755859375.
+  // At x0 = (0.5, -3): y = W x0 = (-0.05, -0.2); phi' = 1 + 2 alpha y: 0.975 and 1 - 0.4 *
+  // 0.0999755859375.
   REQUIRE(run({"inspect", model, "--at", "0.5,-3"}, out, err) == 0);
   CHECK(out.find("smallest phi' at x0 = 0.96001 (unit 1)") != std::string::npos);
 }
 
 TEST_CASE("inspect: --data counts the samples leaving the invertible domain, by layer and unit") {
-  const fs::path dir = fs::temp_directory_path() / ("flowaction_inspect_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("flowaction_inspect_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   // y = W x with W = [[0.5, 0.1], [0.2, 0.1]]; unit i is invertible where 1 + 2 alpha_i y_i > 0.
   // (0,0): inside. (-5,0): y0 = -2.5, phi'_0 = 1 - 1.25 = -0.25. (20,-100): y = (0, -6),
