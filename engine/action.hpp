@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "engine/field.hpp"
@@ -27,6 +28,17 @@ struct Action {
     for (int k = 0; k <= order; ++k) vertices.emplace_back(d, k);
   }
   int order() const { return static_cast<int>(vertices.size()) - 1; }
+};
+
+using AnyAction = std::variant<Action<double>, Action<GiNaC::ex>>;
+
+// The action partway through the pullback (extract --per-layer): in the variables that enter
+// one layer, so a reader sees pairwise terms become 3- and 4-point vertices layer by layer.
+struct ActionStage {
+  std::string title;                  // "after layer 3 (coupling): the action of its input y3"
+  std::vector<std::string> at;        // the point it is expanded around, in those variables
+  std::vector<std::string> at_latex;  // the same in LaTeX
+  AnyAction action;
 };
 
 // What an output states besides the vertices.

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "diagrams/diagram.hpp"
+#include "engine/action_print.hpp"
 #include "engine/error.hpp"
 #include "engine/overload.hpp"
 #include "engine/pullback.hpp"
@@ -196,7 +197,8 @@ Action<T> latent_action(const std::vector<T>& z0, int order) {
 
 template <Field T>
 Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const std::vector<T>& x0,
-                         int order, bool symbolic, const progress_fn& progress) {
+                         int order, bool symbolic, const progress_fn& progress,
+                         const stage_fn<T>& stage) {
   std::vector<std::vector<T>> ys{x0};
   for (const auto& layer : layers) {
     ys.push_back(forward(layer, ys.back()));
@@ -206,11 +208,13 @@ Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const 
   Action<T> gamma = latent_action(ys.back(), order);
   (void)dim;
   const int L = static_cast<int>(layers.size());
+  if (stage) stage(L, gamma, ys.back());
   for (int l = L - 1; l >= 0; --l) {
     gamma = pullback(gamma, jet(layers[l], ys[l], order));
     if (symbolic)
       for (auto& g : gamma.vertices)
         for (T& v : g.data()) simplify(v);
+    if (stage) stage(l, gamma, ys[l]);
     if (progress) progress(L - l, L);
   }
   return gamma;
@@ -253,12 +257,30 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
     check_invertible(model, x0);
 
   Extraction out;
+  // The title of the stage in the variables entering layer l (0-based; L: the latent).
+  const auto stage_title = [&](int l) {
+    const int L = static_cast<int>(model.layers.size());
+    if (l == L)
+      return fmt::format("latent: the standard normal action of z, the output of layer {}", L);
+    const std::string of =
+        l == 0 ? "the data x" : fmt::format("y{}, the input of layer {}", l + 1, l + 1);
+    return fmt::format("after layer {} ({}): the action of {}", l + 1,
+                       layer_type_name(model.layers[static_cast<std::size_t>(l)]), of);
+  };
+  const auto keep = [&]<class T>(int l, const Action<T>& a, const std::vector<T>& y) {
+    ActionStage s{stage_title(l), {}, {}, a};
+    for (const T& v : y) s.at.push_back(value_string(v)), s.at_latex.push_back(value_latex(v));
+    out.stages.push_back(std::move(s));
+  };
   out.info.field = request.field;
   out.info.source = model.source;
   for (const auto& x : x0) out.info.at.push_back(to_string(x));
   if (request.field == field_kind::float64) {
+    stage_fn<double> stage;
+    if (request.per_layer)
+      stage = [&](int l, const Action<double>& a, const std::vector<double>& y) { keep(l, a, y); };
     Action<double> a = extract_action(instantiate<double>(model), d, point<double>(x0, d),
-                                      request.order, false, progress);
+                                      request.order, false, progress, stage);
     for (const auto& g : a.vertices)
       for (double v : g.data())
         if (!std::isfinite(v))
@@ -270,8 +292,13 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   } else {
     SymbolTable symbols(request.symbols);
     const bool symbolic = request.field == field_kind::symbolic;
+    stage_fn<GiNaC::ex> stage;
+    if (request.per_layer)
+      stage = [&](int l, const Action<GiNaC::ex>& a, const std::vector<GiNaC::ex>& y) {
+        keep(l, a, y);
+      };
     out.action = extract_action(instantiate<GiNaC::ex>(model, symbolic ? &symbols : nullptr), d,
-                                point<GiNaC::ex>(x0, d), request.order, symbolic, progress);
+                                point<GiNaC::ex>(x0, d), request.order, symbolic, progress, stage);
     for (const auto& [name, sym] : symbols.symbols()) out.info.symbols.push_back(name);
   }
   return out;
@@ -280,7 +307,7 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
 #define FLOWACTION_INSTANTIATE(T)                                                                \
   template Action<T> latent_action(const std::vector<T>&, int);                                  \
   template Action<T> extract_action(const std::vector<LayerMap<T>>&, int, const std::vector<T>&, \
-                                    int, bool, const progress_fn&);
+                                    int, bool, const progress_fn&, const stage_fn<T>&);
 FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)
 #undef FLOWACTION_INSTANTIATE
 

@@ -14,7 +14,9 @@ bool SymbolTable::selects(int layer_number, const std::string& field) const {
 
 const GiNaC::realsymbol& SymbolTable::symbol(const std::string& name, const std::string& tex) {
   auto it = symbols_.find(name);
-  if (it == symbols_.end()) it = symbols_.emplace(name, GiNaC::realsymbol(name, tex)).first;
+  // Braced, so that GiNaC's LaTeX of a power (x^{2}) is never a double superscript.
+  if (it == symbols_.end())
+    it = symbols_.emplace(name, GiNaC::realsymbol(name, "{" + tex + "}")).first;
   return it->second;
 }
 

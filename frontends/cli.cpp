@@ -11,13 +11,16 @@
 #include <sstream>
 
 #include "diagrams/diagram.hpp"
-#include "diagrams/diagram_print.hpp"
 #include "engine/action_print.hpp"
+#include "engine/diagram_listing.hpp"
 #include "engine/error.hpp"
 #include "engine/extract.hpp"
 #include "engine/jet.hpp"
+#include "engine/latex_document.hpp"
+#include "engine/simplify.hpp"
 #include "frontends/exact_json.hpp"
 #include "frontends/inspect.hpp"
+#include "frontends/latex_compile.hpp"
 #include "frontends/manifest.hpp"
 #include "frontends/output_file.hpp"
 #include "frontends/trainer_commands.hpp"
@@ -26,8 +29,16 @@ namespace flowaction {
 
 namespace {
 
+#define LATEX_OPTIONS_HELP                                                                      \
+  "  --standalone       with latex: a complete document (preamble included) instead of a "      \
+  "fragment\n"                                                                                  \
+  "  --pdf              with latex: also compile the document (needs -o FILE.tex); the PDF is " \
+  "put\n"                                                                                       \
+  "                     beside it\n"                                                            \
+  "  --engine E         pdflatex (default) or lualatex, for --pdf\n"
+
 constexpr const char* extract_help =
-    R"(usage: flowaction extract MODEL [--order K] [--field F] [--at X] [--symbols S] [--format json|text] [-o FILE]
+    R"(usage: flowaction extract MODEL [--order K] [--field F] [--at X] [--symbols S] [--simplify M] [--per-layer] [--format json|text|latex] [-o FILE] [--standalone] [--pdf] [--engine E]
 
 Pulls the standard-normal latent action back through the layers of MODEL (a "flowaction/1"
 manifest, layers listed data -> latent) and prints the vertices Gamma^(k), k = 0..K, of
@@ -44,22 +55,34 @@ options:
   --at X             expansion point x0, comma-separated (default: the origin); --at=-0.5,0,1
   --symbols S        comma-separated layerN.FIELD (layers numbered from 1), e.g. layer2.alpha,layer1.W;
                      symbol names: FIELD_N then _i per index (alpha_2, alpha_2_0, W_1_0_1)
-  --format F         json (format "flowaction-action/1", default) or text (a table)
+  --simplify M       symbolic values: factor (default; factored where that is not longer than
+                     collected), collect (a polynomial nested by symbol), expand (expanded numerator
+                     over denominator)
+  --per-layer        the action after each layer of the pullback, from the latent Gaussian to the
+                     data (JSON format "flowaction-stages/1", or one table or section per stage)
+  --format F         json (format "flowaction-action/1", default), text (a table) or latex (the
+                     vertices by order as formulas, a fragment to \input); default latex for -o *.tex
   -o, --output FILE  write to FILE (whole or not at all) instead of standard output
-)";
+)" LATEX_OPTIONS_HELP;
 
 constexpr const char* diagrams_help =
-    R"(usage: flowaction diagrams [--order N] [--layer affine|activation|coupling|actnorm]
+    R"(usage: flowaction diagrams [MODEL] [--order N] [--layer affine|activation|coupling|actnorm] [--at X] [--format text|json|latex] [-o FILE] [--standalone] [--pdf] [--engine E]
 
 Lists the diagram classes that pull one layer's action back, for every order 0..N (default 4):
 trees (an old vertex whose legs fan out through the layer's derivatives G^(m)) and rings (the
 Jacobian: layer vertices joined in a cycle by G^(1)^-1 lines), each with its number of labelled
-copies n!/|Aut| and its sign.
+copies n!/|Aut|, its sign and its term in index notation. With MODEL, the classes of each of its
+layers that the layer's degree lets contribute; without, those of every layer type.
 
 options:
-  --order N        highest order listed, at most 12 (default 4)
-  --layer L        only this layer type (default: every type)
-)";
+  --order N          highest order listed, at most 12 (default 4)
+  --layer L          only layers of this type (default: every type, or every layer of MODEL)
+  --at X             expansion point of MODEL, comma-separated (default: the origin)
+  --format F         text (default), json (format "flowaction-diagrams/1": each class with its
+                     nodes, edges, factors, multiplicity, |Aut| and sign) or latex (a TikZ picture
+                     and the term of each class, a fragment to \input); default latex for -o *.tex
+  -o, --output FILE  write to FILE (whole or not at all) instead of standard output
+)" LATEX_OPTIONS_HELP;
 
 constexpr const char* inspect_help =
     R"(usage: flowaction inspect MODEL [--data SAMPLES.npy|.csv] [--at X]
@@ -88,8 +111,50 @@ std::vector<GiNaC::numeric> parse_point(const std::string& text) {
   return point;
 }
 
-constexpr Option extract_options[] = {{"--order", true},   {"--field", true},  {"--at", true},
-                                      {"--symbols", true}, {"--format", true}, output_option};
+// How a command renders its result: --format (default by the extension of -o, then the
+// command's own), and for LaTeX --standalone, --pdf and --engine.
+struct Rendering {
+  std::string format;
+  bool standalone = false;
+  bool pdf = false;
+  std::string engine;
+};
+
+Rendering rendering(const Args& args, std::string_view fallback) {
+  Rendering r;
+  const std::optional<std::string> output = args.value("--output");
+  r.format = args.string("--format",
+                         output && output->ends_with(".tex") ? "latex" : std::string(fallback));
+  std::ostringstream probe;
+  if (!make_print_context(r.format, probe))
+    throw Usage(fmt::format("unknown --format '{}' ({})", r.format, print_context_names()));
+  r.pdf = args.has("--pdf");
+  r.standalone = args.has("--standalone") || r.pdf;
+  r.engine = args.one_of("--engine", {tex_engines[0], tex_engines[1]});
+  if (r.standalone && r.format != "latex")
+    throw Usage(fmt::format("--{} needs --format latex", r.pdf ? "pdf" : "standalone"));
+  if (r.pdf && !output) throw Usage("--pdf needs -o FILE.tex (the PDF is put beside it)");
+  return r;
+}
+
+// Writes the rendered text to -o (whole or not at all) or to out: a complete document with
+// --standalone, compiled beside the .tex with --pdf.
+void emit(const Args& args, const Rendering& r, std::string text, std::string_view title,
+          std::ostream& out) {
+  if (r.standalone) text = latex_standalone(text, title);
+  const std::optional<std::string> output = args.value("--output");
+  if (!output) {
+    out << text;  // run_cli reports a standard output that cannot be written
+    return;
+  }
+  write_file_atomically(*output, text);
+  if (r.pdf) compile_pdf(*output, r.engine);
+}
+
+constexpr Option extract_options[] = {{"--order", true},   {"--field", true},    {"--at", true},
+                                      {"--symbols", true}, {"--simplify", true}, {"--per-layer"},
+                                      {"--format", true},  output_option,        {"--standalone"},
+                                      {"--pdf"},           {"--engine", true}};
 
 int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
   ExtractRequest req;
@@ -103,13 +168,10 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
   if (auto v = args.value("--symbols"))
     for (const std::string& s : split_commas(*v))
       if (!s.empty()) req.symbols.insert(s);
-  std::ostringstream text;
-  std::optional<print_context> context = make_print_context("json", text);
-  if (auto v = args.value("--format")) {
-    context = make_print_context(*v, text);
-    if (!context) throw Usage(fmt::format("unknown --format '{}' ({})", *v, print_context_names()));
-  }
-  const std::optional<std::string> output = args.value("--output");
+  const Rendering r = rendering(args, "json");
+  const std::string simplify_name = args.one_of("--simplify", {"factor", "collect", "expand"});
+  const simplify_mode simplify = *parse_simplify(simplify_name);
+  req.per_layer = args.has("--per-layer");
   const std::vector<std::string>& files = args.positional();
   if (files.size() != 1)
     throw Usage(files.empty() ? "give the model manifest" : "give exactly one model manifest");
@@ -119,46 +181,67 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
   const Model model = read_manifest(files[0]);
   const bool show_progress = &err == &std::cerr && ::isatty(2);
   const auto start = std::chrono::steady_clock::now();
-  const Extraction result = extract(model, req, [&](int done, int all) {
+  Extraction result = extract(model, req, [&](int done, int all) {
     if (!show_progress) return;
     const double s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     err << fmt::format("\rflowaction: pulled back {}/{} layers, {:.1f} s", done, all, s)
         << (done == all ? "\n" : "") << std::flush;
   });
-  std::visit([&](const auto& a) { print(a, result.info, *context); }, result.action);
-  if (output)
-    write_file_atomically(*output, text.str());
+  std::visit([&](auto& a) { simplify_vertices(a, simplify); }, result.action);
+  for (ActionStage& s : result.stages)
+    std::visit([&](auto& a) { simplify_vertices(a, simplify); }, s.action);
+  std::ostringstream text;
+  const print_context context = *make_print_context(r.format, text);
+  if (req.per_layer)
+    print(result.stages, result.info, context);
   else
-    out << text.str();  // run_cli reports a standard output that cannot be written
+    std::visit([&](const auto& a) { print(a, result.info, context); }, result.action);
+  emit(args, r, text.str(),
+       fmt::format("The action of {}{}", model.source, req.per_layer ? ", layer by layer" : ""),
+       out);
   return 0;
 }
 
-constexpr Option diagrams_options[] = {{"--order", true}, {"--layer", true}};
+constexpr Option diagrams_options[] = {{"--order", true},  {"--layer", true}, {"--at", true},
+                                       {"--format", true}, output_option,     {"--standalone"},
+                                       {"--pdf"},          {"--engine", true}};
 
 int run_diagrams(const Args& args, std::ostream& out, std::ostream&) {
   const int order = args.order("--order", 4);
   if (order > 12) throw Usage("--order: at most 12 for a listing");
-  std::vector<const LayerSpec*> layers(layer_specs().begin(), layer_specs().end());
-  if (auto v = args.value("--layer")) {
+  const Rendering r = rendering(args, "text");
+  std::vector<const LayerSpec*> types(layer_specs().begin(), layer_specs().end());
+  const std::optional<std::string> only = args.value("--layer");
+  if (only) {
     std::string names;
-    for (const LayerSpec* l : layers) names += (names.empty() ? "" : ", ") + std::string(l->type);
-    std::erase_if(layers, [&](const LayerSpec* l) { return *v != l->type; });
-    if (layers.empty()) throw Usage(fmt::format("unknown --layer '{}' ({})", *v, names));
+    for (const LayerSpec* l : types) names += (names.empty() ? "" : ", ") + std::string(l->type);
+    std::erase_if(types, [&](const LayerSpec* l) { return *only != l->type; });
+    if (types.empty()) throw Usage(fmt::format("unknown --layer '{}' ({})", *only, names));
   }
-  if (!args.positional().empty()) throw Usage("diagrams takes no file");
-  const text_context context{&out};
-  for (const LayerSpec* layer : layers) {
-    out << fmt::format("{} layer:\n", layer->type);
-    const diagrams::ClassFilter filter = class_filter(*layer);
-    for (int n = 0; n <= order; ++n) {
-      out << fmt::format("  order {}:\n", n);
-      diagrams::for_each_class(n, filter, [&](const diagrams::DiagramClass& c) {
-        out << "    ";
-        diagrams::print(c, context);
-      });
-    }
+  const std::vector<std::string>& files = args.positional();
+  if (files.size() > 1) throw Usage("give at most one model manifest");
+  if (files.empty() && args.has("--at")) throw Usage("--at needs a model");
+  DiagramListing listing;
+  if (files.empty()) {
+    listing = diagram_listing(types, order);
+  } else {
+    const Model model = read_manifest(files[0]);
+    std::vector<GiNaC::numeric> x0;
+    if (auto v = args.value("--at")) x0 = parse_point(*v);
+    if (!x0.empty() && static_cast<int>(x0.size()) != model.dim)
+      throw Error(fmt::format("{}: the expansion point has {} entries, the model has dim {}",
+                              model.source, x0.size(), model.dim));
+    listing = diagram_listing(model, order, x0);
+    if (only)
+      std::erase_if(listing.layers, [&](const LayerDiagrams& l) { return l.spec->type != *only; });
   }
+  std::ostringstream text;
+  print(listing, *make_print_context(r.format, text));
+  emit(args, r, text.str(),
+       listing.source.empty() ? std::string("Diagram classes of the pullback")
+                              : "Diagram classes of " + listing.source,
+       out);
   return 0;
 }
 
@@ -189,7 +272,7 @@ const Command extract_command{"extract",
                               run_extract};
 const Command diagrams_command{
     "diagrams",
-    "",
+    "[MODEL]",
     "the diagram classes of a layer's pullback, with multiplicities and signs",
     diagrams_help,
     diagrams_options,

@@ -194,7 +194,8 @@ TEST_CASE("every subcommand: wrong option, --help, and an error, each the same w
 TEST_CASE("every command that writes a file takes -o and --output") {
   for (const Command* c : commands()) {
     const bool writes =
-        c->name == "extract" || c->name == "sample" || c->name == "train" || c->name == "generate";
+        c->name == "extract" || c->name == "sample" || c->name == "train" ||
+        c->name == "generate" || c->name == "diagrams" || c->name == "closed-form";
     const bool takes_output = std::any_of(
         c->options.begin(), c->options.end(),
         [](const Option& o) { return o.name == "--output" && o.alias == "-o" && o.takes_value; });
