@@ -12,6 +12,9 @@
 
 #include "diagrams/diagram.hpp"
 #include "engine/action_print.hpp"
+#include "engine/architecture.hpp"
+#include "engine/closed_form.hpp"
+#include "engine/closed_form_print.hpp"
 #include "engine/diagram_listing.hpp"
 #include "engine/error.hpp"
 #include "engine/extract.hpp"
@@ -245,6 +248,53 @@ int run_diagrams(const Args& args, std::ostream& out, std::ostream&) {
   return 0;
 }
 
+constexpr const char* closed_form_help =
+    R"(usage: flowaction closed-form --arch SPEC [--order K] [--at 0|x] [--simplify M] [--format text|json|latex] [-o FILE] [--standalone] [--pdf] [--engine E]
+
+Derives the vertices Gamma^(n), n = 0..K, of an architecture whose weights are all symbolic
+tensors, for any dimension d: each vertex a sum of terms, a coefficient in per-unit quantities
+(alpha, the units' values u at the expansion point) times weight tensors, summed over internal
+unit indices. Built by the pullback of the diagram classes that each layer admits, on index
+expressions; terms equal up to index names are merged.
+
+options:
+  --arch SPEC        layers data -> latent, comma-separated: affine, activation, coupling or
+                     actnorm, each optionally with :quadratic (phi(u) = u + alpha u^2, the default),
+                     :cubic (u + alpha u^3), :degreeP (u + c_2 u^2 + ... + c_P u^P), :bias
+                     (affine, coupling, actnorm); e.g. affine,activation:cubic,affine,activation:cubic
+  --order K          highest vertex order, at most 6 (default 4)
+  --at P             0 (default: x0 = 0) or x (a symbolic expansion point x0; the units' values
+                     there are named and defined once)
+  --simplify M       coefficients: factor (default), collect or expand
+  --format F         text (default), json (format "flowaction-closed-form/1") or latex (a fragment
+                     to \input); default latex for -o *.tex
+  -o, --output FILE  write to FILE (whole or not at all) instead of standard output
+)" LATEX_OPTIONS_HELP;
+
+constexpr Option closed_form_options[] = {
+    {"--arch", true},     {"--order", true},  {"--at", true},   {"--simplify", true},
+    {"--format", true},   output_option,      {"--standalone"}, {"--pdf"},
+    {"--engine", true}};
+
+int run_closed_form(const Args& args, std::ostream& out, std::ostream&) {
+  const std::optional<std::string> spec = args.value("--arch");
+  if (!spec) throw Usage("give the architecture with --arch SPEC");
+  if (!args.positional().empty()) throw Usage("closed-form takes no file");
+  const int order = args.order("--order", 4);
+  if (order > 6) throw Usage("--order: at most 6 for a closed form");
+  const std::string at = args.string("--at", "0");
+  if (at != "0" && at != "x") throw Usage(fmt::format("--at '{}': expected 0 or x", at));
+  const simplify_mode mode =
+      *parse_simplify(args.one_of("--simplify", {"factor", "collect", "expand"}));
+  const Rendering r = rendering(args, "text");
+  const Architecture arch = parse_architecture(*spec);
+  const ClosedForm form = closed_form(arch, order, at == "x");
+  std::ostringstream text;
+  print(form, *make_print_context(r.format, text), mode);
+  emit(args, r, text.str(), "Closed form of the vertices of " + *spec, out);
+  return 0;
+}
+
 constexpr Option inspect_options[] = {{"--data", true}, {"--at", true}};
 
 int run_inspect(const Args& args, std::ostream& out, std::ostream&) {
@@ -285,8 +335,17 @@ const Command inspect_command{
     inspect_options,
     run_inspect};
 
-const Command* const command_table[] = {&extract_command, &diagrams_command, &sample_command,
-                                        &train_command,   &generate_command, &inspect_command};
+const Command closed_form_command{
+    "closed-form",
+    "--arch SPEC",
+    "the vertices of an architecture in index notation, every weight symbolic, any dimension",
+    closed_form_help,
+    closed_form_options,
+    run_closed_form};
+
+const Command* const command_table[] = {&extract_command,  &diagrams_command,    &sample_command,
+                                        &train_command,    &generate_command,    &inspect_command,
+                                        &closed_form_command};
 
 // The main help, its command list made from the table.
 std::string main_help() {
