@@ -10,7 +10,7 @@ namespace {
 
 constexpr double leg_spacing = 0.75;  // cm between neighbouring leg ends of a tree
 constexpr double row = 1.3;           // cm between the rows of a tree
-constexpr double leg_length = 1.0;    // cm of a ring's external leg
+constexpr double leg_length = 0.9;    // cm of a ring's external leg, more for crowded vertices
 
 using vertex = graph::vertex_descriptor;
 
@@ -63,15 +63,17 @@ void ring_layout(const graph& g, diagram_layout& L) {
     for (vertex t : targets(v, g))
       if (g[t].kind == node_kind::external) legs.push_back(t);
     const auto m = static_cast<int>(legs.size());
-    // Legs share the angle a vertex owns on the circle (at most 150 degrees).
-    const double spread = std::min(150.0, 0.8 * 360.0 / std::max(r, 1)) * pi / 180.0;
+    // Legs share the angle a vertex owns on the circle (at most 160 degrees); many legs get
+    // longer, so that the labels at their ends stay apart.
+    const double spread = std::min(160.0, 0.9 * 360.0 / std::max(r, 1)) * pi / 180.0;
     const double step = m > 1 ? spread / (m - 1) : 0;
+    const double length = leg_length + (m > 2 ? 0.2 * (m - 2) : 0.0);
     for (int k = 0; k < m; ++k) {
       // Clockwise across the spread, so that leg labels read in trace order.
       const double phi = theta + (m > 1 ? spread / 2 - k * step : 0);
       const point d{std::cos(phi), std::sin(phi)};
       const vertex l = legs[static_cast<std::size_t>(k)];
-      L.at[l] = {L.at[v].x + leg_length * d.x, L.at[v].y + leg_length * d.y};
+      L.at[l] = {L.at[v].x + length * d.x, L.at[v].y + length * d.y};
       L.outward[l] = d;
     }
   }

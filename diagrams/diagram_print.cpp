@@ -138,7 +138,7 @@ nlohmann::ordered_json json_of(const DiagramClass& c) {
 
 // ---- TikZ -----------------------------------------------------------------------------------
 
-constexpr double picture_width = 4.6;  // cm the widest picture is scaled down to
+constexpr double picture_width = 5.4;  // cm the widest picture is scaled down to
 
 std::string num(double x) {
   if (std::fabs(x) < 5e-4) x = 0;
@@ -222,9 +222,9 @@ void latex_entry(const DiagramClass& c, const latex_context& ctx) {
                      c.kind == diagram_kind::tree ? "tree" : "ring", fmt::join(c.sizes, ","),
                      c.multiplicity, c.automorphisms, c.sign);
   if (ctx.pictures) {
-    out << "\\noindent\\begin{minipage}{0.3\\linewidth}\\centering\n";
+    out << "\\noindent\\begin{minipage}{0.34\\linewidth}\\centering\n";
     tikz(c, out);
-    out << "\n\\end{minipage}\\hfill\n\\begin{minipage}{0.68\\linewidth}\n";
+    out << "\n\\end{minipage}\\hfill\n\\begin{minipage}{0.64\\linewidth}\n";
   }
   if (c.kind == diagram_kind::tree)
     out << fmt::format("Tree: $\\Gamma^{{({})}}$, layer vertices $G^{{(m)}}$ with $m = {}$",

@@ -61,10 +61,18 @@ void for_each_component(const Action<T>& action, Fn&& fn) {
 
 constexpr auto replace = nlohmann::ordered_json::error_handler_t::replace;
 
-nlohmann::ordered_json json_head(const ActionInfo& info) {
+// The members before the vertices (or stages), in the order other tools expect.
+nlohmann::ordered_json json_head(std::string_view format, const ActionInfo& info, int dim,
+                                 int order) {
   nlohmann::ordered_json head;
+  head["format"] = format;
   head["convention"] = action_convention;
   if (!info.source.empty()) head["source"] = info.source;
+  head["dim"] = dim;
+  head["order"] = order;
+  head["at"] = info.at;
+  head["field"] = std::string(field_name(info.field));
+  if (info.field == field_kind::symbolic) head["symbols"] = info.symbols;
   return head;
 }
 
@@ -98,16 +106,8 @@ void json_members(const nlohmann::ordered_json& members, std::ostream& out,
 
 template <Field T>
 void print_json(const Action<T>& action, const ActionInfo& info, std::ostream& out) {
-  nlohmann::ordered_json head;
-  head["format"] = "flowaction-action/1";
-  head.update(json_head(info));
-  head["dim"] = action.dim;
-  head["order"] = action.order();
-  head["at"] = info.at;
-  head["field"] = std::string(field_name(info.field));
-  if (info.field == field_kind::symbolic) head["symbols"] = info.symbols;
   out << "{\n";
-  json_members(head, out, " ");
+  json_members(json_head("flowaction-action/1", info, action.dim, action.order()), out, " ");
   out << " \"vertices\": ";
   json_vertices(action, out, "  ");
   out << "\n}\n";
@@ -368,16 +368,8 @@ void print(const std::vector<ActionStage>& stages, const ActionInfo& info, const
           },
           [&](const json_context& j) {
             std::ostream& out = *j.s;
-            nlohmann::ordered_json head;
-            head["format"] = "flowaction-stages/1";
-            head.update(json_head(info));
-            head["dim"] = dim;
-            head["order"] = order;
-            head["at"] = info.at;
-            head["field"] = std::string(field_name(info.field));
-            if (info.field == field_kind::symbolic) head["symbols"] = info.symbols;
             out << "{\n";
-            json_members(head, out, " ");
+            json_members(json_head("flowaction-stages/1", info, dim, order), out, " ");
             out << " \"stages\": [";
             for (std::size_t i = 0; i < stages.size(); ++i) {
               nlohmann::ordered_json stage;

@@ -17,14 +17,33 @@ namespace {
 using diagrams::DiagramClass;
 using GiNaC::ex;
 
-// The per-index and global symbols, one GiNaC symbol per name for the whole process (GiNaC tells
-// symbols apart by identity, not by name).
+// Symbols made once per key (GiNaC tells symbols apart by identity, not by name), and the key of
+// a symbol found again by its name.
+template <class Key>
+struct Interned {
+  std::map<Key, ex> by_key;
+  std::map<std::string, Key> by_name;
+
+  ex get(const Key& key, const std::string& name, const std::string& tex) {
+    const auto it = by_key.find(key);
+    if (it != by_key.end()) return it->second;
+    const ex sym = tex.empty() ? GiNaC::realsymbol(name) : GiNaC::realsymbol(name, tex);
+    by_key.emplace(key, sym);
+    by_name.emplace(name, key);
+    return sym;
+  }
+  std::optional<Key> find(const ex& symbol) const {
+    if (!GiNaC::is_a<GiNaC::symbol>(symbol)) return std::nullopt;
+    const auto it = by_name.find(GiNaC::ex_to<GiNaC::symbol>(symbol).get_name());
+    if (it == by_name.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
 struct Symbols {
   std::mutex lock;
-  std::map<std::pair<Quantity, int>, ex> by_key;
-  std::map<std::string, std::pair<Quantity, int>> by_name;
-  std::map<int, ex> log_dets;
-  std::map<std::string, int> log_det_names;
+  Interned<std::pair<Quantity, int>> quantities;
+  Interned<int> log_dets;
   ex d = GiNaC::realsymbol("d");
 };
 
@@ -54,23 +73,13 @@ std::string quantity_name(const Quantity& q) {
 ex closed_symbol(const Quantity& q, int index) {
   Symbols& s = symbols();
   const std::lock_guard<std::mutex> guard(s.lock);
-  const auto key = std::make_pair(q, index);
-  const auto it = s.by_key.find(key);
-  if (it != s.by_key.end()) return it->second;
-  const std::string name = fmt::format("{}[{}]", quantity_name(q), index);
-  const ex sym = GiNaC::realsymbol(name);
-  s.by_key.emplace(key, sym);
-  s.by_name.emplace(name, key);
-  return sym;
+  return s.quantities.get({q, index}, fmt::format("{}[{}]", quantity_name(q), index), "");
 }
 
 std::optional<std::pair<Quantity, int>> closed_symbol_of(const ex& symbol) {
-  if (!GiNaC::is_a<GiNaC::symbol>(symbol)) return std::nullopt;
   Symbols& s = symbols();
   const std::lock_guard<std::mutex> guard(s.lock);
-  const auto it = s.by_name.find(GiNaC::ex_to<GiNaC::symbol>(symbol).get_name());
-  if (it == s.by_name.end()) return std::nullopt;
-  return it->second;
+  return s.quantities.find(symbol);
 }
 
 ex dimension_symbol() {
@@ -80,22 +89,14 @@ ex dimension_symbol() {
 ex log_det_symbol(int layer) {
   Symbols& s = symbols();
   const std::lock_guard<std::mutex> guard(s.lock);
-  const auto it = s.log_dets.find(layer);
-  if (it != s.log_dets.end()) return it->second;
-  const std::string name = fmt::format("logdetW{}", layer);
-  const ex sym = GiNaC::realsymbol(name, fmt::format("\\ln|\\det W^{{({})}}|", layer));
-  s.log_dets.emplace(layer, sym);
-  s.log_det_names.emplace(name, layer);
-  return sym;
+  return s.log_dets.get(layer, fmt::format("logdetW{}", layer),
+                        fmt::format("\\ln|\\det W^{{({})}}|", layer));
 }
 
 std::optional<int> log_det_layer(const ex& symbol) {
-  if (!GiNaC::is_a<GiNaC::symbol>(symbol)) return std::nullopt;
   Symbols& s = symbols();
   const std::lock_guard<std::mutex> guard(s.lock);
-  const auto it = s.log_det_names.find(GiNaC::ex_to<GiNaC::symbol>(symbol).get_name());
-  if (it == s.log_det_names.end()) return std::nullopt;
-  return it->second;
+  return s.log_dets.find(symbol);
 }
 
 ex closed_phi(const ArchLayer& layer, int number, const ex& u, int index) {

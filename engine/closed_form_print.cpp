@@ -113,36 +113,26 @@ Names names_of(const ClosedTerm& t) {
   return n;
 }
 
-std::string quantity_tex(const Quantity& q, const std::string& index) {
-  switch (q.what) {
-    case Quantity::kind::alpha:
-      return fmt::format("\\alpha^{{({})}}_{{{}}}", q.layer, index);
-    case Quantity::kind::coefficient:
-      return fmt::format("c^{{({})}}_{{{},{}}}", q.layer, q.power, index);
-    case Quantity::kind::scale:
-      return fmt::format("s^{{({})}}_{{{}}}", q.layer, index);
-    case Quantity::kind::unit_value:
-      return fmt::format("u^{{({})}}_{{{}}}", q.layer, index);
-    case Quantity::kind::hidden_value:
-      return fmt::format("v^{{({})}}_{{{}}}", q.layer, index);
-  }
-  return "?";
+// α⁽²⁾_a as TeX (\\alpha^{(2)}_{a}) or plain (alpha2_a).
+std::string quantity_string(const Quantity& q, const std::string& index, bool tex) {
+  struct stem {
+    const char* tex;
+    const char* plain;
+  };
+  constexpr stem stems[] = {{"\\alpha", "alpha"}, {"c", "c"}, {"s", "s"}, {"u", "u"}, {"v", "v"}};
+  const stem& s = stems[static_cast<int>(q.what)];
+  const bool power = q.what == Quantity::kind::coefficient;
+  if (tex)
+    return power ? fmt::format("{}^{{({})}}_{{{},{}}}", s.tex, q.layer, q.power, index)
+                 : fmt::format("{}^{{({})}}_{{{}}}", s.tex, q.layer, index);
+  return power ? fmt::format("{}{}_{}_{}", s.plain, q.layer, q.power, index)
+               : fmt::format("{}{}_{}", s.plain, q.layer, index);
 }
 
-std::string quantity_plain(const Quantity& q, const std::string& index) {
-  switch (q.what) {
-    case Quantity::kind::alpha:
-      return fmt::format("alpha{}_{}", q.layer, index);
-    case Quantity::kind::coefficient:
-      return fmt::format("c{}_{}_{}", q.layer, q.power, index);
-    case Quantity::kind::scale:
-      return fmt::format("s{}_{}", q.layer, index);
-    case Quantity::kind::unit_value:
-      return fmt::format("u{}_{}", q.layer, index);
-    case Quantity::kind::hidden_value:
-      return fmt::format("v{}_{}", q.layer, index);
-  }
-  return "?";
+// A display symbol for a quantity on a named index.
+ex display_symbol(const Quantity& q, const std::string& plain, const std::string& tex) {
+  return GiNaC::realsymbol(quantity_string(q, plain, false),
+                           "{" + quantity_string(q, tex, true) + "}");
 }
 
 // The coefficient as it is shown: [T] = n! T folded in, per-index symbols renamed after the
@@ -152,8 +142,7 @@ ex shown_coefficient(const ClosedTerm& t, const Names& n, simplify_mode mode) {
   for (auto it = t.coefficient.preorder_begin(); it != t.coefficient.preorder_end(); ++it)
     if (const auto q = closed_symbol_of(*it)) {
       const auto i = static_cast<std::size_t>(q->second);
-      map[*it] = GiNaC::realsymbol(quantity_plain(q->first, n.plain[i]),
-                                   "{" + quantity_tex(q->first, n.tex[i]) + "}");
+      map[*it] = display_symbol(q->first, n.plain[i], n.tex[i]);
     }
   const ex c = t.coefficient.subs(map) * GiNaC::factorial(static_cast<int>(t.legs.size()));
   return simplified(GiNaC::normal(c), mode);
@@ -233,8 +222,7 @@ std::string phi_text(const ArchLayer& a, int l, expression_style style) {
   for (auto it = phi.preorder_begin(); it != phi.preorder_end(); ++it)
     if (const auto q = closed_symbol_of(*it)) {
       const std::string idx = a.type == ArchLayer::kind::coupling ? "h" : "a";
-      map[*it] =
-          GiNaC::realsymbol(quantity_plain(q->first, idx), "{" + quantity_tex(q->first, idx) + "}");
+      map[*it] = display_symbol(q->first, idx, idx);
     }
   return format_expression(phi.subs(map), style);
 }
@@ -243,18 +231,21 @@ std::string layer_line(const ArchLayer& a, int l, expression_style style) {
   const bool tex = latex(style);
   switch (a.type) {
     case ArchLayer::kind::affine:
-      return tex ? fmt::format("$z_a = \\sum_b W^{{({0})}}_{{ab}} y_b{1}$", l,
-                               a.bias ? fmt::format(" + b^{{({})}}_a", l) : "")
-                 : fmt::format("z_a = sum_b W^({0})_{{a b}} y_b{1}", l,
-                               a.bias ? fmt::format(" + b^({})_a", l) : "");
+    case ArchLayer::kind::actnorm: {
+      // z_a = (W y)_a or s_a y_a, plus the bias b_a or shift t_a.
+      const bool affine = a.type == ArchLayer::kind::affine;
+      const std::string map = tex ? (affine ? fmt::format("\\sum_b W^{{({})}}_{{ab}} y_b", l)
+                                            : fmt::format("s^{{({})}}_a y_a", l))
+                                  : (affine ? fmt::format("sum_b W^({})_{{a b}} y_b", l)
+                                            : fmt::format("s^({})_a y_a", l));
+      const std::string bias = !a.bias ? ""
+                               : tex   ? fmt::format(" + {}^{{({})}}_a", affine ? "b" : "t", l)
+                                       : fmt::format(" + {}^({})_a", affine ? "b" : "t", l);
+      return tex ? fmt::format("$z_a = {}{}$", map, bias) : fmt::format("z_a = {}{}", map, bias);
+    }
     case ArchLayer::kind::activation:
       return tex ? fmt::format("$z_a = \\varphi(y_a)$, $\\varphi(u) = {}$", phi_text(a, l, style))
                  : fmt::format("z_a = phi(y_a), phi(u) = {}", phi_text(a, l, style));
-    case ArchLayer::kind::actnorm:
-      return tex ? fmt::format("$z_a = s^{{({0})}}_a y_a{1}$", l,
-                               a.bias ? fmt::format(" + t^{{({})}}_a", l) : "")
-                 : fmt::format("z_a = s^({0})_a y_a{1}", l,
-                               a.bias ? fmt::format(" + t^({})_a", l) : "");
     case ArchLayer::kind::coupling:
       return tex ? fmt::format(
                        "$z_i = y_i + \\sum_h (W_2)^{{({0})}}_{{ih}}\\,\\varphi\\bigl(\\sum_j "

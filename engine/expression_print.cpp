@@ -50,18 +50,27 @@ class Printer {
   }
 
   std::string sum(const ex& e) const {
-    std::vector<std::pair<int, ex>> terms;
-    for (std::size_t i = 0; i < e.nops(); ++i) terms.emplace_back(degree(e.op(i)), e.op(i));
-    std::stable_sort(terms.begin(), terms.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::string out;
-    for (const auto& [d, t] : terms) {
+    // By degree, then by their text: the same order in every run.
+    struct term {
+      int degree;
+      bool negative;
+      std::string body;
+    };
+    std::vector<term> terms;
+    for (std::size_t i = 0; i < e.nops(); ++i) {
+      const ex& t = e.op(i);
       const bool negative = coefficient(t) < 0;
-      const std::string body = product(negative ? ex(-t) : t);
+      terms.push_back({degree(t), negative, product(negative ? ex(-t) : t)});
+    }
+    std::stable_sort(terms.begin(), terms.end(), [](const term& a, const term& b) {
+      return a.degree != b.degree ? a.degree < b.degree : a.body < b.body;
+    });
+    std::string out;
+    for (const term& t : terms) {
       if (out.empty())
-        out = (negative ? "-" : "") + body;
+        out = (t.negative ? "-" : "") + t.body;
       else
-        out += (negative ? " - " : " + ") + body;
+        out += (t.negative ? " - " : " + ") + t.body;
     }
     return out;
   }
@@ -104,10 +113,19 @@ class Printer {
 
   // Factors in print order, joined; "1" for none.
   std::string join(std::vector<ex> factors) const {
-    std::stable_sort(factors.begin(), factors.end(), [](const ex& a, const ex& b) {
-      if (rank(a) != rank(b)) return rank(a) < rank(b);
-      return GiNaC::ex_is_less()(a, b);
+    // By kind, then by their plain text: the same order in every run (GiNaC's own order
+    // follows the creation of symbols).
+    std::vector<std::pair<std::string, ex>> keyed;
+    for (const ex& f : factors) {
+      std::ostringstream s;
+      f.print(GiNaC::print_dflt(s));
+      keyed.emplace_back(s.str(), f);
+    }
+    std::stable_sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
+      if (rank(a.second) != rank(b.second)) return rank(a.second) < rank(b.second);
+      return a.first < b.first;
     });
+    for (std::size_t i = 0; i < factors.size(); ++i) factors[i] = keyed[i].second;
     std::string out;
     for (const ex& f : factors) out += (out.empty() ? "" : latex_ ? " " : "*") + factor(f);
     return out.empty() ? "1" : out;

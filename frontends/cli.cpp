@@ -272,9 +272,8 @@ options:
 )" LATEX_OPTIONS_HELP;
 
 constexpr Option closed_form_options[] = {
-    {"--arch", true},     {"--order", true},  {"--at", true},   {"--simplify", true},
-    {"--format", true},   output_option,      {"--standalone"}, {"--pdf"},
-    {"--engine", true}};
+    {"--arch", true}, {"--order", true}, {"--at", true}, {"--simplify", true}, {"--format", true},
+    output_option,    {"--standalone"},  {"--pdf"},      {"--engine", true}};
 
 int run_closed_form(const Args& args, std::ostream& out, std::ostream&) {
   const std::optional<std::string> spec = args.value("--arch");
@@ -343,8 +342,8 @@ const Command closed_form_command{
     closed_form_options,
     run_closed_form};
 
-const Command* const command_table[] = {&extract_command,  &diagrams_command,    &sample_command,
-                                        &train_command,    &generate_command,    &inspect_command,
+const Command* const command_table[] = {&extract_command,    &diagrams_command, &sample_command,
+                                        &train_command,      &generate_command, &inspect_command,
                                         &closed_form_command};
 
 // The main help, its command list made from the table.

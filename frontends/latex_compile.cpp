@@ -82,7 +82,7 @@ struct TempDirectory {
 }  // namespace
 
 std::string tex_packages(std::string_view engine) {
-  return fmt::format("texlive-latex-base texlive-latex-recommended texlive-pictures{}",
+  return fmt::format("texlive-latex-base texlive-pictures{}",
                      engine == "lualatex" ? " texlive-luatex" : "");
 }
 

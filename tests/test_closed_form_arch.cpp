@@ -23,7 +23,8 @@ namespace {
 struct Weights {
   std::mt19937 rng;
   std::string number(double range) {
-    std::uniform_int_distribution<int> u(-static_cast<int>(range * 20), static_cast<int>(range * 20));
+    std::uniform_int_distribution<int> u(-static_cast<int>(range * 20),
+                                         static_cast<int>(range * 20));
     return fmt::format("{}", u(rng) / 20.0);
   }
   std::string vector(int n, double range) {
@@ -64,16 +65,19 @@ std::string random_model(const Architecture& arch, int d, unsigned seed) {
   for (const ArchLayer& a : arch.layers) {
     switch (a.type) {
       case ArchLayer::kind::affine:
-        layers.push_back(fmt::format(R"({{"type": "affine", "W": {}{}}})", w.matrix(d, d, 0.5, true),
+        layers.push_back(fmt::format(R"({{"type": "affine", "W": {}{}}})",
+                                     w.matrix(d, d, 0.5, true),
                                      a.bias ? fmt::format(R"(, "b": {})", w.vector(d, 0.3)) : ""));
         break;
       case ArchLayer::kind::activation:
-        layers.push_back(fmt::format(R"({{"type": "activation", "coeffs": {}}})", phi_rows(a, d, w)));
+        layers.push_back(
+            fmt::format(R"({{"type": "activation", "coeffs": {}}})", phi_rows(a, d, w)));
         break;
       case ArchLayer::kind::actnorm:
-        layers.push_back(fmt::format(R"({{"type": "actnorm", "scale": [{}]{}}})",
-                                     fmt::join(std::vector<std::string>(d, "1.25"), ", "),
-                                     a.bias ? fmt::format(R"(, "shift": {})", w.vector(d, 0.3)) : ""));
+        layers.push_back(
+            fmt::format(R"({{"type": "actnorm", "scale": [{}]{}}})",
+                        fmt::join(std::vector<std::string>(d, "1.25"), ", "),
+                        a.bias ? fmt::format(R"(, "shift": {})", w.vector(d, 0.3)) : ""));
         break;
       case ArchLayer::kind::coupling: {
         const int nb = d / 2, na = d - nb, H = 2;
@@ -128,20 +132,38 @@ TEST_CASE("closed form of affine + quadratic activation: the issue's Gamma3 and 
   const ClosedForm form = closed_form(parse_architecture("affine,activation"), 4, false);
   std::ostringstream s;
   print(form, text_context{&s});
-  CHECK(s.str().find("Gamma^(3)_{i j k} =\n      sum_{a} 2*alpha2_a*(3 - 8*alpha2_a^2) * W^(1)_{a i} * "
-                     "W^(1)_{a j} * W^(1)_{a k}") != std::string::npos);
+  CHECK(s.str().find(
+            "Gamma^(3)_{i j k} =\n      sum_{a} 2*alpha2_a*(3 - 8*alpha2_a^2) * W^(1)_{a i} * "
+            "W^(1)_{a j} * W^(1)_{a k}") != std::string::npos);
   for (int d : {2, 3, 4}) check("affine,activation", 4, d, false, 11u + d);
 }
 
 TEST_CASE("closed forms against the engine: deeper and other architectures") {
   for (int d : {2, 3, 4}) {
-    check("activation,affine,activation", 4, d, false, 21u + d);              // L = 3, K = 4
+    check("activation,affine,activation", 4, d, false, 21u + d);  // L = 3, K = 4
     check("affine,activation:cubic,affine,activation:cubic", 4, d, false, 31u + d);
   }
   check("activation:degree4,affine", 4, 3, false, 41u);
   check("affine,coupling", 4, 2, false, 51u);
   check("affine,coupling:cubic,affine", 3, 3, false, 52u);
   check("actnorm,affine,activation", 3, 3, false, 61u);
+}
+
+TEST_CASE("the comparison notices a missing term (negative control)") {
+  ClosedForm form =
+      closed_form(parse_architecture("affine,activation:cubic,affine,activation:cubic"), 4, false);
+  const std::string manifest = random_model(form.arch, 3, 5u);
+  const Model model = parse_manifest(manifest, "random.flow.json");
+  const auto exact = testing_support::engine_vertices(manifest, {}, 4, field_kind::exact);
+  REQUIRE(form.vertices[4].size() > 1);
+  form.vertices[4].pop_back();
+  const Action<double> closed = evaluate(form, model);
+  double worst = 0;
+  for (const auto& [key, value] : exact)
+    if (key.first == 4)
+      worst = std::max(worst, std::fabs(closed.vertices[4].at(key.second) -
+                                        GiNaC::ex_to<GiNaC::numeric>(value.evalf()).to_double()));
+  CHECK(worst > 1e-3);
 }
 
 TEST_CASE("closed forms with biases and at a symbolic expansion point") {
