@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 
 #include "engine/expression_print.hpp"
@@ -306,10 +307,12 @@ void latex_vertices(const Action<T>& action, const ActionInfo& info, std::ostrea
     if (table) {
       out << "\\begin{longtable}{lll}\n";
       for (const auto& [index, v] : comps) {
-        out << "$" << component_latex(k, index) << "$ & $" << value_latex(v) << "$ & ";
+        out << "$" << component_latex(k, index) << "$ & $\\displaystyle " << value_latex(v)
+            << "$ & ";
         const auto f = to_double(v);
-        if (f && info.field != field_kind::float64) out << "$\\approx " << latex_decimal(*f) << "$";
-        out << " \\\\\n";
+        if (f && info.field != field_kind::float64)
+          out << "$\\approx " << latex_decimal(*f, 10) << "$";
+        out << " \\\\[1.2ex]\n";
       }
       out << "\\end{longtable}\n";
       continue;
@@ -323,7 +326,7 @@ void latex_vertices(const Action<T>& action, const ActionInfo& info, std::ostrea
       const auto f = to_double(v);
       const std::string tex = lines[0];
       if (f && info.field != field_kind::float64 && lines.size() == 1 && visible_width(tex) > 10)
-        out << " \\approx " << latex_decimal(*f);
+        out << " \\approx " << latex_decimal(*f, 10);
       out << (c + 1 < comps.size() ? " \\\\\n" : "\n");
     }
     out << "\\end{align*}\n";

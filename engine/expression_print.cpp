@@ -183,13 +183,16 @@ std::string format_expression(const GiNaC::ex& e, expression_style style) {
   return Printer(style)(e);
 }
 
-std::string latex_decimal(double x) {
+std::string latex_decimal(double x, int digits) {
   if (x == 0) return "0";
   if (!std::isfinite(x)) return std::isnan(x) ? "\\mathrm{NaN}" : x > 0 ? "\\infty" : "-\\infty";
   const double a = std::fabs(x);
-  if (a >= 1e-4 && a < 1e6) return fmt::format("{}", x);
+  const auto decimal = [&](double v) {
+    return digits > 0 ? fmt::format("{:.{}g}", v, digits) : fmt::format("{}", v);
+  };
+  if (a >= 1e-4 && a < 1e6) return decimal(x);
   const int e = static_cast<int>(std::floor(std::log10(a)));
-  const std::string m = fmt::format("{:.12g}", x / std::pow(10.0, e));
+  const std::string m = decimal(x / std::pow(10.0, e));
   return fmt::format("{}\\times 10^{{{}}}", m, e);
 }
 

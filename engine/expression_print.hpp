@@ -14,7 +14,8 @@ enum class expression_style { plain, latex };
 
 std::string format_expression(const GiNaC::ex& e, expression_style style);
 
-// A decimal for LaTeX: 1.25, -0.0625, 3.1\times 10^{-7}.
-std::string latex_decimal(double x);
+// A decimal for LaTeX: 1.25, -0.0625, 3.1\times 10^{-7}; the shortest that reads back exactly,
+// or with that many significant digits.
+std::string latex_decimal(double x, int digits = 0);
 
 }  // namespace flowaction

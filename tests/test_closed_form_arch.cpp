@@ -147,6 +147,9 @@ TEST_CASE("closed forms against the engine: deeper and other architectures") {
   check("affine,coupling", 4, 2, false, 51u);
   check("affine,coupling:cubic,affine", 3, 3, false, 52u);
   check("actnorm,affine,activation", 3, 3, false, 61u);
+  check("affine,activation,affine,activation,affine,activation", 5, 2, false, 62u);  // L = 6
+  check("affine,coupling:cubic,affine,coupling", 5, 2, false, 63u);
+  check("activation:degree3,affine,activation", 6, 3, false, 64u);  // K = 6
 }
 
 TEST_CASE("the comparison notices a missing term (negative control)") {
@@ -172,4 +175,5 @@ TEST_CASE("closed forms with biases and at a symbolic expansion point") {
   check("affine,activation", 3, 3, true, 81u);
   check("activation,affine,activation", 3, 2, true, 82u);
   check("affine:bias,coupling:bias", 3, 2, false, 91u);
+  check("affine,activation:cubic,actnorm:bias,activation", 4, 3, true, 92u);
 }

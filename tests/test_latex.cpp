@@ -166,6 +166,25 @@ TEST_CASE("the action as LaTeX: fractions, stages, symbols, and a long sum broke
   CHECK(longer.find("&\\quad") != std::string::npos);
 }
 
+TEST_CASE("--per-layer: the latent Gaussian, then one stage per layer, the last being the action") {
+  const auto stages =
+      nlohmann::json::parse(run({"extract", two_layer, "--order", "3", "--per-layer"}));
+  const auto whole = nlohmann::json::parse(run({"extract", two_layer, "--order", "3"}));
+  CHECK(stages["format"] == "flowaction-stages/1");
+  REQUIRE(stages["stages"].size() == 5);
+  CHECK(stages["stages"][0]["title"].get<std::string>().starts_with("latent"));
+  CHECK(stages["stages"][4]["vertices"] == whole["vertices"]);
+  CHECK(stages["stages"][4]["at"] == whole["at"]);
+  // The latent Gaussian has no vertex above order 2; the coupling makes 3-point ones.
+  for (const auto& v : stages["stages"][0]["vertices"]) CHECK(v["order"].get<int>() <= 2);
+  bool three = false;
+  for (const auto& v : stages["stages"][4]["vertices"]) three = three || v["order"] == 3;
+  CHECK(three);
+  const std::string text =
+      run({"extract", two_layer, "--order", "2", "--per-layer", "--format", "text"});
+  CHECK(count(text, "\n## after layer") == 4);
+}
+
 TEST_CASE("--simplify: one quadratic unit's Gamma3 = 2 alpha (3 - 8 alpha^2) in every format") {
   const auto base = std::vector<std::string>{"extract", example,    "--order",   "3",
                                              "--field", "symbolic", "--symbols", "layer1.alpha"};
