@@ -4,16 +4,14 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include "engine/error.hpp"
 #include "engine/field.hpp"
 #include "frontends/exact_json.hpp"
+#include "frontends/input_file.hpp"
 #include "frontends/tensor_file.hpp"
 
 namespace flowaction {
@@ -187,11 +185,8 @@ Model parse_manifest(std::string_view text, const std::string& source,
 }
 
 Model read_manifest(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return parse_manifest(s.str(), path.string(), path.parent_path());
+  return parse_manifest(read_input_file(path, "a flowaction/1 manifest", max_manifest_bytes),
+                        path.string(), path.parent_path());
 }
 
 }  // namespace flowaction

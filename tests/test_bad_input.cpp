@@ -1,6 +1,7 @@
 // Every kind of bad input gets one clear line naming file, layer and field, a non-zero exit,
 // and leaves the output file as it was.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -211,4 +212,46 @@ TEST_CASE("requests that do not fit the model or the machine") {
   const Run r = cli({"extract", (w.dir / "absent.flow.json").string()});
   CHECK(r.status == 1);
   CHECK(has(r.err, "absent.flow.json: cannot open"));
+}
+
+TEST_CASE("readers: a directory, a FIFO or an oversized file where a file is expected") {
+  Workdir w;
+  fs::create_directories(w.dir / "d.npz");
+  REQUIRE(::mkfifo((w.dir / "f.npz").c_str(), 0600) == 0);
+  // The manifest itself: named, with what was expected.
+  fs::create_directories(w.dir / "m.flow.json");
+  const Run m = cli({"extract", (w.dir / "m.flow.json").string()});
+  CHECK(m.status == 1);
+  CHECK(has(m.err, "m.flow.json: is a directory, not a regular file (a flowaction/1 manifest"));
+  // "tensors" naming a directory or a FIFO (which is never opened: it would wait for a writer):
+  // the manifest, the field and the tensor file are named.
+  for (const std::string name : {"d.npz", "f.npz"}) {
+    CAPTURE(name);
+    const fs::path t = w.write(
+        "t.flow.json",
+        R"({"format": "flowaction/1", "dim": 1, "layers": [], "tensors": ")" + name + "\"}");
+    const Run e = cli({"extract", t.string()});
+    CHECK(e.status == 1);
+    CHECK(has(e.err, "t.flow.json: manifest: field 'tensors': "));
+    CHECK(has(e.err, name + ": is a " + (name == "d.npz" ? "directory" : "FIFO")));
+  }
+  // Samples for train and inspect --data.
+  fs::create_directories(w.dir / "x.npy");
+  const Run t = cli({"train", (w.dir / "x.npy").string(), "-o", (w.dir / "m.json").string()});
+  CHECK(t.status == 1);
+  CHECK(has(t.err, "x.npy: is a directory"));
+  REQUIRE(::mkfifo((w.dir / "x.csv").c_str(), 0600) == 0);
+  const fs::path model_file = w.write("ok.flow.json", model(affine));
+  const Run i = cli({"inspect", model_file.string(), "--data", (w.dir / "x.csv").string()});
+  CHECK(i.status == 1);
+  CHECK(has(i.err, "x.csv: is a FIFO"));
+  // A regular file beyond the cap of its format is refused unread, saying the cap (a sparse
+  // file: it takes no disk space).
+  const fs::path big = w.dir / "big.flow.json";
+  { std::ofstream(big) << "{"; }
+  fs::resize_file(big, (std::uintmax_t{256} << 20) + 1);
+  const Run b = cli({"extract", big.string()});
+  CHECK(b.status == 1);
+  CHECK(
+      has(b.err, "big.flow.json: 268435457 bytes, more than the 256 MiB a flowaction/1 manifest"));
 }
