@@ -225,7 +225,7 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   for (const auto& x : request.at)
     if (!std::isfinite(x.to_double()))
       throw Error(fmt::format("{}: the expansion point entry {} is not finite in double precision",
-                              model.source, to_string(x)));
+                              model.source, excerpt(to_string(x))));
   if (!request.at.empty() && static_cast<int>(request.at.size()) != d)
     throw Error(fmt::format("{}: the expansion point has {} entries, the model has dim {}",
                             model.source, request.at.size(), d));

@@ -82,7 +82,7 @@ std::vector<GiNaC::numeric> parse_point(const std::string& text) {
     try {
       point.push_back(parse_decimal(x));
     } catch (const std::invalid_argument&) {
-      throw Usage(fmt::format("--at: '{}' is not a decimal number", x));
+      throw Usage(fmt::format("--at: '{}' is not a decimal number", excerpt(x)));
     }
   }
   return point;

@@ -27,7 +27,7 @@ struct Context {
   [[noreturn]] void fail(std::string_view field, std::string_view problem) const {
     if (field.empty()) throw Error(fmt::format("{}: {}: {}", source, where, problem));
     const auto o = origin.find(std::string(field));
-    throw Error(fmt::format("{}: {}: field '{}'{}: {}", source, where, field,
+    throw Error(fmt::format("{}: {}: field '{}'{}: {}", source, where, excerpt(field),
                             o == origin.end() ? "" : " (" + o->second + ")", problem));
   }
 };
@@ -37,10 +37,10 @@ GiNaC::numeric number_value(const Context& c, std::string_view field, const Json
   try {
     v = parse_decimal(n.text);
   } catch (const std::invalid_argument& e) {
-    c.fail(field, fmt::format("{} is {}", n.text, e.what()));
+    c.fail(field, fmt::format("{} is {}", excerpt(n.text), e.what()));
   }
   if (!std::isfinite(v.to_double()))
-    c.fail(field, fmt::format("{} is not finite in double precision", n.text));
+    c.fail(field, fmt::format("{} is not finite in double precision", excerpt(n.text)));
   return v;
 }
 
@@ -56,13 +56,13 @@ Tensor read_tensor(Context& c, const JsonNode& layer, const char* name, bool req
   if (n->type == JsonNode::kind::string) {
     if (!c.file)
       c.fail(name, fmt::format("names tensor \"{}\", but the manifest gives no \"tensors\" file",
-                               n->text));
+                               excerpt(n->text)));
     try {
       t = c.file->get(n->text, name);
     } catch (const Error& e) {
       c.fail(name, e.what());
     }
-    c.origin[name] = fmt::format("tensor '{}' of {}", n->text, c.file->name);
+    c.origin[name] = fmt::format("tensor '{}' of {}", excerpt(n->text), c.file->name);
     return t;
   }
   if (n->is_number()) {
@@ -114,7 +114,7 @@ Model parse_manifest(std::string_view text, const std::string& source,
   if (format->type != JsonNode::kind::string || format->text != "flowaction/1")
     top.fail("format", fmt::format("expected \"flowaction/1\", got {}",
                                    format->type == JsonNode::kind::string
-                                       ? "\"" + format->text + "\""
+                                       ? "\"" + excerpt(format->text) + "\""
                                        : std::string(json_kind_name(format->type))));
   std::optional<TensorFile> tensor_file;
   if (const JsonNode* tensors = root.find("tensors")) {
@@ -133,7 +133,7 @@ Model parse_manifest(std::string_view text, const std::string& source,
     top.fail("dim", fmt::format("expected a positive integer, got {}", json_kind_name(dim->type)));
   const GiNaC::numeric dv = number_value(top, "dim", *dim);
   if (!dv.is_pos_integer() || dv > 1000000)
-    top.fail("dim", fmt::format("expected a positive integer, got {}", dim->text));
+    top.fail("dim", fmt::format("expected a positive integer, got {}", excerpt(dim->text)));
   Model model;
   model.source = source;
   model.dim = dv.to_int();
@@ -162,7 +162,8 @@ Model parse_manifest(std::string_view text, const std::string& source,
                                  known_types, json_kind_name(type->type)));
     const LayerSpec* spec = find_layer_spec(type->text);
     if (!spec)
-      c.fail("type", fmt::format("unknown layer type \"{}\" (known: {})", type->text, known_types));
+      c.fail("type", fmt::format("unknown layer type \"{}\" (known: {})", excerpt(type->text),
+                                 known_types));
     c.where = fmt::format("layer {} ({})", l + 1, type->text);
     for (const auto& [key, v] : n.members)
       if (key != "type" && key != "name" && !spec->field(key)) {

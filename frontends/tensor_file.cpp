@@ -34,7 +34,7 @@ Tensor TensorFile::get(const std::string& key, const std::string& field) const {
       }
       known += (known.empty() ? "" : ", ") + k;
     }
-    throw Error(fmt::format("{}: tensor '{}': not in the file (it holds {})", name, key,
+    throw Error(fmt::format("{}: tensor '{}': not in the file (it holds {})", name, excerpt(key),
                             known.empty() ? "no tensors" : known));
   }
   const StoredTensor& s = it->second;

@@ -255,3 +255,26 @@ TEST_CASE("readers: a directory, a FIFO or an oversized file where a file is exp
   CHECK(
       has(b.err, "big.flow.json: 268435457 bytes, more than the 256 MiB a flowaction/1 manifest"));
 }
+
+TEST_CASE("small ones: trailing NUL, long values cut, a type that is not a string") {
+  // Valid JSON, then a NUL byte and garbage: nlohmann would stop at the NUL.
+  const std::string nul_at = std::to_string(model(affine).size() + 1);
+  CHECK(has(rejects(model(affine) + std::string("\0garbage", 8), {}),
+            "not valid JSON (byte " + nul_at + "): a NUL byte"));
+  // A 200 kB number and a 1000-digit --at value are cut in the message.
+  const std::string digits(200000, '7');
+  const std::string e1 =
+      rejects(model(R"({"type": "affine", "W": [[0.)" + digits + R"(, 0], [0, 1]]})"), {});
+  CHECK(has(e1, "field 'W'"));
+  CHECK(has(e1, "… (200002 characters)"));
+  CHECK(e1.size() < 300);
+  const std::string e2 = rejects(model(affine), {"--at", std::string(1000, '9') + "x,0"}, 2);
+  CHECK(has(e2, "(1001 characters)"));
+  CHECK(e2.size() < 300);
+  const std::string e3 = rejects(model(affine), {"--at", std::string(1000, '9') + ",0"});
+  CHECK(has(e3, "not finite in double precision"));
+  CHECK(e3.size() < 300);
+  // "type": 5 is there, but not a string.
+  CHECK(has(rejects(model(R"({"type": 5})"), {}),
+            "field 'type': expected a string naming the layer type"));
+}
