@@ -37,10 +37,15 @@ using progress_fn = std::function<void(int, int)>;
 Extraction extract(const Model& model, const ExtractRequest& request,
                    const progress_fn& progress = {});
 
+// Called with a layer's index (0-based) and the action once that layer is pulled back.
+template <Field T>
+using layer_check_fn = std::function<void(int, const Action<T>&)>;
+
 // The vertices in field T with the model's layers already instantiated.
 template <Field T>
 Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const std::vector<T>& x0,
-                         int order, bool symbolic, const progress_fn& progress = {});
+                         int order, bool symbolic, const progress_fn& progress = {},
+                         const layer_check_fn<T>& after_layer = {});
 
 // The latent action at z₀: Γ⁽⁰⁾ = ½|z₀|² + (d/2) ln 2π, Γ⁽¹⁾ = z₀, Γ⁽²⁾ = I.
 template <Field T>

@@ -278,3 +278,16 @@ TEST_CASE("small ones: trailing NUL, long values cut, a type that is not a strin
   CHECK(has(rejects(model(R"({"type": 5})"), {}),
             "field 'type': expected a string naming the layer type"));
 }
+
+TEST_CASE("small ones: the float field names the layer and the order it leaves double precision") {
+  // 4.9e-324 is the smallest subnormal: W rounds to 0 in double, the exact W is fine.
+  CHECK(has(rejects(model(R"({"type": "affine", "W": [[4.9e-324]]})", 1), {"--field", "float"}),
+            "layer 1 (affine): field 'W' is singular in double precision"));
+  // Gamma^(1) = -2 alpha = -2e308 is the first vertex beyond double precision (Gamma^(0) is
+  // fine).
+  CHECK(has(rejects(model(R"({"type": "activation", "alpha": 1e308})", 1), {"--field", "float"}),
+            "layer 1 (activation): the vertex of order 1 overflows double precision"));
+  // Gamma^(2) = W^2 = 1e-400 underflows: an error, not a vertex silently missing.
+  CHECK(has(rejects(model(R"({"type": "affine", "W": [[1e-200]]})", 1), {"--field", "float"}),
+            "layer 1 (affine): a vertex underflows double precision"));
+}
