@@ -291,3 +291,19 @@ TEST_CASE("small ones: the float field names the layer and the order it leaves d
   CHECK(has(rejects(model(R"({"type": "affine", "W": [[1e-200]]})", 1), {"--field", "float"}),
             "layer 1 (affine): a vertex underflows double precision"));
 }
+
+TEST_CASE("small ones: inspect refuses --at 1e400 and does not call a singular model invertible") {
+  Workdir w;
+  const fs::path m = w.write("m.flow.json", model(affine));
+  const Run inf = cli({"inspect", m.string(), "--at", "1e400,0"});
+  CHECK(inf.status == 1);
+  CHECK(has(inf.err, "--at: coordinate 1 is not finite in double precision"));
+  CHECK(inf.out.empty());
+  const fs::path s =
+      w.write("s.flow.json", model(affine + R"(, {"type": "affine", "W": [[1, 2], [2, 4]]})"));
+  const Run sing = cli({"inspect", s.string()});
+  CHECK(sing.status == 0);
+  CHECK(has(sing.out, "SINGULAR"));
+  CHECK_FALSE(has(sing.out, "inside the invertible domain"));
+  CHECK(has(sing.out, "NOT INVERTIBLE anywhere: layer 2 (affine) is singular"));
+}
