@@ -109,14 +109,16 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
     context = make_print_context(*v, text);
     if (!context) throw Usage(fmt::format("unknown --format '{}' ({})", *v, print_context_names()));
   }
-  const std::optional<std::string> output = args.value("--output");
   const std::vector<std::string>& files = args.positional();
   if (files.size() != 1)
     throw Usage(files.empty() ? "give the model manifest" : "give exactly one model manifest");
   if (!req.symbols.empty() && req.field != field_kind::symbolic)
     throw Usage("--symbols needs --field symbolic");
+  const std::filesystem::path manifest = files[0];
+  const OutputTarget output = resolve_output(args.value("--output"), std::span(&manifest, 1));
 
-  const Model model = read_manifest(files[0]);
+  const Model model = read_manifest(manifest);
+  if (!model.tensor_file.empty()) check_not_input(output, model.tensor_file);
   const bool show_progress = &err == &std::cerr && ::isatty(2);
   const auto start = std::chrono::steady_clock::now();
   const Extraction result = extract(model, req, [&](int done, int all) {
@@ -127,10 +129,7 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
         << (done == all ? "\n" : "") << std::flush;
   });
   std::visit([&](const auto& a) { print(a, result.info, *context); }, result.action);
-  if (output)
-    write_file_atomically(*output, text.str());
-  else
-    out << text.str();  // run_cli reports a standard output that cannot be written
+  write_output(output, text.str(), out);
   return 0;
 }
 
@@ -267,6 +266,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return status;
   } catch (const Usage& e) {
     return fail(fmt::format("{} (see flowaction {} --help)", e.what(), command.name), 2);
+  } catch (const Interrupted& e) {
+    return fail(e.what(), 128 + e.signal);
   } catch (const Error& e) {
     return fail(e.what(), 1);
   } catch (const std::bad_alloc&) {

@@ -117,12 +117,14 @@ Model parse_manifest(std::string_view text, const std::string& source,
                                        ? "\"" + excerpt(format->text) + "\""
                                        : std::string(json_kind_name(format->type))));
   std::optional<TensorFile> tensor_file;
+  std::filesystem::path tensor_path;
   if (const JsonNode* tensors = root.find("tensors")) {
     if (tensors->type != JsonNode::kind::string || tensors->text.empty())
       top.fail("tensors", fmt::format("expected a file name (.safetensors or .npz), got {}",
                                       json_kind_name(tensors->type)));
+    tensor_path = base_dir / tensors->text;
     try {
-      tensor_file = read_tensor_file(base_dir / tensors->text);
+      tensor_file = read_tensor_file(tensor_path);
     } catch (const Error& e) {
       top.fail("tensors", e.what());  // the tensor file's own message, behind the manifest's name
     }
@@ -136,6 +138,7 @@ Model parse_manifest(std::string_view text, const std::string& source,
     top.fail("dim", fmt::format("expected a positive integer, got {}", excerpt(dim->text)));
   Model model;
   model.source = source;
+  model.tensor_file = tensor_path.string();
   model.dim = dv.to_int();
   const int d = model.dim;
   for (const auto& [key, v] : root.members)
