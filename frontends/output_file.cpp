@@ -83,14 +83,18 @@ class SignalCleanup {
   SignalCleanup(const SignalCleanup&) = delete;
   SignalCleanup& operator=(const SignalCleanup&) = delete;
 
-  // Registered before the file is created, so that no moment leaves it unlisted.
-  void add(const fs::path& path) {
+  // Registered before the file is created, so that no moment leaves it unlisted. False if the
+  // table is full or the path too long to be opened anyway.
+  bool add(const fs::path& path) {
     const std::string& s = path.native();
     const std::size_t n = temporary_count.load();
-    if (n == max_temporaries || s.size() >= PATH_MAX) return;  // longer paths cannot be opened
+    if (n == max_temporaries || s.size() >= PATH_MAX) return false;
     std::memcpy(temporary_names[n], s.c_str(), s.size() + 1);
     temporary_count = n + 1;
+    return true;
   }
+  // For a name that turned out to be another's (O_EXCL failed): not ours to remove.
+  void drop_last() { --temporary_count; }
   void clear() { temporary_count = 0; }
 
  private:
@@ -134,10 +138,12 @@ std::pair<int, fs::path> create_temporary(const fs::path& target, std::string_vi
                                           SignalCleanup* cleanup) {
   for (int attempt = 0; attempt < 100; ++attempt) {
     fs::path tmp = temporary_name(directory_of(target));
-    if (cleanup) cleanup->add(tmp);
+    const bool listed = cleanup && cleanup->add(tmp);
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd >= 0) return {fd, std::move(tmp)};
-    if (errno != EEXIST) cannot_write(name, errno);
+    const int err = errno;
+    if (listed) cleanup->drop_last();
+    if (err != EEXIST) cannot_write(name, err);
   }
   cannot_write(name, EEXIST);
 }
