@@ -330,23 +330,27 @@ int run_train(const Args& a, std::ostream& out, std::ostream& err) {
                                        sig == SIGINT ? "SIGINT" : "SIGTERM", r.good_epochs + 1,
                                        best, checkpoint->name));
   }
-  if (!r.stop_reason.empty()) {
-    if (r.good_epochs == 0)
-      throw Error(fmt::format("stopped in the first epoch: {}; no model written", r.stop_reason));
-    write_output(model_out, manifest_json(r.flow), out);
-    throw Error(fmt::format("stopped at epoch {}: {}; wrote the best model so far ({}) to {}",
-                            r.good_epochs + 1, r.stop_reason, best, model_out.name));
-  }
-  // Worse than the best Gaussian by more than noise, on either split: not a success.
+  // Worse than the best Gaussian by more than noise, on either split: not a success. (No
+  // verdict on an empty split, or without a Gaussian: a singular sample covariance.)
   std::string worse;
   for (const auto& [split, flow_nll, gauss_nll, noise] :
        {std::tuple{"validation", r.val_nll, r.gaussian_val_nll, r.val_noise},
         std::tuple{"training", r.train_nll, r.gaussian_train_nll, r.train_noise}})
-    if (worse.empty() && !(flow_nll - gauss_nll <= std::max(0.01, noise)))
+    if (worse.empty() && !std::isnan(gauss_nll) && !(flow_nll - gauss_nll <= std::max(0.01, noise)))
       worse = fmt::format(
           "the trained flow is worse than the best Gaussian on the {} split: NLL {:.6g} against "
           "{:.6f} nats per sample ({:+.3g}; noise {:.2g})",
           split, flow_nll, gauss_nll, flow_nll - gauss_nll, std::max(0.01, noise));
+  if (!r.stop_reason.empty()) {
+    if (r.good_epochs == 0)
+      throw Error(fmt::format("stopped in the first epoch: {}; no model written", r.stop_reason));
+    if (!worse.empty() && !allow_worse)
+      throw Error(fmt::format("stopped at epoch {}: {}; {}; no model written", r.good_epochs + 1,
+                              r.stop_reason, worse));
+    write_output(model_out, manifest_json(r.flow), out);
+    throw Error(fmt::format("stopped at epoch {}: {}; wrote the best model so far ({}) to {}",
+                            r.good_epochs + 1, r.stop_reason, best, model_out.name));
+  }
   if (!worse.empty() && !allow_worse)
     throw Error(worse + "; no model written (--allow-worse writes it anyway)");
   write_output(model_out, manifest_json(r.flow), out);

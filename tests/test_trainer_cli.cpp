@@ -234,6 +234,9 @@ TEST_CASE("trainer cli: a flow worse than the best Gaussian is an error unless -
   CHECK(run(allow, out, err) == 0);
   CHECK(has(err, "warning: the trained flow is worse than the best Gaussian"));
   CHECK(fs::exists(dir / "m.flow.json"));
+  // Without a validation split the verdict is on the training split alone.
+  CHECK(run({"train", dir / "x.csv", "--val", "0", "--epochs", "3", "-o", dir / "v.json"}, out,
+            err) == 0);
   // Zero epochs is no training.
   CHECK(run({"train", dir / "x.csv", "--epochs", "0", "-o", dir / "n.json"}, out, err) == 2);
   CHECK(has(err, "--epochs"));
