@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <Eigen/Dense>
+#include <cfenv>
 #include <cmath>
 #include <limits>
 
@@ -145,6 +146,47 @@ void check_invertible(const Model& model, const std::vector<GiNaC::numeric>& x0)
   }
 }
 
+// Weights whose exact values are fine but which round to a singular layer in double precision
+// (an entry below 2^-1074 becomes 0): the float field cannot pull back through them.
+void check_double_precision(const Model& model, const std::vector<LayerMap<double>>& layers) {
+  for (std::size_t l = 0; l < layers.size(); ++l)
+    std::visit(overload{[&](const AffineMap<double>& a) {
+                          if (field_traits<double>::log_abs_det(a.W, a.dim) == -INFINITY)
+                            throw Error(fmt::format(
+                                "{}: {}: field 'W' is singular in double precision (its entries "
+                                "or pivots round to 0; the exact field has no such limit)",
+                                model.source, layer_label(model, l)));
+                        },
+                        [&](const ActNormMap<double>& a) {
+                          for (std::size_t u = 0; u < a.s.size(); ++u)
+                            if (a.s[u] == 0)
+                              throw Error(fmt::format(
+                                  "{}: {}: field 'scale': entry {} rounds to 0 in double "
+                                  "precision (the exact field has no such limit)",
+                                  model.source, layer_label(model, l), u));
+                        },
+                        [](const ActivationMap<double>&) {}, [](const CouplingMap<double>&) {}},
+               layers[l]);
+}
+
+// After layer l is pulled back in double precision: the lowest order that is no longer finite,
+// or a result that underflowed (a term below the smallest normal double, which would be lost or
+// print as 0), is an error naming the layer.
+void check_double_layer(const Model& model, std::size_t l, const Action<double>& a) {
+  for (const auto& g : a.vertices)
+    for (double v : g.data())
+      if (!std::isfinite(v))
+        throw Error(fmt::format(
+            "{}: {}: the vertex of order {} overflows double precision at this point (the exact "
+            "field does not)",
+            model.source, layer_label(model, l), g.order()));
+  if (std::fetestexcept(FE_UNDERFLOW))
+    throw Error(fmt::format(
+        "{}: {}: a vertex underflows double precision at this point (a term below {:.3g} would be "
+        "lost or print as 0); the exact field does not",
+        model.source, layer_label(model, l), std::numeric_limits<double>::min()));
+}
+
 template <Field T>
 std::vector<T> point(const std::vector<GiNaC::numeric>& at, int dim) {
   std::vector<T> x(static_cast<std::size_t>(dim), T(0));
@@ -229,7 +271,7 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   for (const auto& x : request.at)
     if (!std::isfinite(x.to_double()))
       throw Error(fmt::format("{}: the expansion point entry {} is not finite in double precision",
-                              model.source, to_string(x)));
+                              model.source, excerpt(to_string(x))));
   if (!request.at.empty() && static_cast<int>(request.at.size()) != d)
     throw Error(fmt::format("{}: the expansion point has {} entries, the model has dim {}",
                             model.source, request.at.size(), d));
@@ -276,19 +318,18 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   out.info.source = model.source;
   for (const auto& x : x0) out.info.at.push_back(to_string(x));
   if (request.field == field_kind::float64) {
-    stage_fn<double> stage;
-    if (request.per_layer)
-      stage = [&](int l, const Action<double>& a, const std::vector<double>& y) { keep(l, a, y); };
-    Action<double> a = extract_action(instantiate<double>(model), d, point<double>(x0, d),
-                                      request.order, false, progress, stage);
-    for (const auto& g : a.vertices)
-      for (double v : g.data())
-        if (!std::isfinite(v))
-          throw Error(fmt::format(
-              "{}: a vertex of order {} overflows double precision at this point (the exact "
-              "field does not)",
-              model.source, g.order()));
-    out.action = std::move(a);
+    const std::vector<LayerMap<double>> layers = instantiate<double>(model);
+    check_double_precision(model, layers);
+    // Every layer's pullback is checked as it is done, so that the message names the layer and
+    // order where double precision is first left, not a later one that merely inherits it.
+    std::feclearexcept(FE_ALL_EXCEPT);
+    const auto L = static_cast<int>(layers.size());
+    out.action = extract_action(
+        layers, d, point<double>(x0, d), request.order, false, progress,
+        stage_fn<double>([&](int l, const Action<double>& a, const std::vector<double>& y) {
+          if (l < L) check_double_layer(model, static_cast<std::size_t>(l), a);
+          if (request.per_layer) keep(l, a, y);
+        }));
   } else {
     SymbolTable symbols(request.symbols);
     const bool symbolic = request.field == field_kind::symbolic;

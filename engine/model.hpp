@@ -104,6 +104,7 @@ struct Model {
   int dim = 0;
   std::vector<Layer> layers;  // data → latent
   std::string source;         // the file it was read from, for messages
+  std::string tensor_file;    // the file its "tensors" names, if any (an input too)
 };
 
 // The registry, in the order of the variant.

@@ -108,7 +108,7 @@ std::vector<GiNaC::numeric> parse_point(const std::string& text) {
     try {
       point.push_back(parse_decimal(x));
     } catch (const std::invalid_argument&) {
-      throw Usage(fmt::format("--at: '{}' is not a decimal number", x));
+      throw Usage(fmt::format("--at: '{}' is not a decimal number", excerpt(x)));
     }
   }
   return point;
@@ -121,9 +121,13 @@ struct Rendering {
   bool standalone = false;
   bool pdf = false;
   std::string engine;
+  OutputTarget output;  // decided before any work (frontends/output_file.hpp)
 };
 
-Rendering rendering(const Args& args, std::string_view fallback) {
+// The format and the target of a command's output; inputs are the files it reads (-o must not
+// name one of them).
+Rendering rendering(const Args& args, std::string_view fallback,
+                    std::span<const std::filesystem::path> inputs = {}) {
   Rendering r;
   const std::optional<std::string> output = args.value("--output");
   r.format = args.string("--format",
@@ -136,22 +140,18 @@ Rendering rendering(const Args& args, std::string_view fallback) {
   r.engine = args.one_of("--engine", {tex_engines[0], tex_engines[1]});
   if (r.standalone && r.format != "latex")
     throw Usage(fmt::format("--{} needs --format latex", r.pdf ? "pdf" : "standalone"));
-  if (r.pdf && !output) throw Usage("--pdf needs -o FILE.tex (the PDF is put beside it)");
+  r.output = resolve_output(output, inputs);
+  if (r.pdf && r.output.how != OutputTarget::kind::file)
+    throw Usage("--pdf needs -o FILE.tex, a regular file (the PDF is put beside it)");
   return r;
 }
 
 // Writes the rendered text to -o (whole or not at all) or to out: a complete document with
 // --standalone, compiled beside the .tex with --pdf.
-void emit(const Args& args, const Rendering& r, std::string text, std::string_view title,
-          std::ostream& out) {
+void emit(const Rendering& r, std::string text, std::string_view title, std::ostream& out) {
   if (r.standalone) text = latex_standalone(text, title);
-  const std::optional<std::string> output = args.value("--output");
-  if (!output) {
-    out << text;  // run_cli reports a standard output that cannot be written
-    return;
-  }
-  write_file_atomically(*output, text);
-  if (r.pdf) compile_pdf(*output, r.engine);
+  write_output(r.output, text, out);  // run_cli reports a standard output that cannot be written
+  if (r.pdf) compile_pdf(r.output.target, r.engine);
 }
 
 constexpr Option extract_options[] = {{"--order", true},   {"--field", true},    {"--at", true},
@@ -171,7 +171,6 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
   if (auto v = args.value("--symbols"))
     for (const std::string& s : split_commas(*v))
       if (!s.empty()) req.symbols.insert(s);
-  const Rendering r = rendering(args, "json");
   const std::string simplify_name = args.one_of("--simplify", {"factor", "collect", "expand"});
   const simplify_mode simplify = *parse_simplify(simplify_name);
   req.per_layer = args.has("--per-layer");
@@ -180,8 +179,11 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
     throw Usage(files.empty() ? "give the model manifest" : "give exactly one model manifest");
   if (!req.symbols.empty() && req.field != field_kind::symbolic)
     throw Usage("--symbols needs --field symbolic");
+  const std::filesystem::path manifest = files[0];
+  const Rendering r = rendering(args, "json", std::span(&manifest, 1));
 
-  const Model model = read_manifest(files[0]);
+  const Model model = read_manifest(manifest);
+  if (!model.tensor_file.empty()) check_not_input(r.output, model.tensor_file);
   const bool show_progress = &err == &std::cerr && ::isatty(2);
   const auto start = std::chrono::steady_clock::now();
   Extraction result = extract(model, req, [&](int done, int all) {
@@ -200,7 +202,7 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
     print(result.stages, result.info, context);
   else
     std::visit([&](const auto& a) { print(a, result.info, context); }, result.action);
-  emit(args, r, text.str(),
+  emit(r, text.str(),
        fmt::format("The action of {}{}", model.source, req.per_layer ? ", layer by layer" : ""),
        out);
   return 0;
@@ -213,7 +215,9 @@ constexpr Option diagrams_options[] = {{"--order", true},  {"--layer", true}, {"
 int run_diagrams(const Args& args, std::ostream& out, std::ostream&) {
   const int order = args.order("--order", 4);
   if (order > 12) throw Usage("--order: at most 12 for a listing");
-  const Rendering r = rendering(args, "text");
+  const std::vector<std::filesystem::path> inputs(args.positional().begin(),
+                                                  args.positional().end());
+  const Rendering r = rendering(args, "text", inputs);
   std::vector<const LayerSpec*> types(layer_specs().begin(), layer_specs().end());
   const std::optional<std::string> only = args.value("--layer");
   if (only) {
@@ -230,6 +234,7 @@ int run_diagrams(const Args& args, std::ostream& out, std::ostream&) {
     listing = diagram_listing(types, order);
   } else {
     const Model model = read_manifest(files[0]);
+    if (!model.tensor_file.empty()) check_not_input(r.output, model.tensor_file);
     std::vector<GiNaC::numeric> x0;
     if (auto v = args.value("--at")) x0 = parse_point(*v);
     if (!x0.empty() && static_cast<int>(x0.size()) != model.dim)
@@ -241,7 +246,7 @@ int run_diagrams(const Args& args, std::ostream& out, std::ostream&) {
   }
   std::ostringstream text;
   print(listing, *make_print_context(r.format, text));
-  emit(args, r, text.str(),
+  emit(r, text.str(),
        listing.source.empty() ? std::string("Diagram classes of the pullback")
                               : "Diagram classes of " + listing.source,
        out);
@@ -290,7 +295,7 @@ int run_closed_form(const Args& args, std::ostream& out, std::ostream&) {
   const ClosedForm form = closed_form(arch, order, at == "x");
   std::ostringstream text;
   print(form, *make_print_context(r.format, text), mode);
-  emit(args, r, text.str(), "Closed form of the vertices of " + *spec, out);
+  emit(r, text.str(), "Closed form of the vertices of " + *spec, out);
   return 0;
 }
 
@@ -408,6 +413,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return status;
   } catch (const Usage& e) {
     return fail(fmt::format("{} (see flowaction {} --help)", e.what(), command.name), 2);
+  } catch (const Interrupted& e) {
+    return fail(e.what(), 128 + e.signal);
   } catch (const Error& e) {
     return fail(e.what(), 1);
   } catch (const std::bad_alloc&) {
