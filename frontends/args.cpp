@@ -57,10 +57,10 @@ Args::Args(std::span<const std::string> args, std::span<const Option> options) :
         note(fmt::format("{} takes no value", option->name));
       else
         values_[std::string(option->name)] = "";
-    } else if (eq != std::string::npos) {
-      values_[std::string(option->name)] = a.substr(eq + 1);
-    } else if (i + 1 < args.size()) {
-      values_[std::string(option->name)] = args[++i];
+    } else if (eq != std::string::npos || i + 1 < args.size()) {
+      const std::string v = eq != std::string::npos ? a.substr(eq + 1) : args[++i];
+      values_[std::string(option->name)] = v;
+      every_.emplace_back(std::string(option->name), v);
     } else {
       note(fmt::format("{} needs a value", name));
     }
@@ -85,6 +85,14 @@ std::optional<std::string> Args::value(std::string_view name) const {
   const auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<std::string> Args::every(std::string_view name) const {
+  value(name);  // declared, with a value
+  std::vector<std::string> out;
+  for (const auto& [n, v] : every_)
+    if (n == name) out.push_back(v);
+  return out;
 }
 
 std::string Args::string(std::string_view name, std::string fallback) const {

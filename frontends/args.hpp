@@ -51,6 +51,8 @@ class Args {
   // Whether the option was given (a flag, or an option with a value).
   bool has(std::string_view name) const;
   std::optional<std::string> value(std::string_view name) const;
+  // Every value given for a repeatable option, in order (`--sweep a=1,2 --sweep b=3`).
+  std::vector<std::string> every(std::string_view name) const;
   std::string string(std::string_view name, std::string fallback) const;
   // An integer in [lo, hi]: "--samples 'x': expected an integer in [1, 1099511627776]".
   long integer(std::string_view name, long fallback, long lo, long hi) const;
@@ -67,6 +69,7 @@ class Args {
 
   std::span<const Option> options_;
   std::map<std::string, std::string, std::less<>> values_;  // by long name; "" for flags
+  std::vector<std::pair<std::string, std::string>> every_;  // every (name, value), in order
   std::vector<std::string> positional_;
   bool help_ = false;
 };

@@ -9,5 +9,6 @@ namespace flowaction {
 extern const Command sample_command;
 extern const Command train_command;
 extern const Command generate_command;
+extern const Command verify_command;
 
 }  // namespace flowaction

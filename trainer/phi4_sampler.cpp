@@ -76,8 +76,10 @@ double phi4_max_curvature(const Phi4Theory& t) {
     }
   if (t.lambda == 0) return kinetic;
   const double width = std::sqrt(6 / t.lambda);  // of the pure quartic well
-  const double phi2 = t.m2 > 0 ? std::min(1 / t.m2, width) : -6 * t.m2 / t.lambda + width;
-  return std::max(kinetic, 0.0) + t.lambda / 2 * 3 * phi2;
+  double phi2 = t.m2 > 0 ? std::min(1 / t.m2, width) : -6 * t.m2 / t.lambda + width;
+  // The cubic term shifts the well: its minimum lies near |φ| ≈ 3|κ|/λ.
+  if (t.kappa != 0) phi2 += 9 * t.kappa * t.kappa / (t.lambda * t.lambda);
+  return std::max(kinetic, 0.0) + t.lambda / 2 * 3 * phi2 + std::fabs(t.kappa) * std::sqrt(phi2);
 }
 
 double phi4_action(const Phi4Theory& t, std::span<const double> phi) {
@@ -88,14 +90,14 @@ double phi4_action(const Phi4Theory& t, std::span<const double> phi) {
   });
   for (double p : phi) {
     const double p2 = p * p;
-    s += 0.5 * t.m2 * p2 + t.lambda / 24 * p2 * p2;
+    s += 0.5 * t.m2 * p2 + t.kappa / 6 * p2 * p + t.lambda / 24 * p2 * p2;
   }
   return s;
 }
 
 void phi4_gradient(const Phi4Theory& t, std::span<const double> phi, std::span<double> g) {
   for (std::size_t x = 0; x < phi.size(); ++x)
-    g[x] = t.m2 * phi[x] + t.lambda / 6 * phi[x] * phi[x] * phi[x];
+    g[x] = t.m2 * phi[x] + t.kappa / 2 * phi[x] * phi[x] + t.lambda / 6 * phi[x] * phi[x] * phi[x];
   for_each_link(t.lattice, [&](int x, int y) {
     const double dphi = phi[y] - phi[x];
     g[x] -= dphi;
@@ -226,6 +228,9 @@ HmcResult sample_phi4(const Phi4Theory& t, const HmcOptions& o) {
   if (t.lambda < 0) throw Error("--lambda must be >= 0 (the action is unbounded below otherwise)");
   if (t.lambda == 0 && t.m2 <= 0)
     throw Error("the free field needs m2 > 0 (the Gaussian is not normalisable otherwise)");
+  if (t.kappa != 0 && t.lambda == 0)
+    throw Error("--kappa needs --lambda > 0 (a cubic action is unbounded below otherwise)");
+  if (!std::isfinite(t.kappa)) throw Error("--kappa must be finite");
   if (!(o.trajectory_length > 0)) throw Error("--trajectory must be > 0");
   const int d = t.lattice.sites();
   Hmc hmc(t, o.seed);

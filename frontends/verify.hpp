@@ -1,0 +1,61 @@
+// `flowaction verify`: from a known theory to a recovered one, judged against the truth and
+// against what a physicist would fit to the same samples (DESIGN §10): the Gaussian fit
+// (inverse sample covariance) and score matching of a general quartic polynomial action.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "engine/action.hpp"
+#include "trainer/phi4_sampler.hpp"
+#include "trainer/trainer.hpp"
+
+namespace flowaction {
+
+// How far an estimated action is from the truth (relative errors are signed means over the
+// sites or couplings; NaN where the truth has no such vertex).
+struct VertexErrors {
+  double gamma2_diagonal = NAN;   // mean (Γᵢᵢ − Tᵢᵢ)/Tᵢᵢ
+  double gamma2_couplings = NAN;  // mean over the off-diagonal couplings the truth has
+  double gamma3_local = NAN;      // mean (Γᵢᵢᵢ − Tᵢᵢᵢ)/Tᵢᵢᵢ, when the truth has them
+  double gamma4_local = NAN;      // mean (Γᵢᵢᵢᵢ − Tᵢᵢᵢᵢ)/Tᵢᵢᵢᵢ
+  // Per order k = 1 … 4: the largest |Γ| where the truth is 0, absolute and over the largest true
+  // |T| of that order (NaN when the truth has none of that order).
+  std::vector<double> spurious_abs, spurious_rel;
+  double heldout_nll = NAN;  // nats per sample on the test split (NaN: not normalisable)
+};
+
+VertexErrors vertex_errors(const Action<double>& estimate, const Action<double>& truth);
+
+// Connected moments of samples (d × N): the site averages of ⟨φᵢ²⟩_c, of ⟨φᵢφⱼ⟩_c over the truth's
+// couplings, and of the local third and fourth cumulants.
+struct Cumulants {
+  double c2_diagonal = 0, c2_couplings = 0, c3_local = 0, c4_local = 0;
+};
+Cumulants cumulants_of(const Eigen::MatrixXd& samples, const Action<double>& truth);
+
+struct VerifyOptions {
+  train::Phi4Theory theory;  // when no data is given
+  std::size_t samples = 20000;
+  std::optional<std::filesystem::path> data, truth, model;
+  train::FlowSpec spec;
+  train::TrainOptions training;
+  int order = 4;
+  int seeds = 1;
+  std::uint64_t seed = 0;
+  double test_fraction = 0.2;
+  // --sweep KEY=V1,V2,…: layers, samples, epochs or hidden; every combination is a cell.
+  std::vector<std::pair<std::string, std::vector<long>>> sweep;
+  std::filesystem::path out_dir;
+  std::string tex_engine = "pdflatex";
+};
+
+// Runs every cell and seed, writes out_dir/metrics.json (format "flowaction-verify/1"),
+// report.tex (and report.pdf when TeX is present) and the samples, models and actions of the
+// first run; a summary on out and progress on err.
+void verify(const VerifyOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace flowaction
