@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "engine/field.hpp"
@@ -28,6 +29,10 @@ struct Action {
   }
   int order() const { return static_cast<int>(vertices.size()) - 1; }
 };
+
+// An action in whichever field it was computed or read in (float: double; exact and symbolic:
+// GiNaC expressions).
+using AnyAction = std::variant<Action<double>, Action<GiNaC::ex>>;
 
 // What an output states besides the vertices.
 struct ActionInfo {

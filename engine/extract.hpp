@@ -21,8 +21,6 @@ struct ExtractRequest {
   std::set<std::string> symbols;   // "layerN.FIELD", symbolic field only
 };
 
-using AnyAction = std::variant<Action<double>, Action<GiNaC::ex>>;
-
 struct Extraction {
   AnyAction action;
   ActionInfo info;
