@@ -12,10 +12,13 @@
 
 #include "diagrams/diagram.hpp"
 #include "diagrams/diagram_print.hpp"
+#include "diagrams/feynman_print.hpp"
 #include "engine/action_print.hpp"
+#include "engine/cumulants_print.hpp"
 #include "engine/error.hpp"
 #include "engine/extract.hpp"
 #include "engine/jet.hpp"
+#include "frontends/action_reader.hpp"
 #include "frontends/exact_json.hpp"
 #include "frontends/inspect.hpp"
 #include "frontends/manifest.hpp"
@@ -75,6 +78,29 @@ options:
   --at X           expansion point x0, comma-separated (default: the origin)
 )";
 
+constexpr const char* cumulants_help =
+    R"(usage: flowaction cumulants ACTION --loops L [--order N] [--list] [--format json|text] [-o FILE]
+
+Perturbative cumulants of the action in ACTION, a "flowaction-action/1" file (extract's output, the
+sampler's .truth.json, or one written by hand; values exact, float, or expressions: a value "g"
+stays the symbol g), from Feynman diagrams: propagator G = (Gamma^(2))^-1, vertices -Gamma^(k)
+(k >= 3) and -Gamma^(1), every connected diagram weighted by 1/|Aut|. Prints ln(Z/Z0) (Z0 the
+Gaussian integral of the quadratic part; Gamma^(0) is left out) and the connected n-point
+functions of x, W^(n)_{i1..in} = <x_i1 ... x_in>_c, n = 1..N, W^(1) including the expansion point.
+A diagram's loops are its independent cycles, plus one for each -Gamma^(1) vertex (a source the
+size of a one-loop term: without that, trees with cubic vertices would have no bound). The n-th
+order vacuum diagrams of quartic phi^4 have n + 1 loops, its n-th order 2-point diagrams n.
+Exact input gives exact output; a singular or indefinite Gamma^(2) is an error.
+
+options:
+  --loops L          keep the connected diagrams with at most L loops, 0 to 10 (required)
+  --order N          highest n-point function (default 4)
+  --list             list the diagrams (factor, |Aut|, loops, vertices, edges) instead of values
+  --format F         json (default; "flowaction-cumulants/1", or "flowaction-feynman/1" with
+                     --list) or text
+  -o, --output FILE  write to FILE (whole or not at all) instead of standard output
+)";
+
 // --at: comma-separated exact decimals.
 std::vector<GiNaC::numeric> parse_point(const std::string& text) {
   std::vector<GiNaC::numeric> point;
@@ -131,6 +157,50 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
     write_file_atomically(*output, text.str());
   else
     out << text.str();  // run_cli reports a standard output that cannot be written
+  return 0;
+}
+
+constexpr Option cumulants_options[] = {
+    {"--loops", true}, {"--order", true}, {"--list"}, {"--format", true}, output_option};
+
+int run_cumulants(const Args& args, std::ostream& out, std::ostream&) {
+  if (!args.has("--loops")) throw Usage("missing --loops L");
+  CumulantRequest req;
+  req.loops = static_cast<int>(args.integer("--loops", 0, 0, 10));
+  req.order = args.order("--order", req.order);
+  std::ostringstream text;
+  const std::string format = args.string("--format", "json");
+  const std::optional<print_context> context = make_print_context(format, text);
+  if (!context)
+    throw Usage(fmt::format("unknown --format '{}' ({})", format, print_context_names()));
+  const std::vector<std::string>& files = args.positional();
+  if (files.size() != 1)
+    throw Usage(files.empty() ? "give the action file" : "give exactly one action file");
+
+  ActionFile file = read_action(files[0]);
+  file.info.source = files[0];
+  std::visit(
+      [&]<class T>(const Action<T>& action) {
+        try {
+          if (args.has("--list")) {
+            diagrams::FeynmanListing listing{req.loops, feynman_rules(action), {}};
+            for (int n = 0; n <= req.order; ++n)
+              listing.by_legs.push_back(diagrams::feynman_diagrams(n, req.loops, listing.rules));
+            diagrams::print(listing, *context);
+            return;
+          }
+          std::vector<T> x0;
+          for (const GiNaC::numeric& x : file.at) x0.push_back(from_rational<T>(x));
+          print(cumulants(action, x0, req), file.info, *context);
+        } catch (const Error& e) {
+          throw Error(fmt::format("{}: {}", files[0], e.what()));
+        }
+      },
+      file.action);
+  if (auto output = args.value("--output"))
+    write_file_atomically(*output, text.str());
+  else
+    out << text.str();
   return 0;
 }
 
@@ -194,6 +264,13 @@ const Command diagrams_command{
     diagrams_help,
     diagrams_options,
     run_diagrams};
+const Command cumulants_command{
+    "cumulants",
+    "ACTION",
+    "connected n-point functions and ln(Z/Z0) of an action, from Feynman diagrams",
+    cumulants_help,
+    cumulants_options,
+    run_cumulants};
 const Command inspect_command{
     "inspect",
     "MODEL",
@@ -202,8 +279,9 @@ const Command inspect_command{
     inspect_options,
     run_inspect};
 
-const Command* const command_table[] = {&extract_command, &diagrams_command, &sample_command,
-                                        &train_command,   &generate_command, &inspect_command};
+const Command* const command_table[] = {&extract_command, &diagrams_command, &cumulants_command,
+                                        &sample_command,  &train_command,    &generate_command,
+                                        &inspect_command};
 
 // The main help, its command list made from the table.
 std::string main_help() {

@@ -148,6 +148,7 @@ TEST_CASE("every subcommand: wrong option, --help, and an error, each the same w
   const std::map<std::string, Failure> failures = {
       {"extract", {{dir / "absent.flow.json"}, "absent.flow.json: cannot open"}},
       {"diagrams", {{"--order", "1"}, "cannot write to standard output", true}},
+      {"cumulants", {{dir / "absent.json", "--loops", "1"}, "absent.json: cannot open"}},
       {"sample", {{"phi4", "--lattice", "0", "-o", dir / "x.npy"}, "--lattice '0'"}},
       {"train", {{dir / "bad.npy", "-o", dir / "m.flow.json"}, "bad.npy"}},
       {"generate", {{dir / "absent.flow.json", "-o", dir / "g.npy"}, "absent.flow.json"}},
@@ -193,8 +194,8 @@ TEST_CASE("every subcommand: wrong option, --help, and an error, each the same w
 
 TEST_CASE("every command that writes a file takes -o and --output") {
   for (const Command* c : commands()) {
-    const bool writes =
-        c->name == "extract" || c->name == "sample" || c->name == "train" || c->name == "generate";
+    const bool writes = c->name == "extract" || c->name == "cumulants" || c->name == "sample" ||
+                        c->name == "train" || c->name == "generate";
     const bool takes_output = std::any_of(
         c->options.begin(), c->options.end(),
         [](const Option& o) { return o.name == "--output" && o.alias == "-o" && o.takes_value; });
