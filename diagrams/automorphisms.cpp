@@ -197,6 +197,10 @@ std::uint64_t count_automorphisms(const coloured_multigraph& g) {
 }
 
 std::vector<std::uint64_t> canonical_form(const coloured_multigraph& g) {
+  return canonical_labelling_of(g).form;
+}
+
+canonical_labelling canonical_labelling_of(const coloured_multigraph& g) {
   half_edge_graph h = build_half_edge_graph(g);
   const nauty_result r = run_nauty(h, true);
   // The canonical rows alone do not say which canonical vertex has which colour: prefix the
@@ -209,7 +213,13 @@ std::vector<std::uint64_t> canonical_form(const coloured_multigraph& g) {
     form.push_back(size);
   }
   form.insert(form.end(), r.canonical.begin(), r.canonical.end());
-  return form;
+  // After the canonical run lab[i] is the vertex at canonical position i.
+  std::vector<std::size_t> position(g.colours.size());
+  for (std::size_t i = 0; i < h.lab.size(); ++i) {
+    const auto v = static_cast<std::size_t>(h.lab[i]);
+    if (v < position.size()) position[v] = i;
+  }
+  return {std::move(form), std::move(position)};
 }
 
 }  // namespace flowaction::diagrams::detail

@@ -34,6 +34,15 @@ struct coloured_multigraph {
 std::uint64_t count_automorphisms(const coloured_multigraph& g);
 std::vector<std::uint64_t> canonical_form(const coloured_multigraph& g);
 
+// The canonical form and where each vertex of g lands in the canonical order: isomorphic graphs
+// have equal forms, and their vertices in the order of position correspond (up to an
+// automorphism).
+struct canonical_labelling {
+  std::vector<std::uint64_t> form;
+  std::vector<std::size_t> position;  // per vertex of g
+};
+canonical_labelling canonical_labelling_of(const coloured_multigraph& g);
+
 template <class Graph, class ColourMap>
 coloured_multigraph describe(const Graph& g, ColourMap colour) {
   using traits = boost::graph_traits<Graph>;

@@ -108,6 +108,9 @@ void print(const FeynmanDiagram& d, const print_context& ctx) {
   std::visit(overload{
                  [&](const text_context& t) { *t.s << text_line(d) << '\n'; },
                  [&](const json_context& j) { *j.s << json_of(d).dump() << '\n'; },
+                 [&](const latex_context& l) {
+                   *l.s << "\\begin{verbatim}\n" << text_line(d) << "\n\\end{verbatim}\n";
+                 },
              },
              ctx);
 }
@@ -116,6 +119,11 @@ void print(const FeynmanListing& listing, const print_context& ctx) {
   std::visit(overload{
                  [&](const text_context& t) { print_text(listing, *t.s); },
                  [&](const json_context& j) { print_json(listing, *j.s); },
+                 [&](const latex_context& l) {
+                   *l.s << "\\begin{verbatim}\n";
+                   print_text(listing, *l.s);
+                   *l.s << "\\end{verbatim}\n";
+                 },
              },
              ctx);
 }

@@ -34,6 +34,15 @@ struct Action {
 // GiNaC expressions).
 using AnyAction = std::variant<Action<double>, Action<GiNaC::ex>>;
 
+// The action partway through the pullback (extract --per-layer): in the variables that enter
+// one layer, so a reader sees pairwise terms become 3- and 4-point vertices layer by layer.
+struct ActionStage {
+  std::string title;                  // "after layer 3 (coupling): the action of its input y3"
+  std::vector<std::string> at;        // the point it is expanded around, in those variables
+  std::vector<std::string> at_latex;  // the same in LaTeX
+  AnyAction action;
+};
+
 // What an output states besides the vertices.
 struct ActionInfo {
   field_kind field = field_kind::exact;

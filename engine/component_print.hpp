@@ -1,6 +1,6 @@
 // Components of symmetric tensors as the print contexts write them, shared by every printer of
 // vertices or cumulants: nonzero components in reading order, their value strings, their JSON
-// objects and their lines of text.
+// objects, their lines of text and their LaTeX equations.
 #pragma once
 
 #include <fmt/format.h>
@@ -10,6 +10,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/field.hpp"
@@ -17,10 +18,17 @@
 
 namespace flowaction {
 
-// One component's value: p/q in the exact field, the expression in the symbolic field, the
-// shortest round-trip decimal in the float field.
+// One component's value: p/q in the exact field, the expression in the symbolic field (GiNaC's
+// syntax, terms by rising degree), the shortest round-trip decimal in the float field.
 std::string value_string(double x);
 std::string value_string(const GiNaC::ex& x);
+// The same in LaTeX: \frac{p}{q}, symbols by their TeX names.
+std::string value_latex(double x);
+std::string value_latex(const GiNaC::ex& x);
+
+// The LaTeX name of a component, \Gamma^{(3)}_{001} for tensor "\Gamma" (indices separated once
+// one exceeds 9).
+std::string component_latex(std::string_view tensor, int order, const multi_index& index);
 
 // Calls fn(order, sorted index, value) for every nonzero component of tensors[first], …, by
 // order, then in reading order of the index.
@@ -82,5 +90,23 @@ void print_component_table(std::ostream& out, const std::vector<SymTensor<T>>& t
   });
   out << fmt::format("\n# {} nonzero components\n", count);
 }
+
+// Named values as one align* block, a long value broken over lines, an exact one followed by
+// its decimal: lines of (LaTeX name, value).
+template <Field T>
+void print_latex_equations(std::ostream& out, const std::vector<std::pair<std::string, T>>& lines,
+                           field_kind field);
+
+// The nonzero components as LaTeX: a paragraph "Order k" for each order k from first, its
+// components as equations (or a table when there are many numbers), named by tensor.
+template <Field T>
+void print_latex_components(std::ostream& out, const std::vector<SymTensor<T>>& tensors, int first,
+                            int dim, field_kind field, std::string_view tensor);
+
+// "Symbols: $\alpha_{1}$ (alpha_1), …" for the symbols the tensors and the values in more hold;
+// nothing in the float field or without symbols.
+template <Field T>
+void print_latex_symbols(std::ostream& out, const std::vector<SymTensor<T>>& tensors,
+                         const std::vector<T>& more = {});
 
 }  // namespace flowaction

@@ -44,6 +44,11 @@ void print(const Cumulants<T>& cumulants, const ActionInfo& info, const print_co
   std::visit(overload{
                  [&](const text_context& t) { print_text(cumulants, info, *t.s); },
                  [&](const json_context& j) { print_json(cumulants, info, *j.s); },
+                 [&](const latex_context& l) {
+                   *l.s << "\\begin{verbatim}\n";
+                   print_text(cumulants, info, *l.s);
+                   *l.s << "\\end{verbatim}\n";
+                 },
              },
              c);
 }

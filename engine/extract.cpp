@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <Eigen/Dense>
+#include <cfenv>
 #include <cmath>
 #include <limits>
 
 #include "diagrams/diagram.hpp"
+#include "engine/action_print.hpp"
 #include "engine/error.hpp"
 #include "engine/overload.hpp"
 #include "engine/pullback.hpp"
@@ -144,6 +146,47 @@ void check_invertible(const Model& model, const std::vector<GiNaC::numeric>& x0)
   }
 }
 
+// Weights whose exact values are fine but which round to a singular layer in double precision
+// (an entry below 2^-1074 becomes 0): the float field cannot pull back through them.
+void check_double_precision(const Model& model, const std::vector<LayerMap<double>>& layers) {
+  for (std::size_t l = 0; l < layers.size(); ++l)
+    std::visit(overload{[&](const AffineMap<double>& a) {
+                          if (field_traits<double>::log_abs_det(a.W, a.dim) == -INFINITY)
+                            throw Error(fmt::format(
+                                "{}: {}: field 'W' is singular in double precision (its entries "
+                                "or pivots round to 0; the exact field has no such limit)",
+                                model.source, layer_label(model, l)));
+                        },
+                        [&](const ActNormMap<double>& a) {
+                          for (std::size_t u = 0; u < a.s.size(); ++u)
+                            if (a.s[u] == 0)
+                              throw Error(fmt::format(
+                                  "{}: {}: field 'scale': entry {} rounds to 0 in double "
+                                  "precision (the exact field has no such limit)",
+                                  model.source, layer_label(model, l), u));
+                        },
+                        [](const ActivationMap<double>&) {}, [](const CouplingMap<double>&) {}},
+               layers[l]);
+}
+
+// After layer l is pulled back in double precision: the lowest order that is no longer finite,
+// or a result that underflowed (a term below the smallest normal double, which would be lost or
+// print as 0), is an error naming the layer.
+void check_double_layer(const Model& model, std::size_t l, const Action<double>& a) {
+  for (const auto& g : a.vertices)
+    for (double v : g.data())
+      if (!std::isfinite(v))
+        throw Error(fmt::format(
+            "{}: {}: the vertex of order {} overflows double precision at this point (the exact "
+            "field does not)",
+            model.source, layer_label(model, l), g.order()));
+  if (std::fetestexcept(FE_UNDERFLOW))
+    throw Error(fmt::format(
+        "{}: {}: a vertex underflows double precision at this point (a term below {:.3g} would be "
+        "lost or print as 0); the exact field does not",
+        model.source, layer_label(model, l), std::numeric_limits<double>::min()));
+}
+
 template <Field T>
 std::vector<T> point(const std::vector<GiNaC::numeric>& at, int dim) {
   std::vector<T> x(static_cast<std::size_t>(dim), T(0));
@@ -196,7 +239,8 @@ Action<T> latent_action(const std::vector<T>& z0, int order) {
 
 template <Field T>
 Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const std::vector<T>& x0,
-                         int order, bool symbolic, const progress_fn& progress) {
+                         int order, bool symbolic, const progress_fn& progress,
+                         const stage_fn<T>& stage) {
   std::vector<std::vector<T>> ys{x0};
   for (const auto& layer : layers) {
     ys.push_back(forward(layer, ys.back()));
@@ -206,11 +250,13 @@ Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const 
   Action<T> gamma = latent_action(ys.back(), order);
   (void)dim;
   const int L = static_cast<int>(layers.size());
+  if (stage) stage(L, gamma, ys.back());
   for (int l = L - 1; l >= 0; --l) {
     gamma = pullback(gamma, jet(layers[l], ys[l], order));
     if (symbolic)
       for (auto& g : gamma.vertices)
         for (T& v : g.data()) simplify(v);
+    if (stage) stage(l, gamma, ys[l]);
     if (progress) progress(L - l, L);
   }
   return gamma;
@@ -225,7 +271,7 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   for (const auto& x : request.at)
     if (!std::isfinite(x.to_double()))
       throw Error(fmt::format("{}: the expansion point entry {} is not finite in double precision",
-                              model.source, to_string(x)));
+                              model.source, excerpt(to_string(x))));
   if (!request.at.empty() && static_cast<int>(request.at.size()) != d)
     throw Error(fmt::format("{}: the expansion point has {} entries, the model has dim {}",
                             model.source, request.at.size(), d));
@@ -253,25 +299,47 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
     check_invertible(model, x0);
 
   Extraction out;
+  // The title of the stage in the variables entering layer l (0-based; L: the latent).
+  const auto stage_title = [&](int l) {
+    const int L = static_cast<int>(model.layers.size());
+    if (l == L)
+      return fmt::format("latent: the standard normal action of z, the output of layer {}", L);
+    const std::string of =
+        l == 0 ? "the data x" : fmt::format("y{}, the input of layer {}", l + 1, l + 1);
+    return fmt::format("after layer {} ({}): the action of {}", l + 1,
+                       layer_type_name(model.layers[static_cast<std::size_t>(l)]), of);
+  };
+  const auto keep = [&]<class T>(int l, const Action<T>& a, const std::vector<T>& y) {
+    ActionStage s{stage_title(l), {}, {}, a};
+    for (const T& v : y) s.at.push_back(value_string(v)), s.at_latex.push_back(value_latex(v));
+    out.stages.push_back(std::move(s));
+  };
   out.info.field = request.field;
   out.info.source = model.source;
   for (const auto& x : x0) out.info.at.push_back(to_string(x));
   if (request.field == field_kind::float64) {
-    Action<double> a = extract_action(instantiate<double>(model), d, point<double>(x0, d),
-                                      request.order, false, progress);
-    for (const auto& g : a.vertices)
-      for (double v : g.data())
-        if (!std::isfinite(v))
-          throw Error(fmt::format(
-              "{}: a vertex of order {} overflows double precision at this point (the exact "
-              "field does not)",
-              model.source, g.order()));
-    out.action = std::move(a);
+    const std::vector<LayerMap<double>> layers = instantiate<double>(model);
+    check_double_precision(model, layers);
+    // Every layer's pullback is checked as it is done, so that the message names the layer and
+    // order where double precision is first left, not a later one that merely inherits it.
+    std::feclearexcept(FE_ALL_EXCEPT);
+    const auto L = static_cast<int>(layers.size());
+    out.action = extract_action(
+        layers, d, point<double>(x0, d), request.order, false, progress,
+        stage_fn<double>([&](int l, const Action<double>& a, const std::vector<double>& y) {
+          if (l < L) check_double_layer(model, static_cast<std::size_t>(l), a);
+          if (request.per_layer) keep(l, a, y);
+        }));
   } else {
     SymbolTable symbols(request.symbols);
     const bool symbolic = request.field == field_kind::symbolic;
+    stage_fn<GiNaC::ex> stage;
+    if (request.per_layer)
+      stage = [&](int l, const Action<GiNaC::ex>& a, const std::vector<GiNaC::ex>& y) {
+        keep(l, a, y);
+      };
     out.action = extract_action(instantiate<GiNaC::ex>(model, symbolic ? &symbols : nullptr), d,
-                                point<GiNaC::ex>(x0, d), request.order, symbolic, progress);
+                                point<GiNaC::ex>(x0, d), request.order, symbolic, progress, stage);
     for (const auto& [name, sym] : symbols.symbols()) out.info.symbols.push_back(name);
   }
   return out;
@@ -280,7 +348,7 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
 #define FLOWACTION_INSTANTIATE(T)                                                                \
   template Action<T> latent_action(const std::vector<T>&, int);                                  \
   template Action<T> extract_action(const std::vector<LayerMap<T>>&, int, const std::vector<T>&, \
-                                    int, bool, const progress_fn&);
+                                    int, bool, const progress_fn&, const stage_fn<T>&);
 FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)
 #undef FLOWACTION_INSTANTIATE
 

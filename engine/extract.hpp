@@ -19,11 +19,15 @@ struct ExtractRequest {
   field_kind field = field_kind::exact;
   std::vector<GiNaC::numeric> at;  // expansion point; empty = origin
   std::set<std::string> symbols;   // "layerN.FIELD", symbolic field only
+  bool per_layer = false;          // also keep the action after each layer (Extraction::stages)
 };
 
 struct Extraction {
   AnyAction action;
   ActionInfo info;
+  // With per_layer: the latent action, then the action after each layer from the last to the
+  // first (the last stage is `action`).
+  std::vector<ActionStage> stages;
 };
 
 // Called after each layer is pulled back: (layers done, layers in all).
@@ -35,10 +39,16 @@ using progress_fn = std::function<void(int, int)>;
 Extraction extract(const Model& model, const ExtractRequest& request,
                    const progress_fn& progress = {});
 
+// Called with the action in the variables entering layer l (0-based; l = L for the latent) and
+// the point those variables are expanded around.
+template <Field T>
+using stage_fn = std::function<void(int, const Action<T>&, const std::vector<T>&)>;
+
 // The vertices in field T with the model's layers already instantiated.
 template <Field T>
 Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const std::vector<T>& x0,
-                         int order, bool symbolic, const progress_fn& progress = {});
+                         int order, bool symbolic, const progress_fn& progress = {},
+                         const stage_fn<T>& stage = {});
 
 // The latent action at z₀: Γ⁽⁰⁾ = ½|z₀|² + (d/2) ln 2π, Γ⁽¹⁾ = z₀, Γ⁽²⁾ = I.
 template <Field T>

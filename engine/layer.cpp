@@ -14,7 +14,9 @@ bool SymbolTable::selects(int layer_number, const std::string& field) const {
 
 const GiNaC::realsymbol& SymbolTable::symbol(const std::string& name, const std::string& tex) {
   auto it = symbols_.find(name);
-  if (it == symbols_.end()) it = symbols_.emplace(name, GiNaC::realsymbol(name, tex)).first;
+  // Braced, so that GiNaC's LaTeX of a power (x^{2}) is never a double superscript.
+  if (it == symbols_.end())
+    it = symbols_.emplace(name, GiNaC::realsymbol(name, "{" + tex + "}")).first;
   return it->second;
 }
 
@@ -54,6 +56,14 @@ std::string weight_tex(const Tensor& t, std::string_view stem, int layer_number,
 
 template <Field T>
 T derivative(const Polynomial<T>& c, int m, const T& u) {
+  // At u = 0 only c_m m! is left. Horner would form (c_k k!/(k−m)!)·0 for the higher terms, which
+  // in double is NaN once such a coefficient overflows (α = 1e308: 2α = inf), making φ′ = NaN.
+  if (vanishes(u)) {
+    if (m >= static_cast<int>(c.size())) return T(0);
+    T f = from_int<T>(1);
+    for (int t = 2; t <= m; ++t) f *= from_int<T>(t);
+    return c[m] * f;
+  }
   // Horner on Σ_{k≥m} c_k k!/(k−m)! u^{k−m}.
   T r(0);
   for (int k = static_cast<int>(c.size()) - 1; k >= m; --k) {

@@ -33,26 +33,44 @@ constexpr FieldSpec actnorm_fields[] = {
 }  // namespace
 
 const LayerSpec AffineLayer::spec{
-    "affine", "z = W y + b", "-ln|det W| (constant)", jet_structure::linear, 1, affine_fields};
+    "affine",
+    "z = W y + b",
+    "-ln|det W| (constant)",
+    jet_structure::linear,
+    1,
+    affine_fields,
+    "$G^{(1)}_{a;\\,j} = W_{aj}$ and nothing else: every leg passes, and the Jacobian is the "
+    "constant $-\\ln|\\det W|$ in $\\Gamma'^{(0)}$."};
 const LayerSpec ActivationLayer::spec{"activation",
                                       "z_i = phi_i(y_i), phi(u) = u + alpha u^2 or sum_k c_k u^k",
                                       "-sum_i ln phi_i'(y_i) (rings)",
                                       jet_structure::diagonal,
                                       0,
-                                      activation_fields};
+                                      activation_fields,
+                                      "$G^{(m)}_{a;\\,j_1\\dots j_m} = \\varphi_a^{(m)}(y_{0a})\\,"
+                                      "\\delta_{aj_1}\\cdots\\delta_{aj_m}$: a leg passes or "
+                                      "splits within its unit, and the rings sit on the "
+                                      "diagonal."};
 const LayerSpec CouplingLayer::spec{
     "coupling",
     "z_A = y_A, z_B = y_B + W2 phi(W1 y_A + b1) + b2 (A: mask 0, B: mask 1)",
     "0 (volume preserving)",
     jet_structure::rank_one,
     0,
-    coupling_fields};
+    coupling_fields,
+    "$G^{(m)}_{i;\\,j_1\\dots j_m} = \\sum_h (W_2)_{ih}\\,\\varphi_h^{(m)}(u_{0h})\\,"
+    "(W_1)_{hj_1}\\cdots(W_1)_{hj_m}$ for $i \\in B$, $j \\in A$ (plus $\\delta_{ij}$ in "
+    "$G^{(1)}$): only legs in $B$ split, into legs in $A$; the Jacobian is triangular, so there "
+    "are no rings."};
 const LayerSpec ActNormLayer::spec{"actnorm",
                                    "z_i = s_i y_i + t_i (Glow's ActNorm)",
                                    "-sum_i ln|s_i| (constant)",
                                    jet_structure::diagonal,
                                    1,
-                                   actnorm_fields};
+                                   actnorm_fields,
+                                   "$G^{(1)}_{a;\\,j} = s_a\\,\\delta_{aj}$ and nothing else: "
+                                   "every leg passes, and the Jacobian is the constant "
+                                   "$-\\sum_a \\ln|s_a|$ in $\\Gamma'^{(0)}$."};
 
 const FieldSpec* LayerSpec::field(std::string_view name) const {
   for (const FieldSpec& f : fields)

@@ -55,6 +55,8 @@ struct LayerSpec {
   jet_structure jet;
   int degree;  // polynomial degree of the map in y: 1 (linear), or 0 for "as its φ"
   std::span<const FieldSpec> fields;
+  // What its layer vertices G⁽ᵐ⁾ are, one sentence of LaTeX (the diagram listings state it).
+  std::string_view jet_tex = {};
   const FieldSpec* field(std::string_view name) const;
 };
 
@@ -102,6 +104,7 @@ struct Model {
   int dim = 0;
   std::vector<Layer> layers;  // data → latent
   std::string source;         // the file it was read from, for messages
+  std::string tensor_file;    // the file its "tensors" names, if any (an input too)
 };
 
 // The registry, in the order of the variant.

@@ -11,6 +11,7 @@ struct named {
 
 constexpr named contexts[] = {
     {"json", [](std::ostream& s) -> print_context { return json_context{&s}; }},
+    {"latex", [](std::ostream& s) -> print_context { return latex_context{&s}; }},
     {"text", [](std::ostream& s) -> print_context { return text_context{&s}; }},
 };
 

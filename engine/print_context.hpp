@@ -23,9 +23,18 @@ struct json_context {
   std::ostream* s;
 };
 
-using print_context = std::variant<text_context, json_context>;
+// LaTeX for people: a fragment to \input into a document whose preamble is latex_preamble()
+// (engine/latex_document.hpp). Exact rationals as \frac, symbols by their TeX names.
+struct latex_context {
+  std::ostream* s;
+  // Diagrams as TikZ pictures with coordinates computed here (no Lua graph drawing, so pdflatex
+  // and lualatex both compile them); false: their terms in index notation only.
+  bool pictures = true;
+};
 
-// The context named by a --format value ("text", "json"), or nothing.
+using print_context = std::variant<text_context, json_context, latex_context>;
+
+// The context named by a --format value ("text", "json", "latex"), or nothing.
 std::optional<print_context> make_print_context(std::string_view format, std::ostream& s);
 // The names make_print_context accepts, for usage messages.
 std::string print_context_names();

@@ -12,7 +12,7 @@
 #include "engine/error.hpp"
 #include "engine/sym_tensor.hpp"
 #include "frontends/exact_json.hpp"
-#include "frontends/tensor_file.hpp"
+#include "frontends/input_file.hpp"
 
 namespace flowaction {
 
@@ -351,7 +351,8 @@ ActionFile parse_action(std::string_view text, const std::string& source) {
 }
 
 ActionFile read_action(const std::filesystem::path& path) {
-  return parse_action(read_file_bytes(path), path.string());
+  return parse_action(read_input_file(path, "a flowaction-action/1 file", max_action_bytes),
+                      path.string());
 }
 
 }  // namespace flowaction

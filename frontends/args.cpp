@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "diagrams/diagram.hpp"
+#include "engine/error.hpp"
 
 namespace flowaction {
 
@@ -50,7 +51,7 @@ Args::Args(std::span<const std::string> args, std::span<const Option> options) :
     for (const Option& o : options_)
       if (name == o.name || (!o.alias.empty() && name == o.alias)) option = &o;
     if (!option) {
-      note(fmt::format("unknown option {}", name));
+      note(fmt::format("unknown option {}", excerpt(name)));
     } else if (!option->takes_value) {
       if (eq != std::string::npos)
         note(fmt::format("{} takes no value", option->name));
@@ -95,7 +96,8 @@ long Args::integer(std::string_view name, long fallback, long lo, long hi) const
   if (!text) return fallback;
   const std::optional<long> v = to_long(*text);
   if (!v || *v < lo || *v > hi)
-    throw Usage(fmt::format("{} '{}': expected an integer in [{}, {}]", name, *text, lo, hi));
+    throw Usage(
+        fmt::format("{} '{}': expected an integer in [{}, {}]", name, excerpt(*text), lo, hi));
   return *v;
 }
 
@@ -110,7 +112,7 @@ std::string Args::one_of(std::string_view name,
                             : i + 1 == choices.size() ? " or "
                                                       : ", ",
                             choices.begin()[i]);
-  throw Usage(fmt::format("{} '{}': expected {}", name, choice, expected));
+  throw Usage(fmt::format("{} '{}': expected {}", name, excerpt(choice), expected));
 }
 
 double Args::real(std::string_view name, double fallback) const {
@@ -120,7 +122,7 @@ double Args::real(std::string_view name, double fallback) const {
   const char* const end = text->data() + text->size();
   const auto [stop, ec] = std::from_chars(text->data(), end, v);
   if (ec != std::errc() || stop != end || !std::isfinite(v))
-    throw Usage(fmt::format("{} '{}': expected a number", name, *text));
+    throw Usage(fmt::format("{} '{}': expected a number", name, excerpt(*text)));
   return v;
 }
 
@@ -128,7 +130,7 @@ int Args::order(std::string_view name, int fallback) const {
   const std::optional<std::string> text = value(name);
   if (!text) return fallback;
   const std::optional<long> v = to_long(*text);
-  if (!v) throw Usage(fmt::format("{} expects an integer, got '{}'", name, *text));
+  if (!v) throw Usage(fmt::format("{} expects an integer, got '{}'", name, excerpt(*text)));
   if (*v < 0) throw Usage(fmt::format("{} must be >= 0, got {}", name, *v));
   if (*v > diagrams::max_order)
     throw Usage(fmt::format(

@@ -21,6 +21,14 @@ struct Usage : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A run ended by SIGINT or SIGTERM after saving what it could: run_cli prints the message and
+// exits 128 + signal, as a shell reports a process killed by it.
+struct Interrupted : std::runtime_error {
+  Interrupted(int signal, const std::string& message)
+      : std::runtime_error(message), signal(signal) {}
+  int signal;
+};
+
 struct Option {
   std::string_view name;        // "--output"
   bool takes_value = false;     // false: a flag such as "--no-whiten"

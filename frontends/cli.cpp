@@ -11,16 +11,22 @@
 #include <sstream>
 
 #include "diagrams/diagram.hpp"
-#include "diagrams/diagram_print.hpp"
 #include "diagrams/feynman_print.hpp"
 #include "engine/action_print.hpp"
+#include "engine/architecture.hpp"
+#include "engine/closed_form.hpp"
+#include "engine/closed_form_print.hpp"
 #include "engine/cumulants_print.hpp"
+#include "engine/diagram_listing.hpp"
 #include "engine/error.hpp"
 #include "engine/extract.hpp"
 #include "engine/jet.hpp"
+#include "engine/latex_document.hpp"
+#include "engine/simplify.hpp"
 #include "frontends/action_reader.hpp"
 #include "frontends/exact_json.hpp"
 #include "frontends/inspect.hpp"
+#include "frontends/latex_compile.hpp"
 #include "frontends/manifest.hpp"
 #include "frontends/output_file.hpp"
 #include "frontends/trainer_commands.hpp"
@@ -29,8 +35,16 @@ namespace flowaction {
 
 namespace {
 
+#define LATEX_OPTIONS_HELP                                                                      \
+  "  --standalone       with latex: a complete document (preamble included) instead of a "      \
+  "fragment\n"                                                                                  \
+  "  --pdf              with latex: also compile the document (needs -o FILE.tex); the PDF is " \
+  "put\n"                                                                                       \
+  "                     beside it\n"                                                            \
+  "  --engine E         pdflatex (default) or lualatex, for --pdf\n"
+
 constexpr const char* extract_help =
-    R"(usage: flowaction extract MODEL [--order K] [--field F] [--at X] [--symbols S] [--format json|text] [-o FILE]
+    R"(usage: flowaction extract MODEL [--order K] [--field F] [--at X] [--symbols S] [--simplify M] [--per-layer] [--format json|text|latex] [-o FILE] [--standalone] [--pdf] [--engine E]
 
 Pulls the standard-normal latent action back through the layers of MODEL (a "flowaction/1"
 manifest, layers listed data -> latent) and prints the vertices Gamma^(k), k = 0..K, of
@@ -47,22 +61,34 @@ options:
   --at X             expansion point x0, comma-separated (default: the origin); --at=-0.5,0,1
   --symbols S        comma-separated layerN.FIELD (layers numbered from 1), e.g. layer2.alpha,layer1.W;
                      symbol names: FIELD_N then _i per index (alpha_2, alpha_2_0, W_1_0_1)
-  --format F         json (format "flowaction-action/1", default) or text (a table)
+  --simplify M       symbolic values: factor (default; factored where that is not longer than
+                     collected), collect (a polynomial nested by symbol), expand (expanded numerator
+                     over denominator)
+  --per-layer        the action after each layer of the pullback, from the latent Gaussian to the
+                     data (JSON format "flowaction-stages/1", or one table or section per stage)
+  --format F         json (format "flowaction-action/1", default), text (a table) or latex (the
+                     vertices by order as formulas, a fragment to \input); default latex for -o *.tex
   -o, --output FILE  write to FILE (whole or not at all) instead of standard output
-)";
+)" LATEX_OPTIONS_HELP;
 
 constexpr const char* diagrams_help =
-    R"(usage: flowaction diagrams [--order N] [--layer affine|activation|coupling|actnorm]
+    R"(usage: flowaction diagrams [MODEL] [--order N] [--layer affine|activation|coupling|actnorm] [--at X] [--format text|json|latex] [-o FILE] [--standalone] [--pdf] [--engine E]
 
 Lists the diagram classes that pull one layer's action back, for every order 0..N (default 4):
 trees (an old vertex whose legs fan out through the layer's derivatives G^(m)) and rings (the
 Jacobian: layer vertices joined in a cycle by G^(1)^-1 lines), each with its number of labelled
-copies n!/|Aut| and its sign.
+copies n!/|Aut|, its sign and its term in index notation. With MODEL, the classes of each of its
+layers that the layer's degree lets contribute; without, those of every layer type.
 
 options:
-  --order N        highest order listed, at most 12 (default 4)
-  --layer L        only this layer type (default: every type)
-)";
+  --order N          highest order listed, at most 12 (default 4)
+  --layer L          only layers of this type (default: every type, or every layer of MODEL)
+  --at X             expansion point of MODEL, comma-separated (default: the origin)
+  --format F         text (default), json (format "flowaction-diagrams/1": each class with its
+                     nodes, edges, factors, multiplicity, |Aut| and sign) or latex (a TikZ picture
+                     and the term of each class, a fragment to \input); default latex for -o *.tex
+  -o, --output FILE  write to FILE (whole or not at all) instead of standard output
+)" LATEX_OPTIONS_HELP;
 
 constexpr const char* inspect_help =
     R"(usage: flowaction inspect MODEL [--data SAMPLES.npy|.csv] [--at X]
@@ -79,7 +105,7 @@ options:
 )";
 
 constexpr const char* cumulants_help =
-    R"(usage: flowaction cumulants ACTION --loops L [--order N] [--list] [--format json|text] [-o FILE]
+    R"(usage: flowaction cumulants ACTION --loops L [--order N] [--list] [--format json|text|latex] [-o FILE] [--standalone] [--pdf] [--engine E]
 
 Perturbative cumulants of the action in ACTION, a "flowaction-action/1" file (extract's output, the
 sampler's .truth.json, or one written by hand; values exact, float, or expressions: a value "g"
@@ -97,9 +123,10 @@ options:
   --order N          highest n-point function (default 4)
   --list             list the diagrams (factor, |Aut|, loops, vertices, edges) instead of values
   --format F         json (default; "flowaction-cumulants/1", or "flowaction-feynman/1" with
-                     --list) or text
+                     --list), text, or latex (the values as formulas; with --list a TikZ picture
+                     of each diagram; a fragment to \input); default latex for -o *.tex
   -o, --output FILE  write to FILE (whole or not at all) instead of standard output
-)";
+)" LATEX_OPTIONS_HELP;
 
 // --at: comma-separated exact decimals.
 std::vector<GiNaC::numeric> parse_point(const std::string& text) {
@@ -108,14 +135,56 @@ std::vector<GiNaC::numeric> parse_point(const std::string& text) {
     try {
       point.push_back(parse_decimal(x));
     } catch (const std::invalid_argument&) {
-      throw Usage(fmt::format("--at: '{}' is not a decimal number", x));
+      throw Usage(fmt::format("--at: '{}' is not a decimal number", excerpt(x)));
     }
   }
   return point;
 }
 
-constexpr Option extract_options[] = {{"--order", true},   {"--field", true},  {"--at", true},
-                                      {"--symbols", true}, {"--format", true}, output_option};
+// How a command renders its result: --format (default by the extension of -o, then the
+// command's own), and for LaTeX --standalone, --pdf and --engine.
+struct Rendering {
+  std::string format;
+  bool standalone = false;
+  bool pdf = false;
+  std::string engine;
+  OutputTarget output;  // decided before any work (frontends/output_file.hpp)
+};
+
+// The format and the target of a command's output; inputs are the files it reads (-o must not
+// name one of them).
+Rendering rendering(const Args& args, std::string_view fallback,
+                    std::span<const std::filesystem::path> inputs = {}) {
+  Rendering r;
+  const std::optional<std::string> output = args.value("--output");
+  r.format = args.string("--format",
+                         output && output->ends_with(".tex") ? "latex" : std::string(fallback));
+  std::ostringstream probe;
+  if (!make_print_context(r.format, probe))
+    throw Usage(fmt::format("unknown --format '{}' ({})", r.format, print_context_names()));
+  r.pdf = args.has("--pdf");
+  r.standalone = args.has("--standalone") || r.pdf;
+  r.engine = args.one_of("--engine", {tex_engines[0], tex_engines[1]});
+  if (r.standalone && r.format != "latex")
+    throw Usage(fmt::format("--{} needs --format latex", r.pdf ? "pdf" : "standalone"));
+  r.output = resolve_output(output, inputs);
+  if (r.pdf && r.output.how != OutputTarget::kind::file)
+    throw Usage("--pdf needs -o FILE.tex, a regular file (the PDF is put beside it)");
+  return r;
+}
+
+// Writes the rendered text to -o (whole or not at all) or to out: a complete document with
+// --standalone, compiled beside the .tex with --pdf.
+void emit(const Rendering& r, std::string text, std::string_view title, std::ostream& out) {
+  if (r.standalone) text = latex_standalone(text, title);
+  write_output(r.output, text, out);  // run_cli reports a standard output that cannot be written
+  if (r.pdf) compile_pdf(r.output.target, r.engine);
+}
+
+constexpr Option extract_options[] = {{"--order", true},   {"--field", true},    {"--at", true},
+                                      {"--symbols", true}, {"--simplify", true}, {"--per-layer"},
+                                      {"--format", true},  output_option,        {"--standalone"},
+                                      {"--pdf"},           {"--engine", true}};
 
 int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
   ExtractRequest req;
@@ -129,106 +198,176 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
   if (auto v = args.value("--symbols"))
     for (const std::string& s : split_commas(*v))
       if (!s.empty()) req.symbols.insert(s);
-  std::ostringstream text;
-  std::optional<print_context> context = make_print_context("json", text);
-  if (auto v = args.value("--format")) {
-    context = make_print_context(*v, text);
-    if (!context) throw Usage(fmt::format("unknown --format '{}' ({})", *v, print_context_names()));
-  }
-  const std::optional<std::string> output = args.value("--output");
+  const std::string simplify_name = args.one_of("--simplify", {"factor", "collect", "expand"});
+  const simplify_mode simplify = *parse_simplify(simplify_name);
+  req.per_layer = args.has("--per-layer");
   const std::vector<std::string>& files = args.positional();
   if (files.size() != 1)
     throw Usage(files.empty() ? "give the model manifest" : "give exactly one model manifest");
   if (!req.symbols.empty() && req.field != field_kind::symbolic)
     throw Usage("--symbols needs --field symbolic");
+  const std::filesystem::path manifest = files[0];
+  const Rendering r = rendering(args, "json", std::span(&manifest, 1));
 
-  const Model model = read_manifest(files[0]);
+  const Model model = read_manifest(manifest);
+  if (!model.tensor_file.empty()) check_not_input(r.output, model.tensor_file);
   const bool show_progress = &err == &std::cerr && ::isatty(2);
   const auto start = std::chrono::steady_clock::now();
-  const Extraction result = extract(model, req, [&](int done, int all) {
+  Extraction result = extract(model, req, [&](int done, int all) {
     if (!show_progress) return;
     const double s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     err << fmt::format("\rflowaction: pulled back {}/{} layers, {:.1f} s", done, all, s)
         << (done == all ? "\n" : "") << std::flush;
   });
-  std::visit([&](const auto& a) { print(a, result.info, *context); }, result.action);
-  if (output)
-    write_file_atomically(*output, text.str());
+  std::visit([&](auto& a) { simplify_vertices(a, simplify); }, result.action);
+  for (ActionStage& s : result.stages)
+    std::visit([&](auto& a) { simplify_vertices(a, simplify); }, s.action);
+  std::ostringstream text;
+  const print_context context = *make_print_context(r.format, text);
+  if (req.per_layer)
+    print(result.stages, result.info, context);
   else
-    out << text.str();  // run_cli reports a standard output that cannot be written
+    std::visit([&](const auto& a) { print(a, result.info, context); }, result.action);
+  emit(r, text.str(),
+       fmt::format("The action of {}{}", model.source, req.per_layer ? ", layer by layer" : ""),
+       out);
   return 0;
 }
 
-constexpr Option cumulants_options[] = {
-    {"--loops", true}, {"--order", true}, {"--list"}, {"--format", true}, output_option};
+constexpr Option cumulants_options[] = {{"--loops", true},  {"--order", true}, {"--list"},
+                                        {"--format", true}, output_option,     {"--standalone"},
+                                        {"--pdf"},          {"--engine", true}};
 
 int run_cumulants(const Args& args, std::ostream& out, std::ostream&) {
   if (!args.has("--loops")) throw Usage("missing --loops L");
   CumulantRequest req;
   req.loops = static_cast<int>(args.integer("--loops", 0, 0, 10));
   req.order = args.order("--order", req.order);
-  std::ostringstream text;
-  const std::string format = args.string("--format", "json");
-  const std::optional<print_context> context = make_print_context(format, text);
-  if (!context)
-    throw Usage(fmt::format("unknown --format '{}' ({})", format, print_context_names()));
+  const bool list = args.has("--list");
   const std::vector<std::string>& files = args.positional();
   if (files.size() != 1)
     throw Usage(files.empty() ? "give the action file" : "give exactly one action file");
+  const std::filesystem::path action_file = files[0];
+  const Rendering r = rendering(args, "json", std::span(&action_file, 1));
 
-  ActionFile file = read_action(files[0]);
+  ActionFile file = read_action(action_file);
   file.info.source = files[0];
+  std::ostringstream text;
+  const print_context context = *make_print_context(r.format, text);
   std::visit(
       [&]<class T>(const Action<T>& action) {
         try {
-          if (args.has("--list")) {
+          if (list) {
             diagrams::FeynmanListing listing{req.loops, feynman_rules(action), {}};
             for (int n = 0; n <= req.order; ++n)
               listing.by_legs.push_back(diagrams::feynman_diagrams(n, req.loops, listing.rules));
-            diagrams::print(listing, *context);
+            diagrams::print(listing, context);
             return;
           }
           std::vector<T> x0;
           for (const GiNaC::numeric& x : file.at) x0.push_back(from_rational<T>(x));
-          print(cumulants(action, x0, req), file.info, *context);
+          print(cumulants(action, x0, req), file.info, context);
         } catch (const Error& e) {
           throw Error(fmt::format("{}: {}", files[0], e.what()));
         }
       },
       file.action);
-  if (auto output = args.value("--output"))
-    write_file_atomically(*output, text.str());
-  else
-    out << text.str();
+  emit(r, text.str(),
+       fmt::format("{} of {}, {} loops", list ? "Feynman diagrams" : "Cumulants", files[0],
+                   req.loops),
+       out);
   return 0;
 }
 
-constexpr Option diagrams_options[] = {{"--order", true}, {"--layer", true}};
+constexpr Option diagrams_options[] = {{"--order", true},  {"--layer", true}, {"--at", true},
+                                       {"--format", true}, output_option,     {"--standalone"},
+                                       {"--pdf"},          {"--engine", true}};
 
 int run_diagrams(const Args& args, std::ostream& out, std::ostream&) {
   const int order = args.order("--order", 4);
   if (order > 12) throw Usage("--order: at most 12 for a listing");
-  std::vector<const LayerSpec*> layers(layer_specs().begin(), layer_specs().end());
-  if (auto v = args.value("--layer")) {
+  const std::vector<std::filesystem::path> inputs(args.positional().begin(),
+                                                  args.positional().end());
+  const Rendering r = rendering(args, "text", inputs);
+  std::vector<const LayerSpec*> types(layer_specs().begin(), layer_specs().end());
+  const std::optional<std::string> only = args.value("--layer");
+  if (only) {
     std::string names;
-    for (const LayerSpec* l : layers) names += (names.empty() ? "" : ", ") + std::string(l->type);
-    std::erase_if(layers, [&](const LayerSpec* l) { return *v != l->type; });
-    if (layers.empty()) throw Usage(fmt::format("unknown --layer '{}' ({})", *v, names));
+    for (const LayerSpec* l : types) names += (names.empty() ? "" : ", ") + std::string(l->type);
+    std::erase_if(types, [&](const LayerSpec* l) { return *only != l->type; });
+    if (types.empty()) throw Usage(fmt::format("unknown --layer '{}' ({})", *only, names));
   }
-  if (!args.positional().empty()) throw Usage("diagrams takes no file");
-  const text_context context{&out};
-  for (const LayerSpec* layer : layers) {
-    out << fmt::format("{} layer:\n", layer->type);
-    const diagrams::ClassFilter filter = class_filter(*layer);
-    for (int n = 0; n <= order; ++n) {
-      out << fmt::format("  order {}:\n", n);
-      diagrams::for_each_class(n, filter, [&](const diagrams::DiagramClass& c) {
-        out << "    ";
-        diagrams::print(c, context);
-      });
-    }
+  const std::vector<std::string>& files = args.positional();
+  if (files.size() > 1) throw Usage("give at most one model manifest");
+  if (files.empty() && args.has("--at")) throw Usage("--at needs a model");
+  DiagramListing listing;
+  if (files.empty()) {
+    listing = diagram_listing(types, order);
+  } else {
+    const Model model = read_manifest(files[0]);
+    if (!model.tensor_file.empty()) check_not_input(r.output, model.tensor_file);
+    std::vector<GiNaC::numeric> x0;
+    if (auto v = args.value("--at")) x0 = parse_point(*v);
+    if (!x0.empty() && static_cast<int>(x0.size()) != model.dim)
+      throw Error(fmt::format("{}: the expansion point has {} entries, the model has dim {}",
+                              model.source, x0.size(), model.dim));
+    listing = diagram_listing(model, order, x0);
+    if (only)
+      std::erase_if(listing.layers, [&](const LayerDiagrams& l) { return l.spec->type != *only; });
   }
+  std::ostringstream text;
+  print(listing, *make_print_context(r.format, text));
+  emit(r, text.str(),
+       listing.source.empty() ? std::string("Diagram classes of the pullback")
+                              : "Diagram classes of " + listing.source,
+       out);
+  return 0;
+}
+
+constexpr const char* closed_form_help =
+    R"(usage: flowaction closed-form --arch SPEC [--order K] [--at 0|x] [--simplify M] [--format text|json|latex] [-o FILE] [--standalone] [--pdf] [--engine E]
+
+Derives the vertices Gamma^(n), n = 0..K, of an architecture whose weights are all symbolic
+tensors, for any dimension d: each vertex a sum of terms, a coefficient in per-unit quantities
+(alpha, the units' values u at the expansion point) times weight tensors, summed over internal
+unit indices. Built by the pullback of the diagram classes that each layer admits, on index
+expressions; terms equal up to index names are merged.
+
+options:
+  --arch SPEC        layers data -> latent, comma-separated: affine, activation, coupling or
+                     actnorm, each optionally with :quadratic (phi(u) = u + alpha u^2, the default),
+                     :cubic (u + alpha u^3), :degreeP (u + c_2 u^2 + ... + c_P u^P), :bias
+                     (affine, coupling, actnorm); e.g. affine,activation:cubic,affine,activation:cubic
+  --order K          highest vertex order, at most 6 (default 4)
+  --at P             0 (default: x0 = 0) or x (a symbolic expansion point x0; the units' values
+                     there are named and defined once)
+  --simplify M       coefficients: factor (default), collect or expand
+  --format F         text (default), json (format "flowaction-closed-form/1") or latex (a fragment
+                     to \input); default latex for -o *.tex
+  -o, --output FILE  write to FILE (whole or not at all) instead of standard output
+)" LATEX_OPTIONS_HELP;
+
+constexpr Option closed_form_options[] = {
+    {"--arch", true}, {"--order", true}, {"--at", true}, {"--simplify", true}, {"--format", true},
+    output_option,    {"--standalone"},  {"--pdf"},      {"--engine", true}};
+
+int run_closed_form(const Args& args, std::ostream& out, std::ostream&) {
+  const std::optional<std::string> spec = args.value("--arch");
+  if (!spec) throw Usage("give the architecture with --arch SPEC");
+  if (!args.positional().empty()) throw Usage("closed-form takes no file");
+  const int order = args.order("--order", 4);
+  if (order > 6) throw Usage("--order: at most 6 for a closed form");
+  const std::string at = args.string("--at", "0");
+  if (at != "0" && at != "x") throw Usage(fmt::format("--at '{}': expected 0 or x", at));
+  const simplify_mode mode =
+      *parse_simplify(args.one_of("--simplify", {"factor", "collect", "expand"}));
+  const Rendering r = rendering(args, "text");
+  const Architecture arch = parse_architecture(*spec);
+  const ClosedForm form = closed_form(arch, order, at == "x");
+  std::ostringstream text;
+  print(form, *make_print_context(r.format, text), mode);
+  emit(r, text.str(), "Closed form of the vertices of " + *spec, out);
   return 0;
 }
 
@@ -259,7 +398,7 @@ const Command extract_command{"extract",
                               run_extract};
 const Command diagrams_command{
     "diagrams",
-    "",
+    "[MODEL]",
     "the diagram classes of a layer's pullback, with multiplicities and signs",
     diagrams_help,
     diagrams_options,
@@ -279,9 +418,17 @@ const Command inspect_command{
     inspect_options,
     run_inspect};
 
-const Command* const command_table[] = {&extract_command, &diagrams_command, &cumulants_command,
-                                        &sample_command,  &train_command,    &generate_command,
-                                        &inspect_command};
+const Command closed_form_command{
+    "closed-form",
+    "--arch SPEC",
+    "the vertices of an architecture in index notation, every weight symbolic, any dimension",
+    closed_form_help,
+    closed_form_options,
+    run_closed_form};
+
+const Command* const command_table[] = {&extract_command, &diagrams_command,   &cumulants_command,
+                                        &sample_command,  &train_command,      &generate_command,
+                                        &inspect_command, &closed_form_command};
 
 // The main help, its command list made from the table.
 std::string main_help() {
@@ -345,6 +492,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return status;
   } catch (const Usage& e) {
     return fail(fmt::format("{} (see flowaction {} --help)", e.what(), command.name), 2);
+  } catch (const Interrupted& e) {
+    return fail(e.what(), 128 + e.signal);
   } catch (const Error& e) {
     return fail(e.what(), 1);
   } catch (const std::bad_alloc&) {

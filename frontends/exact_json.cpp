@@ -68,8 +68,8 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
     JsonNode* top = stack_.back();
     for (const auto& [name, v] : top->members)
       if (name == k)
-        throw Error(
-            fmt::format("{}: not valid JSON: key \"{}\" appears twice in one object", source_, k));
+        throw Error(fmt::format("{}: not valid JSON: key \"{}\" appears twice in one object",
+                                source_, excerpt(k)));
     top->members.push_back(JsonMember{k, JsonNode{}});
     return true;
   }
@@ -91,6 +91,11 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
       const auto u = static_cast<unsigned char>(ch);
       clean += u >= 0x20 && u < 0x7f ? std::string(1, ch) : fmt::format("\\x{:02x}", u);
     }
+    // The quoted token ("last read: '…'") may be a whole 200 kB number: cut it.
+    const std::size_t open = clean.find('\''), close = clean.rfind('\'');
+    if (open != std::string::npos && close > open)
+      clean = clean.substr(0, open + 1) + excerpt(clean.substr(open + 1, close - open - 1)) +
+              clean.substr(close);
     throw Error(fmt::format("{}: not valid JSON (byte {}): {}", source_, position, clean));
   }
 
@@ -139,6 +144,12 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
 }  // namespace
 
 JsonNode parse_exact_json(std::string_view text, const std::string& source) {
+  // nlohmann's lexer takes a NUL byte for the end of the input and ignores what follows; JSON text
+  // holds none (not even in strings, where control characters must be escaped).
+  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos)
+    throw Error(fmt::format(
+        "{}: not valid JSON (byte {}): a NUL byte ({} more bytes after it; JSON text has none)",
+        source, nul + 1, text.size() - nul - 1));
   Builder b(source);
   nlohmann::json::sax_parse(text.begin(), text.end(), &b);
   return std::move(b.root);

@@ -82,6 +82,9 @@ void inspect(const Model& model, const InspectRequest& request, std::ostream& ou
   std::vector<double> x0 = request.at.empty() ? std::vector<double>(ud, 0.0) : request.at;
   if (x0.size() != ud)
     throw Error(fmt::format("--at has {} coordinates, the model has dim {}", x0.size(), d));
+  for (std::size_t i = 0; i < x0.size(); ++i)
+    if (!std::isfinite(x0[i]))
+      throw Error(fmt::format("--at: coordinate {} is not finite in double precision", i + 1));
   const std::vector<LayerMap<double>> maps = instantiate<double>(model);
 
   out << fmt::format("model {}: flowaction/1, dim {}, {} layers (data -> latent)\n", model.source,
@@ -90,6 +93,7 @@ void inspect(const Model& model, const InspectRequest& request, std::ostream& ou
                                             {std::numeric_limits<double>::infinity(), -1});
   const Exit at_x0 = walk(maps, x0, &slope);
   std::size_t parameters = 0;
+  std::string singular;  // the first layer with no inverse, for the verdict on x0
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
     const Layer& layer = model.layers[l];
     const LayerSpec& spec = spec_of(layer);
@@ -110,6 +114,7 @@ void inspect(const Model& model, const InspectRequest& request, std::ostream& ou
               const double det = m.fullPivLu().determinant();
               out << fmt::format("  det W = {:.6g}{}\n", det,
                                  det == 0 ? "  SINGULAR: not invertible" : "");
+              if (det == 0 && singular.empty()) singular = fmt::format("layer {} (affine)", l + 1);
             },
             [&](const ActivationLayer& a) {
               out << fmt::format("  {}; smallest phi' at x0 = {:.6g} (unit {}){}\n",
@@ -130,6 +135,8 @@ void inspect(const Model& model, const InspectRequest& request, std::ostream& ou
               out << fmt::format("  smallest |scale| = {:.6g} (unit {}){}\n", slope[l].first,
                                  slope[l].second,
                                  slope[l].first > 0 ? "" : "  SINGULAR: not invertible");
+              if (!(slope[l].first > 0) && singular.empty())
+                singular = fmt::format("layer {} (actnorm)", l + 1);
             },
         },
         layer);
@@ -140,11 +147,13 @@ void inspect(const Model& model, const InspectRequest& request, std::ostream& ou
     }
   }
   out << fmt::format("parameters: {}\n", parameters);
-  out << fmt::format("expansion point x0 = ({}): {}\n", fmt::join(x0, ", "),
-                     at_x0.layer < 0
-                         ? "inside the invertible domain of every layer"
-                         : fmt::format("OUTSIDE the domain: layer {}, unit {}, phi' = {:.6g}",
-                                       at_x0.layer + 1, at_x0.unit, at_x0.slope));
+  out << fmt::format(
+      "expansion point x0 = ({}): {}\n", fmt::join(x0, ", "),
+      at_x0.layer >= 0 ? fmt::format("OUTSIDE the domain: layer {}, unit {}, phi' = {:.6g}",
+                                     at_x0.layer + 1, at_x0.unit, at_x0.slope)
+      : !singular.empty()
+          ? fmt::format("the model is NOT INVERTIBLE anywhere: {} is singular", singular)
+          : "inside the invertible domain of every layer");
   if (!request.data) return;
   const NpyArray& x = *request.data;
   if (x.cols != ud)

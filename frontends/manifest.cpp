@@ -4,16 +4,14 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include "engine/error.hpp"
 #include "engine/field.hpp"
 #include "frontends/exact_json.hpp"
+#include "frontends/input_file.hpp"
 #include "frontends/tensor_file.hpp"
 
 namespace flowaction {
@@ -29,7 +27,7 @@ struct Context {
   [[noreturn]] void fail(std::string_view field, std::string_view problem) const {
     if (field.empty()) throw Error(fmt::format("{}: {}: {}", source, where, problem));
     const auto o = origin.find(std::string(field));
-    throw Error(fmt::format("{}: {}: field '{}'{}: {}", source, where, field,
+    throw Error(fmt::format("{}: {}: field '{}'{}: {}", source, where, excerpt(field),
                             o == origin.end() ? "" : " (" + o->second + ")", problem));
   }
 };
@@ -39,10 +37,10 @@ GiNaC::numeric number_value(const Context& c, std::string_view field, const Json
   try {
     v = parse_decimal(n.text);
   } catch (const std::invalid_argument& e) {
-    c.fail(field, fmt::format("{} is {}", n.text, e.what()));
+    c.fail(field, fmt::format("{} is {}", excerpt(n.text), e.what()));
   }
   if (!std::isfinite(v.to_double()))
-    c.fail(field, fmt::format("{} is not finite in double precision", n.text));
+    c.fail(field, fmt::format("{} is not finite in double precision", excerpt(n.text)));
   return v;
 }
 
@@ -58,13 +56,13 @@ Tensor read_tensor(Context& c, const JsonNode& layer, const char* name, bool req
   if (n->type == JsonNode::kind::string) {
     if (!c.file)
       c.fail(name, fmt::format("names tensor \"{}\", but the manifest gives no \"tensors\" file",
-                               n->text));
+                               excerpt(n->text)));
     try {
       t = c.file->get(n->text, name);
     } catch (const Error& e) {
       c.fail(name, e.what());
     }
-    c.origin[name] = fmt::format("tensor '{}' of {}", n->text, c.file->name);
+    c.origin[name] = fmt::format("tensor '{}' of {}", excerpt(n->text), c.file->name);
     return t;
   }
   if (n->is_number()) {
@@ -116,15 +114,17 @@ Model parse_manifest(std::string_view text, const std::string& source,
   if (format->type != JsonNode::kind::string || format->text != "flowaction/1")
     top.fail("format", fmt::format("expected \"flowaction/1\", got {}",
                                    format->type == JsonNode::kind::string
-                                       ? "\"" + format->text + "\""
+                                       ? "\"" + excerpt(format->text) + "\""
                                        : std::string(json_kind_name(format->type))));
   std::optional<TensorFile> tensor_file;
+  std::filesystem::path tensor_path;
   if (const JsonNode* tensors = root.find("tensors")) {
     if (tensors->type != JsonNode::kind::string || tensors->text.empty())
       top.fail("tensors", fmt::format("expected a file name (.safetensors or .npz), got {}",
                                       json_kind_name(tensors->type)));
+    tensor_path = base_dir / tensors->text;
     try {
-      tensor_file = read_tensor_file(base_dir / tensors->text);
+      tensor_file = read_tensor_file(tensor_path);
     } catch (const Error& e) {
       top.fail("tensors", e.what());  // the tensor file's own message, behind the manifest's name
     }
@@ -135,9 +135,10 @@ Model parse_manifest(std::string_view text, const std::string& source,
     top.fail("dim", fmt::format("expected a positive integer, got {}", json_kind_name(dim->type)));
   const GiNaC::numeric dv = number_value(top, "dim", *dim);
   if (!dv.is_pos_integer() || dv > 1000000)
-    top.fail("dim", fmt::format("expected a positive integer, got {}", dim->text));
+    top.fail("dim", fmt::format("expected a positive integer, got {}", excerpt(dim->text)));
   Model model;
   model.source = source;
+  model.tensor_file = tensor_path.string();
   model.dim = dv.to_int();
   const int d = model.dim;
   for (const auto& [key, v] : root.members)
@@ -164,7 +165,8 @@ Model parse_manifest(std::string_view text, const std::string& source,
                                  known_types, json_kind_name(type->type)));
     const LayerSpec* spec = find_layer_spec(type->text);
     if (!spec)
-      c.fail("type", fmt::format("unknown layer type \"{}\" (known: {})", type->text, known_types));
+      c.fail("type", fmt::format("unknown layer type \"{}\" (known: {})", excerpt(type->text),
+                                 known_types));
     c.where = fmt::format("layer {} ({})", l + 1, type->text);
     for (const auto& [key, v] : n.members)
       if (key != "type" && key != "name" && !spec->field(key)) {
@@ -187,11 +189,8 @@ Model parse_manifest(std::string_view text, const std::string& source,
 }
 
 Model read_manifest(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return parse_manifest(s.str(), path.string(), path.parent_path());
+  return parse_manifest(read_input_file(path, "a flowaction/1 manifest", max_manifest_bytes),
+                        path.string(), path.parent_path());
 }
 
 }  // namespace flowaction

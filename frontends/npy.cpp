@@ -7,13 +7,12 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <optional>
 
 #include "engine/error.hpp"
 #include "frontends/float_bits.hpp"
+#include "frontends/input_file.hpp"
 
 namespace flowaction {
 
@@ -23,12 +22,8 @@ namespace {
   throw Error(fmt::format("{}: {}", name, what));
 }
 
-std::string read_whole_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot open file", path.string()));
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error(fmt::format("{}: read error", path.string()));
-  return s;
+std::string read_samples_file(const std::filesystem::path& path, std::string_view what) {
+  return read_input_file(path, what, max_samples_bytes);
 }
 
 // A tiny parser for the Python dict literal of the .npy header, e.g.
@@ -223,7 +218,7 @@ NpyArray parse_npy(std::span<const std::byte> bytes, std::string_view name) {
 }
 
 NpyArray read_npy(const std::filesystem::path& path) {
-  const std::string s = read_whole_file(path);
+  const std::string s = read_samples_file(path, "a .npy array");
   return parse_npy(std::as_bytes(std::span(s.data(), s.size())), path.string());
 }
 
@@ -314,7 +309,7 @@ NpyArray parse_csv(std::string_view text, std::string_view name) {
 }
 
 NpyArray read_csv(const std::filesystem::path& path) {
-  return parse_csv(read_whole_file(path), path.string());
+  return parse_csv(read_samples_file(path, "a CSV table"), path.string());
 }
 
 NpyArray read_table(const std::filesystem::path& path) {

@@ -41,7 +41,7 @@ std::uint64_t integer(const JsonNode& n, std::string_view file, std::string_view
   if (!ok)
     throw Error(fmt::format("{}: tensor '{}': {} must hold non-negative integers, found {}", file,
                             tensor, field,
-                            n.is_number() ? n.text : std::string(json_kind_name(n.type))));
+                            n.is_number() ? excerpt(n.text) : std::string(json_kind_name(n.type))));
   return v;
 }
 
@@ -96,7 +96,7 @@ TensorFile parse_safetensors(std::span<const std::byte> bytes, std::string_view 
       continue;
     }
     auto fail = [&](const std::string& what) {
-      throw Error(fmt::format("{}: tensor '{}': {}", file, key, what));
+      throw Error(fmt::format("{}: tensor '{}': {}", file, excerpt(key), what));
     };
     if (v.type != JsonNode::kind::object)
       fail(fmt::format("header entry is {}, expected an object", json_kind_name(v.type)));

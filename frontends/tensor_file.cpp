@@ -3,14 +3,11 @@
 #include <fmt/format.h>
 
 #include <cctype>
-#include <cerrno>
 #include <climits>
 #include <cmath>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "engine/error.hpp"
+#include "frontends/input_file.hpp"
 #include "frontends/npz.hpp"
 #include "frontends/safetensors.hpp"
 
@@ -37,7 +34,7 @@ Tensor TensorFile::get(const std::string& key, const std::string& field) const {
       }
       known += (known.empty() ? "" : ", ") + k;
     }
-    throw Error(fmt::format("{}: tensor '{}': not in the file (it holds {})", name, key,
+    throw Error(fmt::format("{}: tensor '{}': not in the file (it holds {})", name, excerpt(key),
                             known.empty() ? "no tensors" : known));
   }
   const StoredTensor& s = it->second;
@@ -65,21 +62,15 @@ Tensor TensorFile::get(const std::string& key, const std::string& field) const {
   return t;
 }
 
-std::string read_file_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error(fmt::format("{}: read error", path.string()));
-  return s;
-}
-
 TensorFile read_tensor_file(const std::filesystem::path& path) {
   std::string ext = path.extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (ext != ".safetensors" && ext != ".npz")
     throw Error(fmt::format("{}: unknown tensor file type '{}' (.safetensors or .npz)",
                             path.string(), ext));
-  const std::string bytes = read_file_bytes(path);
+  const std::string bytes =
+      read_input_file(path, ext == ".npz" ? "a .npz tensor file" : "a .safetensors tensor file",
+                      max_tensor_file_bytes);
   const auto span = std::as_bytes(std::span(bytes.data(), bytes.size()));
   return ext == ".npz" ? parse_npz(span, path.string()) : parse_safetensors(span, path.string());
 }

@@ -36,10 +36,8 @@ struct TensorFile {
 // The exact rational value m·2^e of a finite double.
 GiNaC::numeric exact_value(double x);
 
-// Reads a .safetensors or .npz file, chosen by extension.
+// Reads a .safetensors or .npz file, chosen by extension (a regular file of at most
+// max_tensor_file_bytes).
 TensorFile read_tensor_file(const std::filesystem::path& path);
-
-// The whole file as bytes; throws Error naming it if it cannot be read.
-std::string read_file_bytes(const std::filesystem::path& path);
 
 }  // namespace flowaction

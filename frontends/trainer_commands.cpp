@@ -3,16 +3,21 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <random>
 #include <sstream>
+#include <tuple>
 
 #include "engine/action.hpp"
 #include "engine/action_print.hpp"
 #include "engine/error.hpp"
+#include "frontends/manifest.hpp"
 #include "frontends/npy.hpp"
 #include "frontends/output_file.hpp"
 #include "frontends/train_flow.hpp"
@@ -36,9 +41,16 @@ Writes FILE.npy (float64, samples x sites) and FILE.truth.json, the true vertice
 flowaction-action/1 format with the DESIGN convention S = sum_k (1/k!) Gamma^(k) x...x:
 Gamma^(2) = -Laplacian + m2, Gamma^(4)_{xxxx} = lambda (Gamma^(0) = ln Z is not included).
 
-The step size is tuned to ~80% acceptance during thermalisation; a pilot run measures the
-integrated autocorrelation time tau_int (slowest of magnetisation, mean phi^2, action) and one
-sample is kept every ceil(2 tau_int) trajectories, so the written samples are about independent.
+The leapfrog step starts at 1/sqrt(c), c the largest curvature of S at typical fields (the
+largest eigenvalue of -Laplacian + m2 plus lambda/2 times 3 phi^2 at the field scale), so that
+any m2 and lambda are reached, and is tuned geometrically in windows of 25 trajectories during
+the first half of the thermalisation, and beyond it until the acceptance is in 0.6..0.95. A pilot
+run measures the integrated autocorrelation time tau_int (slowest of magnetisation, mean phi^2,
+action) and one sample is kept every ceil(2 tau_int) trajectories, so the written samples are
+about independent (--pilot 0: no tau_int is measured, every trajectory is kept, with a warning).
+A run fails with no file written if the acceptance over pilot and production is below 0.3 or
+the written samples hold fewer than N/10 effective samples N/(2 tau_int). Both files are
+written, or neither.
 
 options:
   --lattice N|NxM     lattice (required)
@@ -46,7 +58,7 @@ options:
   --lambda X          quartic coupling, >= 0 (default 0)
   --samples N         samples to write (default 10000)
   --seed N            random seed (default 0)
-  --thermalise N      thermalisation trajectories (default 1000)
+  --thermalise N      thermalisation trajectories (default 1000; the tuning may add more)
   --pilot N           trajectories of the autocorrelation pilot run (default 4000)
   --trajectory X      HMC trajectory length (default 1)
   -o, --output FILE   output .npy (required)
@@ -73,15 +85,25 @@ layer. As in Glow it is initialised from the data: the training split is passed 
 flow and each ActNorm layer gets s = 1/std, t = -mean/std of its input per unit, so that every
 nonlinear layer starts on inputs of zero mean and unit variance.
 
-Guards: a NaN loss, a singular W or samples outside the invertible domain stop training with a
-message; the model of the last good epoch is then written and the exit status is 1.
+Layers start near the identity (cubic alpha = min(0.01, 0.02/layers)). Step control: the
+batch gradient is clipped to norm 100; a step after which the loss jumps (far above the running
+mean of batch losses, and not because of the batch) is undone and the learning rate halved, and
+so is an epoch after which the validation NLL is more than 0.05 nats worse than the best one.
+The model written is the one of the best validation epoch (the starting flow included).
+Guards: a NaN loss that undoing cannot cure, a singular W or samples outside the invertible
+domain stop training with a message; the best model so far is then written and the exit status
+is 1. A model worse than the best Gaussian (NLL higher by more than 0.01 nats and more than twice
+the standard error of the difference, on the validation or the training split) is an error:
+exit 1 and no model written, unless --allow-worse (then it is written with a warning).
+With --checkpoint FILE, SIGINT or SIGTERM ends training, writes the best model so far to FILE,
+and exits with 130 or 143.
 
 options:
   --arch activation|coupling      (default activation)
   --activation cubic|quadratic    (default cubic)
   --layers N         nonlinear layers (default 2)
   --hidden N         coupling hidden width (default 16)
-  --epochs N         (default 100)
+  --epochs N         at least 1 (default 100)
   --batch N          mini-batch size (default 256)
   --lr X             Adam learning rate (default 1e-3)
   --val X            fraction held out for validation (default 0.1)
@@ -89,7 +111,9 @@ options:
   --threads N        threads splitting each batch (default 1; results agree to rounding)
   --actnorm          an ActNorm layer before every nonlinear layer, initialised from the data
   --no-whiten        start the first affine layer from the identity
-  -o, --output FILE  output model (required)
+  --allow-worse      write a model even if it is worse than the best Gaussian
+  --checkpoint FILE  where SIGINT/SIGTERM write the best model so far
+  -o, --output FILE  output model (required; - for standard output)
 )";
 
 constexpr const char* generate_help =
@@ -104,7 +128,7 @@ and their number is reported. Writes FILE.npy (float64, samples x units).
 options:
   --samples N        (default 10000)
   --seed N           (default 0)
-  -o, --output FILE  output .npy (required)
+  -o, --output FILE  output .npy (required; - for standard output)
 )";
 
 constexpr Option sample_options[] = {
@@ -116,7 +140,7 @@ constexpr Option train_options[] = {{"--arch", true},    {"--activation", true},
                                     {"--hidden", true},  {"--epochs", true},     {"--batch", true},
                                     {"--lr", true},      {"--val", true},        {"--seed", true},
                                     {"--threads", true}, {"--actnorm"},          {"--no-whiten"},
-                                    output_option};
+                                    {"--allow-worse"},   {"--checkpoint", true}, output_option};
 
 constexpr Option generate_options[] = {{"--samples", true}, {"--seed", true}, output_option};
 
@@ -125,11 +149,38 @@ std::uint64_t seed(const Args& a) {
 }
 
 // Every trainer command writes a file: -o is required.
-std::filesystem::path output(const Args& a) {
-  const std::string path = a.string("--output", "");
-  if (path.empty()) throw Usage("missing -o FILE");
-  return path;
+OutputTarget output(const Args& a, std::span<const std::filesystem::path> inputs = {}) {
+  if (!a.has("--output")) throw Usage("missing -o FILE");
+  return resolve_output(a.value("--output"), inputs);
 }
+
+// SIGINT and SIGTERM noted instead of ending the process, while installed (train --checkpoint).
+std::atomic<int> noted_signal{0};
+extern "C" void note_signal(int sig) {
+  noted_signal = sig;
+}
+class NoteSignals {
+ public:
+  NoteSignals() {
+    noted_signal = 0;
+    struct sigaction action {};
+    action.sa_handler = note_signal;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, &old_int_);
+    ::sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~NoteSignals() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  NoteSignals(const NoteSignals&) = delete;
+  NoteSignals& operator=(const NoteSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ {
+  }, old_term_{};
+};
 
 bool is_terminal(const std::ostream& s) {
   return &s == &std::cerr && ::isatty(STDERR_FILENO);
@@ -157,10 +208,18 @@ int run_sample(const Args& a, std::ostream& out, std::ostream& err) {
   o.pilot = static_cast<int>(a.integer("--pilot", 4000, 0, 1L << 30));
   o.trajectory_length = a.real("--trajectory", 1.0);
   o.progress = &err;
-  const std::filesystem::path path = output(a);
-  std::filesystem::path truth_path = path;
-  truth_path.replace_extension(".truth.json");
-  if (truth_path == path) throw Usage("the output must not end in .truth.json");
+  // Two files that change together: both must be regular files (or new).
+  const OutputTarget npy = output(a);
+  std::filesystem::path truth_name = npy.name;
+  truth_name.replace_extension(".truth.json");
+  if (truth_name == npy.name) throw Usage("the output must not end in .truth.json");
+  const OutputTarget truth_file = resolve_output(truth_name.string());
+  for (const OutputTarget* t : {&npy, &truth_file})
+    if (t->how != OutputTarget::kind::file)
+      throw Usage(fmt::format(
+          "-o {}: sample writes two files that change together, FILE.npy and FILE.truth.json, so "
+          "-o must name a regular file (not standard output, a FIFO or a device)",
+          t->name));
 
   const HmcResult r = sample_phi4(th, o);
 
@@ -184,16 +243,19 @@ int run_sample(const Args& a, std::ostream& out, std::ostream& err) {
   std::ostringstream truth_json;
   print(truth, info, json_context{&truth_json});
 
-  write_file_atomically(path, npy_bytes(r.samples.data(), r.rows, r.cols));
-  write_file_atomically(truth_path, truth_json.str());
-  out << fmt::format("wrote {} ({} samples x {} sites, float64) and {} (true vertices)\n",
-                     path.string(), r.rows, r.cols, truth_path.string());
+  const std::string samples = npy_bytes(r.samples.data(), r.rows, r.cols);
+  const std::string vertices = truth_json.str();
+  const OutputFile files[] = {{npy, samples}, {truth_file, vertices}};
+  write_outputs_together(files);
+  out << fmt::format("wrote {} ({} samples x {} sites, float64) and {} (true vertices)\n", npy.name,
+                     r.rows, r.cols, truth_file.name);
   out << fmt::format(
-      "HMC: acceptance {:.3f}, step {:.4g} x {}, tau_int {:.3g} trajectories ({}), thinning "
-      "every {} "
-      "trajectories, tau_int of the written samples {:.3g}\n",
-      r.acceptance, r.step_size, r.leapfrog_steps, r.tau_pilot, r.tau_observable, r.thin,
-      r.tau_output);
+      "HMC: acceptance {:.3f}, step {:.4g} x {}, tau_int {}, thinning every {} trajectories, "
+      "tau_int of the written samples {:.3g} ({:.0f} effective samples)\n",
+      r.acceptance, r.step_size, r.leapfrog_steps,
+      r.tau_measured ? fmt::format("{:.3g} trajectories ({})", r.tau_pilot, r.tau_observable)
+                     : std::string("not measured (--pilot 0)"),
+      r.thin, r.tau_output, r.effective_samples);
   return 0;
 }
 
@@ -208,7 +270,7 @@ int run_train(const Args& a, std::ostream& out, std::ostream& err) {
   spec.hidden = static_cast<int>(a.integer("--hidden", 16, 1, 100000));
   spec.actnorm = a.has("--actnorm");
   TrainOptions o;
-  o.epochs = static_cast<int>(a.integer("--epochs", 100, 0, 100000000));
+  o.epochs = static_cast<int>(a.integer("--epochs", 100, 1, 100000000));
   o.batch = static_cast<int>(a.integer("--batch", 256, 1, 100000000));
   o.lr = a.real("--lr", 1e-3);
   if (!(o.lr > 0)) throw Usage("--lr must be > 0");
@@ -219,11 +281,20 @@ int run_train(const Args& a, std::ostream& out, std::ostream& err) {
   o.whiten = !a.has("--no-whiten");
   o.progress = &err;
   o.progress_is_tty = is_terminal(err);
-  const std::filesystem::path model_path = output(a);
-
+  const bool allow_worse = a.has("--allow-worse");
   const std::filesystem::path data_path = a.positional()[0];
+  const OutputTarget model_out = output(a, std::span(&data_path, 1));
+  std::optional<OutputTarget> checkpoint;
+  if (a.has("--checkpoint"))
+    checkpoint = resolve_output(a.value("--checkpoint"), std::span(&data_path, 1), "--checkpoint");
+  // With the model on standard output, the report goes to err.
+  std::ostream& report = model_out.is_standard_output() ? err : out;
+
   const NpyArray table = read_table(data_path);
-  if (table.rows < 2 || table.cols < 1)
+  if (table.cols < 1)
+    throw Error(fmt::format("{}: the samples have no units (columns): {} x {}", data_path.string(),
+                            table.rows, table.cols));
+  if (table.rows < 2)
     throw Error(fmt::format("{}: need at least 2 samples (rows), got {} x {}", data_path.string(),
                             table.rows, table.cols));
   for (std::size_t k = 0; k < table.data.size(); ++k)
@@ -239,40 +310,89 @@ int run_train(const Args& a, std::ostream& out, std::ostream& err) {
       "training a flow on {}: {} samples x {} units, {} x {} layers ({}{}), {} parameters\n",
       data_path.string(), table.rows, d, spec.layers, arch, act, spec.actnorm ? ", actnorm" : "",
       make_flow(d, spec, o.seed).parameter_count());
-  const TrainResult r = train_flow(make_flow(d, spec, o.seed), data, o);
+  TrainResult r;
+  {
+    std::optional<NoteSignals> signals;
+    if (checkpoint) {
+      signals.emplace();
+      o.stop_requested = [] { return noted_signal != 0; };
+    }
+    r = train_flow(make_flow(d, spec, o.seed), data, o);
+  }  // the default handling of SIGINT and SIGTERM is back for the writes below
+  const std::string best = fmt::format(
+      "epoch {}{}", r.best_epoch,
+      std::isnan(r.val_nll) ? std::string() : fmt::format(", validation NLL {:.6f}", r.val_nll));
+  if (r.interrupted) {
+    const int sig = noted_signal;
+    write_output(*checkpoint, manifest_json(r.flow), out);
+    throw Interrupted(sig, fmt::format("interrupted by {} during epoch {}: wrote the best model so "
+                                       "far ({}) to {}",
+                                       sig == SIGINT ? "SIGINT" : "SIGTERM", r.good_epochs + 1,
+                                       best, checkpoint->name));
+  }
+  // Worse than the best Gaussian by more than noise, on either split: not a success. (No
+  // verdict on an empty split, or without a Gaussian: a singular sample covariance.)
+  std::string worse;
+  for (const auto& [split, flow_nll, gauss_nll, noise] :
+       {std::tuple{"validation", r.val_nll, r.gaussian_val_nll, r.val_noise},
+        std::tuple{"training", r.train_nll, r.gaussian_train_nll, r.train_noise}})
+    if (worse.empty() && !std::isnan(gauss_nll) && !(flow_nll - gauss_nll <= std::max(0.01, noise)))
+      worse = fmt::format(
+          "the trained flow is worse than the best Gaussian on the {} split: NLL {:.6g} against "
+          "{:.6f} nats per sample ({:+.3g}; noise {:.2g})",
+          split, flow_nll, gauss_nll, flow_nll - gauss_nll, std::max(0.01, noise));
   if (!r.stop_reason.empty()) {
     if (r.good_epochs == 0)
       throw Error(fmt::format("stopped in the first epoch: {}; no model written", r.stop_reason));
-    write_file_atomically(model_path, manifest_json(r.flow));
-    throw Error(
-        fmt::format("stopped at epoch {}: {}; wrote the model of the last good epoch ({}) to {}",
-                    r.good_epochs + 1, r.stop_reason, r.good_epochs, model_path.string()));
+    if (!worse.empty() && !allow_worse)
+      throw Error(fmt::format("stopped at epoch {}: {}; {}; no model written", r.good_epochs + 1,
+                              r.stop_reason, worse));
+    write_output(model_out, manifest_json(r.flow), out);
+    throw Error(fmt::format("stopped at epoch {}: {}; wrote the best model so far ({}) to {}",
+                            r.good_epochs + 1, r.stop_reason, best, model_out.name));
   }
-  write_file_atomically(model_path, manifest_json(r.flow));
+  if (!worse.empty() && !allow_worse)
+    throw Error(worse + "; no model written (--allow-worse writes it anyway)");
+  write_output(model_out, manifest_json(r.flow), out);
+  if (!worse.empty())
+    err << "flowaction train: warning: " << worse << " (written: --allow-worse)\n";
   const EpochStats last = r.history.empty() ? EpochStats{0, NAN, NAN, 0} : r.history.back();
-  out << fmt::format("wrote {} after {} epochs ({:.2f} s, {:.3g} s/epoch)\n", model_path.string(),
-                     r.good_epochs, r.seconds,
-                     r.history.empty() ? 0.0 : r.seconds / r.history.size());
-  out << fmt::format("NLL per sample (nats): train {:.6f}, validation {:.6f} ({} held out)\n",
-                     last.train_nll, last.val_nll, r.val_size);
+  report << fmt::format("wrote {} after {} epochs ({:.2f} s, {:.3g} s/epoch): the best model, {}\n",
+                        model_out.name, r.good_epochs, r.seconds,
+                        r.history.empty() ? 0.0 : r.seconds / r.history.size(), best);
+  report << fmt::format(
+      "NLL per sample (nats) of the written model: train {:.6f}, validation {:.6f} ({} held "
+      "out); last epoch: validation {:.6f}\n",
+      r.train_nll, r.val_nll, r.val_size, last.val_nll);
   if (!std::isnan(r.gaussian_val_nll))
-    out << fmt::format(
+    report << fmt::format(
         "best Gaussian (fit on the training split), validation NLL {:.6f}: the flow is {:.4f} "
-        "nats "
-        "{}\n",
-        r.gaussian_val_nll, std::fabs(r.gaussian_val_nll - last.val_nll),
-        last.val_nll <= r.gaussian_val_nll ? "better" : "worse");
+        "nats {}\n",
+        r.gaussian_val_nll, std::fabs(r.gaussian_val_nll - r.val_nll),
+        r.val_nll <= r.gaussian_val_nll ? "better" : "worse");
   if (r.rejected_steps)
-    out << fmt::format("{} steps were undone to keep samples in the domain\n", r.rejected_steps);
+    report << fmt::format("{} steps were undone to keep samples in the domain\n", r.rejected_steps);
+  if (r.undone_steps || r.undone_epochs)
+    report << fmt::format(
+        "{} steps and {} epochs were undone because the loss jumped; learning rate now {:.3g}\n",
+        r.undone_steps, r.undone_epochs, r.final_lr);
   return 0;
 }
 
-int run_generate(const Args& a, std::ostream& out, std::ostream&) {
+int run_generate(const Args& a, std::ostream& out, std::ostream& err) {
   if (a.positional().size() != 1) throw Usage("expected one model file");
   const long n = a.integer("--samples", 10000, 1, 1L << 36);
-  const std::filesystem::path path = output(a);
-  const Flow flow = read_train_flow(a.positional()[0]);
-  prepare(flow);  // a singular W has no inverse: say so before drawing anything
+  const std::filesystem::path model_path = a.positional()[0];
+  const OutputTarget target = output(a, std::span(&model_path, 1));
+  const Model model = read_manifest(model_path);
+  if (!model.tensor_file.empty()) check_not_input(target, model.tensor_file);
+  const Flow flow = to_train_flow(model);
+  // A singular W has no inverse: say so (file and layer) before drawing anything.
+  try {
+    prepare(flow);
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: {}", model_path.string(), e.what()));
+  }
   std::mt19937_64 rng(seed(a));
   std::normal_distribution<double> normal;
   Matrix result(flow.dim, n);
@@ -296,10 +416,11 @@ int run_generate(const Args& a, std::ostream& out, std::ostream&) {
       throw Error(fmt::format("{}: almost no latent sample has a preimage ({} of {} rejected)",
                               a.positional()[0], rejected, drawn));
   }
-  write_file_atomically(path, npy_of_columns(result));
-  out << fmt::format("wrote {} ({} samples x {} units, float64)\n", path.string(), n, flow.dim);
+  write_output(target, npy_of_columns(result), out);
+  std::ostream& report = target.is_standard_output() ? err : out;
+  report << fmt::format("wrote {} ({} samples x {} units, float64)\n", target.name, n, flow.dim);
   if (rejected)
-    out << fmt::format(
+    report << fmt::format(
         "{} latent samples had no preimage (outside the image of a quadratic activation) and "
         "were "
         "redrawn\n",

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what flowaction needs (Debian packages, as root), then configures and builds it in build/.
 # With --tests, also what the tests need: NumPy and PyTorch for the Python round trips, clang for
-# the fuzz targets and the sanitizer runtime.
+# the fuzz targets and the sanitizer runtime, pdflatex, lualatex and TikZ for the LaTeX documents.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(g++ pkg-config meson ninja-build libginac-dev libcln-dev libboost-graph-dev libnauty2-dev
       libfmt-dev doctest-dev libeigen3-dev nlohmann-json3-dev libzip-dev)
 if [ "${1:-}" = "--tests" ]; then
-  pkgs+=(python3-numpy python3-torch clang libclang-rt-14-dev)
+  pkgs+=(python3-numpy python3-torch clang libclang-rt-14-dev
+         texlive-latex-base texlive-pictures texlive-luatex)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

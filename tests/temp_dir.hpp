@@ -6,7 +6,16 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
+
+// The bytes of a file ("" if it cannot be read).
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 struct TempDir {
   std::filesystem::path path;

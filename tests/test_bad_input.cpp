@@ -1,6 +1,7 @@
 // Every kind of bad input gets one clear line naming file, layer and field, a non-zero exit,
 // and leaves the output file as it was.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -211,4 +212,98 @@ TEST_CASE("requests that do not fit the model or the machine") {
   const Run r = cli({"extract", (w.dir / "absent.flow.json").string()});
   CHECK(r.status == 1);
   CHECK(has(r.err, "absent.flow.json: cannot open"));
+}
+
+TEST_CASE("readers: a directory, a FIFO or an oversized file where a file is expected") {
+  Workdir w;
+  fs::create_directories(w.dir / "d.npz");
+  REQUIRE(::mkfifo((w.dir / "f.npz").c_str(), 0600) == 0);
+  // The manifest itself: named, with what was expected.
+  fs::create_directories(w.dir / "m.flow.json");
+  const Run m = cli({"extract", (w.dir / "m.flow.json").string()});
+  CHECK(m.status == 1);
+  CHECK(has(m.err, "m.flow.json: is a directory, not a regular file (a flowaction/1 manifest"));
+  // "tensors" naming a directory or a FIFO (which is never opened: it would wait for a writer):
+  // the manifest, the field and the tensor file are named.
+  for (const std::string name : {"d.npz", "f.npz"}) {
+    CAPTURE(name);
+    const fs::path t = w.write(
+        "t.flow.json",
+        R"({"format": "flowaction/1", "dim": 1, "layers": [], "tensors": ")" + name + "\"}");
+    const Run e = cli({"extract", t.string()});
+    CHECK(e.status == 1);
+    CHECK(has(e.err, "t.flow.json: manifest: field 'tensors': "));
+    CHECK(has(e.err, name + ": is a " + (name == "d.npz" ? "directory" : "FIFO")));
+  }
+  // Samples for train and inspect --data.
+  fs::create_directories(w.dir / "x.npy");
+  const Run t = cli({"train", (w.dir / "x.npy").string(), "-o", (w.dir / "m.json").string()});
+  CHECK(t.status == 1);
+  CHECK(has(t.err, "x.npy: is a directory"));
+  REQUIRE(::mkfifo((w.dir / "x.csv").c_str(), 0600) == 0);
+  const fs::path model_file = w.write("ok.flow.json", model(affine));
+  const Run i = cli({"inspect", model_file.string(), "--data", (w.dir / "x.csv").string()});
+  CHECK(i.status == 1);
+  CHECK(has(i.err, "x.csv: is a FIFO"));
+  // A regular file beyond the cap of its format is refused unread, saying the cap (a sparse
+  // file: it takes no disk space).
+  const fs::path big = w.dir / "big.flow.json";
+  { std::ofstream(big) << "{"; }
+  fs::resize_file(big, (std::uintmax_t{256} << 20) + 1);
+  const Run b = cli({"extract", big.string()});
+  CHECK(b.status == 1);
+  CHECK(
+      has(b.err, "big.flow.json: 268435457 bytes, more than the 256 MiB a flowaction/1 manifest"));
+}
+
+TEST_CASE("small ones: trailing NUL, long values cut, a type that is not a string") {
+  // Valid JSON, then a NUL byte and garbage: nlohmann would stop at the NUL.
+  const std::string nul_at = std::to_string(model(affine).size() + 1);
+  CHECK(has(rejects(model(affine) + std::string("\0garbage", 8), {}),
+            "not valid JSON (byte " + nul_at + "): a NUL byte"));
+  // A 200 kB number and a 1000-digit --at value are cut in the message.
+  const std::string digits(200000, '7');
+  const std::string e1 =
+      rejects(model(R"({"type": "affine", "W": [[0.)" + digits + R"(, 0], [0, 1]]})"), {});
+  CHECK(has(e1, "field 'W'"));
+  CHECK(has(e1, "… (200002 characters)"));
+  CHECK(e1.size() < 300);
+  const std::string e2 = rejects(model(affine), {"--at", std::string(1000, '9') + "x,0"}, 2);
+  CHECK(has(e2, "(1001 characters)"));
+  CHECK(e2.size() < 300);
+  const std::string e3 = rejects(model(affine), {"--at", std::string(1000, '9') + ",0"});
+  CHECK(has(e3, "not finite in double precision"));
+  CHECK(e3.size() < 300);
+  // "type": 5 is there, but not a string.
+  CHECK(has(rejects(model(R"({"type": 5})"), {}),
+            "field 'type': expected a string naming the layer type"));
+}
+
+TEST_CASE("small ones: the float field names the layer and the order it leaves double precision") {
+  // 4.9e-324 is the smallest subnormal: W rounds to 0 in double, the exact W is fine.
+  CHECK(has(rejects(model(R"({"type": "affine", "W": [[4.9e-324]]})", 1), {"--field", "float"}),
+            "layer 1 (affine): field 'W' is singular in double precision"));
+  // Gamma^(1) = -2 alpha = -2e308 is the first vertex beyond double precision (Gamma^(0) is
+  // fine).
+  CHECK(has(rejects(model(R"({"type": "activation", "alpha": 1e308})", 1), {"--field", "float"}),
+            "layer 1 (activation): the vertex of order 1 overflows double precision"));
+  // Gamma^(2) = W^2 = 1e-400 underflows: an error, not a vertex silently missing.
+  CHECK(has(rejects(model(R"({"type": "affine", "W": [[1e-200]]})", 1), {"--field", "float"}),
+            "layer 1 (affine): a vertex underflows double precision"));
+}
+
+TEST_CASE("small ones: inspect refuses --at 1e400 and does not call a singular model invertible") {
+  Workdir w;
+  const fs::path m = w.write("m.flow.json", model(affine));
+  const Run inf = cli({"inspect", m.string(), "--at", "1e400,0"});
+  CHECK(inf.status == 1);
+  CHECK(has(inf.err, "--at: coordinate 1 is not finite in double precision"));
+  CHECK(inf.out.empty());
+  const fs::path s =
+      w.write("s.flow.json", model(affine + R"(, {"type": "affine", "W": [[1, 2], [2, 4]]})"));
+  const Run sing = cli({"inspect", s.string()});
+  CHECK(sing.status == 0);
+  CHECK(has(sing.out, "SINGULAR"));
+  CHECK_FALSE(has(sing.out, "inside the invertible domain"));
+  CHECK(has(sing.out, "NOT INVERTIBLE anywhere: layer 2 (affine) is singular"));
 }

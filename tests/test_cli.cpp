@@ -153,6 +153,7 @@ TEST_CASE("every subcommand: wrong option, --help, and an error, each the same w
       {"train", {{dir / "bad.npy", "-o", dir / "m.flow.json"}, "bad.npy"}},
       {"generate", {{dir / "absent.flow.json", "-o", dir / "g.npy"}, "absent.flow.json"}},
       {"inspect", {{dir / "absent.flow.json"}, "absent.flow.json: cannot open"}},
+      {"closed-form", {{"--arch", "affine,bogus"}, "'bogus': unknown layer type"}},
   };
   CHECK(commands().size() == failures.size());
   for (const Command* c : commands()) {
@@ -195,7 +196,8 @@ TEST_CASE("every subcommand: wrong option, --help, and an error, each the same w
 TEST_CASE("every command that writes a file takes -o and --output") {
   for (const Command* c : commands()) {
     const bool writes = c->name == "extract" || c->name == "cumulants" || c->name == "sample" ||
-                        c->name == "train" || c->name == "generate";
+                        c->name == "train" || c->name == "generate" || c->name == "diagrams" ||
+                        c->name == "closed-form";
     const bool takes_output = std::any_of(
         c->options.begin(), c->options.end(),
         [](const Option& o) { return o.name == "--output" && o.alias == "-o" && o.takes_value; });

@@ -16,27 +16,14 @@
 
 #include "frontends/action_reader.hpp"
 #include "frontends/cli.hpp"
+#include "tests/cli_run.hpp"
 #include "tests/temp_dir.hpp"
 
 using namespace flowaction;
+using namespace testing_support;  // cli, has, Run
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Run {
-  int status;
-  std::string out, err;
-};
-
-Run cli(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  const int status = run_cli(args, out, err);
-  return {status, out.str(), err.str()};
-}
-
-bool has(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
 
 std::string action_file(const std::string& vertices, int dim = 1, const std::string& extra = "") {
   return fmt::format(
@@ -321,7 +308,10 @@ TEST_CASE("cumulants: wrong command lines exit 2") {
       {{"cumulants", file}, "missing --loops"},
       {{"cumulants", file, "--loops", "11"}, "--loops"},
       {{"cumulants", file, "--loops", "-1"}, "--loops"},
-      {{"cumulants", file, "--loops", "1", "--format", "latex"}, "unknown --format 'latex'"},
+      {{"cumulants", file, "--loops", "1", "--format", "yaml"}, "unknown --format 'yaml'"},
+      {{"cumulants", file, "--loops", "1", "--standalone"}, "--standalone needs --format latex"},
+      {{"cumulants", file, "--loops", "1", "--format", "latex", "--pdf"}, "--pdf needs -o"},
+      {{"cumulants", file, "--loops", "1", "-o", file}, "is the input file"},
       {{"cumulants", "--loops", "1"}, "give the action file"},
       {{"cumulants", file, file, "--loops", "1"}, "exactly one"},
   };

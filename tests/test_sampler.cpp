@@ -195,3 +195,45 @@ TEST_CASE("sampler: bad parameters are refused") {
   CHECK_THROWS_AS(sample_phi4(Phi4Theory{parse_lattice("3"), -1.0, 0.0}, o), flowaction::Error);
   CHECK_THROWS_AS(sample_phi4(Phi4Theory{parse_lattice("3"), 1.0, -1.0}, o), flowaction::Error);
 }
+
+TEST_CASE(
+    "sampler: the step starts from the curvature: the largest eigenvalue of K for lambda = 0") {
+  for (const char* spec : {"1", "2", "3", "4", "7", "2x3", "5x4"})
+    for (double m2 : {0.5, 1e6}) {
+      CAPTURE(spec);
+      CAPTURE(m2);
+      const Phi4Theory th{parse_lattice(spec), m2, 0.0};
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(phi4_kinetic_matrix(th));
+      CHECK(phi4_max_curvature(th) == doctest::Approx(es.eigenvalues().maxCoeff()).epsilon(1e-12));
+    }
+  // The quartic term adds curvature at the field scale, in both phases.
+  CHECK(phi4_max_curvature({parse_lattice("4"), 0.5, 6.0}) > 4.5);
+  CHECK(phi4_max_curvature({parse_lattice("4"), -4.0, 1.0}) > 12.0);
+}
+
+TEST_CASE("sampler: a run whose tuning, acceptance or effective sample size fails is an Error") {
+  const Phi4Theory th{parse_lattice("4"), 0.5, 1.0};
+  HmcOptions o;
+  o.samples = 200;
+  o.thermalise = 100;
+  o.pilot = 200;
+  HmcOptions tune = o;
+  tune.min_tuned_acceptance = 1.01;  // a band no window reaches
+  tune.max_tuning_windows = 3;
+  CHECK_THROWS_WITH_AS(sample_phi4(th, tune), doctest::Contains("HMC step tuning failed"),
+                       flowaction::Error);
+  HmcOptions accept = o;
+  accept.min_acceptance = 1.01;
+  CHECK_THROWS_WITH_AS(sample_phi4(th, accept), doctest::Contains("HMC acceptance"),
+                       flowaction::Error);
+  HmcOptions ess = o;
+  ess.min_effective_fraction = 1.5;  // more than N effective samples: impossible
+  CHECK_THROWS_WITH_AS(sample_phi4(th, ess), doctest::Contains("effective samples"),
+                       flowaction::Error);
+  HmcOptions none = o;
+  none.pilot = 0;
+  const HmcResult r = sample_phi4(th, none);
+  CHECK_FALSE(r.tau_measured);
+  CHECK(r.thin == 1);
+  CHECK(r.effective_samples > 0);
+}

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "engine/error.hpp"
+#include "frontends/input_file.hpp"
 #include "frontends/manifest.hpp"
 #include "frontends/npz.hpp"
 #include "frontends/safetensors.hpp"
@@ -194,7 +195,8 @@ TEST_CASE("tensor files: zip bombs and broken archives are refused before inflat
       doctest::Contains("bomb.npz: tensor 'W': declared size 1073741825 bytes is absurd"), Error);
   CHECK_THROWS_WITH_AS(read_tensor_file(data_dir / "ratio_bomb.npz"),
                        doctest::Contains("ratio_bomb.npz: tensor 'W': declares"), Error);
-  const std::string good = read_file_bytes(data_dir / "weights.npz");
+  const std::string good =
+      read_input_file(data_dir / "weights.npz", "a test file", max_tensor_file_bytes);
   for (std::size_t cut : {std::size_t{0}, std::size_t{30}, good.size() / 2, good.size() - 1}) {
     CAPTURE(cut);
     CHECK_THROWS_WITH_AS(parse_npz(bytes_of(good.substr(0, cut)), "w.npz"),

@@ -13,6 +13,7 @@
 #include "engine/error.hpp"
 #include "frontends/train_flow.hpp"
 #include "trainer/flow_model.hpp"
+#include "trainer/phi4_sampler.hpp"
 #include "trainer/trainer.hpp"
 
 using namespace flowaction;
@@ -495,7 +496,7 @@ TEST_CASE("trainer: ActNorm's data-dependent initialisation gives zero mean, uni
   Matrix X = random_matrix(3, 100, rng);
   X.row(2).setConstant(1.5);
   Flow g = make_flow(3, spec, 1);
-  CHECK_THROWS_WITH_AS(init_actnorm(g, X), doctest::Contains("actnorm layer 1: unit 2"),
+  CHECK_THROWS_WITH_AS(init_actnorm(g, X), doctest::Contains("layer 2 (actnorm): unit 2"),
                        flowaction::Error);
   TrainOptions o;
   o.epochs = 1;
@@ -529,4 +530,54 @@ TEST_CASE("trainer: training with ActNorm starts normalised, runs, and is reprod
   CHECK(std::isfinite(a.history.back().val_nll));
   const TrainResult b = train_flow(make_flow(4, spec, 3), X, o);
   CHECK(manifest_json(a.flow) == manifest_json(b.flow));
+}
+
+TEST_CASE("trainer: layers start near the identity at any depth") {
+  FlowSpec spec;
+  for (int layers : {1, 2, 8, 16}) {
+    spec.layers = layers;
+    const Flow f = make_flow(3, spec, 1);
+    const auto& s = std::get<ActivationLayer>(f.layers[1]);
+    CHECK(s.alpha[0] == doctest::Approx(std::min(0.01, 0.02 / layers)));
+    // A 4-sigma sample is bent, but not thrown away (α = 0.01 at depth 16 sends it to 1e13).
+    Matrix x = Matrix::Constant(3, 1, 4.0);
+    CHECK(latent(f, x)(0, 0) < 7.0);
+  }
+}
+
+TEST_CASE("trainer: steps that make the loss jump are undone; stop_requested ends with the best") {
+  // φ⁴ samples (lighter tails than a Gaussian: what cubic activations are for).
+  HmcOptions h;
+  h.samples = 2000;
+  h.seed = 21;
+  h.thermalise = 200;
+  h.pilot = 500;
+  const HmcResult hmc = sample_phi4({parse_lattice("3"), 0.5, 6.0}, h);
+  const Matrix X = Eigen::Map<const Matrix>(hmc.samples.data(), 3, 2000);
+  FlowSpec spec;
+  spec.layers = 4;
+  TrainOptions o;
+  o.epochs = 15;
+  o.lr = 10;  // far too large: the guards must halve it until steps help
+  o.seed = 2;
+  const TrainResult r = train_flow(make_flow(3, spec, 1), X, o);
+  CHECK(r.stop_reason.empty());
+  CHECK(r.undone_steps + r.undone_epochs > 0);
+  CHECK(r.final_lr < o.lr);
+  CHECK(r.val_nll <= r.gaussian_val_nll + 0.01);
+  CHECK(r.train_nll <= r.gaussian_train_nll + 0.01);
+  // The flow handed back is the best epoch's.
+  double best = INFINITY;
+  for (const EpochStats& e : r.history) best = std::min(best, e.val_nll);
+  if (r.best_epoch > 0) CHECK(r.val_nll == doctest::Approx(best).epsilon(1e-9));
+
+  TrainOptions stop;
+  stop.epochs = 100;
+  int polls = 0;
+  stop.stop_requested = [&] { return ++polls > 20; };  // during the third epoch of 7 batches
+  stop.batch = 256;
+  const TrainResult s = train_flow(make_flow(3, spec, 1), X, stop);
+  CHECK(s.interrupted);
+  CHECK(s.good_epochs == 2);
+  CHECK(s.best_epoch <= 2);
 }

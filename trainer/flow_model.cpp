@@ -126,7 +126,7 @@ namespace {
 // ln|det W| and W⁻ᵀ into c.
 void prepare_affine(const AffineLayer& a, std::size_t l, FlowConstants& c) {
   if (!a.W.allFinite() || !a.b.allFinite())
-    throw Error(fmt::format("affine layer {}: W or b is not finite", l));
+    throw Error(fmt::format("layer {} (affine): W or b is not finite", l + 1));
   Eigen::PartialPivLU<Matrix> lu(a.W);
   const auto& u = lu.matrixLU();
   double lad = 0, dmax = 0, dmin = INFINITY;
@@ -140,8 +140,9 @@ void prepare_affine(const AffineLayer& a, std::size_t l, FlowConstants& c) {
   // ln|det W| and W⁻¹ are meaningless.
   if (!(dmin > 1e-12 * dmax) || !std::isfinite(lad))
     throw Error(
-        fmt::format("affine layer {}: W became singular (smallest/largest LU pivot = {:.3g})", l,
-                    dmax > 0 ? dmin / dmax : 0.0));
+        fmt::format("layer {} (affine): field 'W' is singular in double precision "
+                    "(smallest/largest LU pivot = {:.3g})",
+                    l + 1, dmax > 0 ? dmin / dmax : 0.0));
   c.log_abs_det[l] = lad;
   c.inverse_transpose[l] = lu.inverse().transpose();
 }
@@ -153,12 +154,12 @@ void prepare_actnorm(const ActNormLayer& an, std::size_t l, FlowConstants& c) {
   for (Eigen::Index i = 0; i < an.scale.size(); ++i) {
     // exp(θ) overflows for θ > 709 and underflows to 0 for θ < −745.
     if (!(an.scale[i] > 0 && std::isfinite(an.scale[i])))
-      throw Error(fmt::format("actnorm layer {}: the scale of unit {} became {} (theta = {:.6g})",
-                              l, i, an.scale[i], an.theta[i]));
+      throw Error(fmt::format("layer {} (actnorm): the scale of unit {} is {} (theta = {:.6g})",
+                              l + 1, i, an.scale[i], an.theta[i]));
     lad += std::log(an.scale[i]);
   }
   if (!an.shift.allFinite())
-    throw Error(fmt::format("actnorm layer {}: the shift is not finite", l));
+    throw Error(fmt::format("layer {} (actnorm): the shift is not finite", l + 1));
   c.log_abs_det[l] = lad;
 }
 

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <numbers>
 #include <random>
 
 #include "engine/error.hpp"
@@ -64,6 +65,19 @@ Eigen::MatrixXd phi4_kinetic_matrix(const Phi4Theory& t) {
     K(y, x) -= 1;
   });
   return K;
+}
+
+double phi4_max_curvature(const Phi4Theory& t) {
+  double kinetic = t.m2;
+  for (const int n : {t.lattice.n0, t.lattice.n1})
+    if (n > 1) {
+      const double s = std::sin(std::numbers::pi * (n / 2) / n);
+      kinetic += 4 * s * s;
+    }
+  if (t.lambda == 0) return kinetic;
+  const double width = std::sqrt(6 / t.lambda);  // of the pure quartic well
+  const double phi2 = t.m2 > 0 ? std::min(1 / t.m2, width) : -6 * t.m2 / t.lambda + width;
+  return std::max(kinetic, 0.0) + t.lambda / 2 * 3 * phi2;
 }
 
 double phi4_action(const Phi4Theory& t, std::span<const double> phi) {
@@ -218,45 +232,68 @@ HmcResult sample_phi4(const Phi4Theory& t, const HmcOptions& o) {
   HmcResult r;
   r.cols = static_cast<std::size_t>(d);
 
-  // Thermalisation; the first half tunes the step size towards the target acceptance.
-  double eps = std::min(0.2, o.trajectory_length);
-  const int tune = o.thermalise / 2;
-  for (int k = 0; k < o.thermalise; ++k) {
-    hmc.trajectory(eps, o.trajectory_length);
-    if (k < tune && (k + 1) % 25 == 0) {
-      const double a = hmc.acceptance();
-      eps *= a > o.target_acceptance ? 1.15 : 0.85;
-      eps = std::min(eps, o.trajectory_length);
-      hmc.reset_counts();
-    }
+  // Thermalisation. It starts from the step the curvature allows, so that any scale of m² and λ
+  // is reached, and tunes it geometrically in windows of 25 trajectories: through the first half
+  // of the thermalisation, and on until a window's acceptance is in the band.
+  const double length = o.trajectory_length;
+  double eps = std::min(1 / std::sqrt(phi4_max_curvature(t)), length);
+  const double eps0 = eps;
+  constexpr int window = 25;
+  const int tune_windows = o.thermalise / 2 / window;
+  int done = 0;
+  for (int w = 0;; ++w) {
+    hmc.reset_counts();
+    for (int k = 0; k < window; ++k) hmc.trajectory(eps, length);
+    done += window;
+    const double a = hmc.acceptance();
+    const bool in_band =
+        a >= o.min_tuned_acceptance && (a <= o.max_tuned_acceptance || eps >= length);
+    if (w + 1 >= tune_windows && in_band) break;
+    if (w + 1 >= tune_windows + o.max_tuning_windows)
+      throw Error(fmt::format(
+          "HMC step tuning failed: acceptance {:.3f} with step {:.4g} after {} trajectories "
+          "(started at {:.4g} from the curvature of the action; wanted {} to {})",
+          a, eps, done, eps0, o.min_tuned_acceptance, o.max_tuned_acceptance));
+    // Far off: halve or grow quickly; in or near the band: small steps towards the target.
+    const double factor = a < 0.5 * o.min_tuned_acceptance ? 0.5
+                          : a < o.min_tuned_acceptance     ? 0.8
+                          : a > o.max_tuned_acceptance     ? 1.25
+                          : a > o.target_acceptance        ? 1.05
+                                                           : 0.95;
+    eps = std::min(eps * factor, length);
   }
+  for (; done < o.thermalise; ++done) hmc.trajectory(eps, length);
   r.step_size = eps;
-  r.leapfrog_steps = std::max(1, static_cast<int>(std::lround(o.trajectory_length / eps)));
+  r.leapfrog_steps = std::max(1, static_cast<int>(std::lround(length / eps)));
   if (o.progress)
     *o.progress << fmt::format(
         "phi4 HMC on a {} (d = {}), m2 = {}, lambda = {}: thermalised {} trajectories, "
-        "step {:.4g} x {} per trajectory (length {})\n",
-        t.lattice.name(), d, t.m2, t.lambda, o.thermalise, eps, r.leapfrog_steps,
-        o.trajectory_length);
+        "step {:.4g} x {} per trajectory (length {}), tuned from {:.4g}\n",
+        t.lattice.name(), d, t.m2, t.lambda, done, eps, r.leapfrog_steps, length, eps0);
 
   // Pilot run: τ_int of the slowest observable decides the thinning.
   hmc.reset_counts();
   Observables pilot;
   for (int k = 0; k < o.pilot; ++k) {
-    hmc.trajectory(eps, o.trajectory_length);
+    hmc.trajectory(eps, length);
     pilot.push(hmc.phi(), hmc.action());
   }
   std::tie(r.tau_pilot, r.tau_observable) = pilot.tau();
+  r.tau_measured = o.pilot > 0;
   // N samples carry N/(2τ) independent ones: keeping every ⌈2τ⌉-th trajectory leaves samples
   // that are close to independent.
   r.thin = std::clamp(static_cast<int>(std::ceil(2 * r.tau_pilot)), 1, o.max_thin);
-  if (o.progress) {
+  if (o.progress && !r.tau_measured)
+    *o.progress << "warning: --pilot 0: no integrated autocorrelation time was measured before "
+                   "production; every trajectory is kept (no thinning), and tau_int is measured "
+                   "on the written samples only\n";
+  if (o.progress && r.tau_measured) {
     *o.progress << fmt::format(
         "pilot: {} trajectories, acceptance {:.3f}, integrated autocorrelation time {:.3g} "
         "trajectories ({}); thinning: keeping every {}{}\n",
         o.pilot, hmc.acceptance(), r.tau_pilot, r.tau_observable, r.thin,
         r.thin == 1 ? "st" : "th");
-    if (o.pilot > 0 && r.tau_pilot > o.pilot / 50.0)
+    if (r.tau_pilot > o.pilot / 50.0)
       *o.progress << fmt::format(
           "warning: tau_int = {:.3g} is not small against the pilot of {} trajectories; "
           "the estimate is unreliable (try a longer --pilot)\n",
@@ -269,7 +306,7 @@ HmcResult sample_phi4(const Phi4Theory& t, const HmcOptions& o) {
   Observables out;
   const std::size_t report_every = std::max<std::size_t>(1, o.samples / 10);
   for (std::size_t s = 0; s < o.samples; ++s) {
-    for (int k = 0; k < r.thin; ++k) hmc.trajectory(eps, o.trajectory_length);
+    for (int k = 0; k < r.thin; ++k) hmc.trajectory(eps, length);
     std::copy(hmc.phi().begin(), hmc.phi().end(),
               r.samples.begin() + static_cast<std::ptrdiff_t>(s * r.cols));
     out.push(hmc.phi(), hmc.action());
@@ -279,7 +316,8 @@ HmcResult sample_phi4(const Phi4Theory& t, const HmcOptions& o) {
   }
   r.acceptance = hmc.acceptance();
   r.tau_output = out.tau().first;
-  r.trajectories = static_cast<std::size_t>(o.thermalise) + static_cast<std::size_t>(o.pilot) +
+  r.effective_samples = static_cast<double>(r.rows) / (2 * r.tau_output);
+  r.trajectories = static_cast<std::size_t>(done) + static_cast<std::size_t>(o.pilot) +
                    o.samples * static_cast<std::size_t>(r.thin);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (o.progress)
@@ -287,6 +325,19 @@ HmcResult sample_phi4(const Phi4Theory& t, const HmcOptions& o) {
         "done: {} samples from {} trajectories in {:.2f} s, acceptance {:.3f}, "
         "tau_int of the written samples {:.3g} (0.5 = independent)\n",
         r.rows, r.trajectories, r.seconds, r.acceptance, r.tau_output);
+  // Samples that hardly move (a step that is rarely accepted) or are strongly correlated are not
+  // what `sample` promises: fail rather than write them.
+  if (!(r.acceptance >= o.min_acceptance))
+    throw Error(fmt::format(
+        "HMC acceptance {:.3f} over the pilot and production runs is below {} (step {:.4g} x {}): "
+        "the samples would hardly move",
+        r.acceptance, o.min_acceptance, eps, r.leapfrog_steps));
+  if (!(r.effective_samples >= o.min_effective_fraction * static_cast<double>(r.rows)))
+    throw Error(fmt::format(
+        "the written samples would be strongly autocorrelated: tau_int = {:.3g} samples, "
+        "{:.0f} effective samples N/(2 tau_int) of {} (fewer than {:.0f}%); give a longer --pilot "
+        "or --trajectory",
+        r.tau_output, r.effective_samples, r.rows, 100 * o.min_effective_fraction));
   return r;
 }
 

@@ -42,13 +42,31 @@ double phi4_action(const Phi4Theory& theory, std::span<const double> phi);
 // ∂S/∂φ into force (same size as phi).
 void phi4_gradient(const Phi4Theory& theory, std::span<const double> phi, std::span<double> grad);
 
+// The largest curvature of S at typical fields, which limits the leapfrog step (stable for
+// ε·√curvature < 2): the largest eigenvalue of K (m² plus 4 sin²(π⌊n/2⌋/n) per direction of
+// extent n > 1, exact) plus the quartic term's curvature λ/2 · 3φ² at the field scale φ² (the
+// smaller of 1/m² and √(6/λ) in the symmetric phase; the minimum −6m²/λ plus √(6/λ) in the broken
+// one).
+double phi4_max_curvature(const Phi4Theory& theory);
+
 struct HmcOptions {
   std::size_t samples = 10000;
   std::uint64_t seed = 0;
   int thermalise = 1000;  // trajectories before measuring (the first half tunes the step)
-  int pilot = 4000;       // trajectories used to measure τ_int before production
+  int pilot = 4000;       // trajectories used to measure τ_int before production (0: none)
   double trajectory_length = 1.0;
   double target_acceptance = 0.8;
+  // The step is tuned (from 1/√phi4_max_curvature, geometrically, in windows of 25
+  // trajectories) until a window's acceptance is in [min_tuned_acceptance, max_tuned_acceptance]
+  // (or above it with the step as long as the trajectory); at most max_tuning_windows beyond
+  // the first half of the thermalisation.
+  double min_tuned_acceptance = 0.6, max_tuned_acceptance = 0.95;
+  int max_tuning_windows = 400;
+  // A run fails (flowaction::Error, no samples) whose acceptance over pilot and production is
+  // below min_acceptance, or whose written samples hold fewer than min_effective_fraction · N
+  // effective samples N/(2 τ_int).
+  double min_acceptance = 0.3;
+  double min_effective_fraction = 0.1;
   int max_thin = 10000;
   std::ostream* progress = nullptr;
 };
@@ -58,11 +76,13 @@ struct HmcResult {
   std::size_t rows = 0, cols = 0;
   double step_size = 0;
   int leapfrog_steps = 0;
-  double acceptance = 0;  // over pilot + production trajectories
-  double tau_pilot = 0;   // τ_int (in trajectories) of the slowest observable, pilot run
+  double acceptance = 0;      // over pilot + production trajectories
+  double tau_pilot = 0;       // τ_int (in trajectories) of the slowest observable, pilot run
+  bool tau_measured = false;  // false with no pilot run: tau_pilot is then assumed, thin = 1
   std::string tau_observable;
   int thin = 1;           // one sample written every `thin` trajectories
   double tau_output = 0;  // τ_int (in written samples) of the slowest observable in the output
+  double effective_samples = 0;  // rows / (2 tau_output)
   std::size_t trajectories = 0;  // total, thermalisation included
   double seconds = 0;
 };

@@ -188,7 +188,10 @@ Flow make_flow(int dim, const FlowSpec& spec, std::uint64_t seed) {
     if (spec.arch == architecture::activation) {
       ActivationLayer s;
       s.kind = spec.activation;
-      const double alpha0 = spec.activation == activation_kind::cubic ? 0.01 : 0.0;
+      // Near the identity at any depth: L layers of u + αu³ bend u by about Lαu³.
+      const double alpha0 = spec.activation == activation_kind::cubic
+                                ? std::min(0.01, 0.02 / static_cast<double>(spec.layers))
+                                : 0.0;
       s.alpha = Vector::Constant(dim, alpha0);
       s.theta = Vector::Constant(
           dim, spec.activation == activation_kind::cubic ? inverse_softplus(alpha0) : alpha0);
@@ -245,13 +248,14 @@ void init_actnorm(Flow& flow, const Matrix& data) {
       for (Eigen::Index i = 0; i < flow.dim; ++i) {
         if (!std::isfinite(mean[i]) || !std::isfinite(sd[i]))
           throw Error(fmt::format(
-              "actnorm layer {}: unit {} of its input is not finite on the training data", l, i));
+              "layer {} (actnorm): unit {} of its input is not finite on the training data", l + 1,
+              i));
         // 1/std must be finite too: a subnormal std is as constant as 0.
         if (!(sd[i] > 0) || !std::isfinite(1 / sd[i]))
           throw Error(fmt::format(
-              "actnorm layer {}: unit {} of its input is constant on the training data (std = "
+              "layer {} (actnorm): unit {} of its input is constant on the training data (std = "
               "{:.3g}), so s = 1/std cannot be set",
-              l, i, sd[i]));
+              l + 1, i, sd[i]));
       }
       const Vector s = sd.cwiseInverse();
       *an = ActNormLayer(s, -mean.cwiseQuotient(sd));
@@ -261,16 +265,22 @@ void init_actnorm(Flow& flow, const Matrix& data) {
   }
 }
 
-double gaussian_nll(const Matrix& fit_on, const Matrix& evaluate_on) {
+Vector gaussian_nll_values(const Matrix& fit_on, const Matrix& evaluate_on) {
   const Vector mu = fit_on.rowwise().mean();
   const Matrix centred = fit_on.colwise() - mu;
   const Matrix cov = centred * centred.transpose() / static_cast<double>(fit_on.cols());
   Eigen::LLT<Matrix> llt(cov);
-  if (llt.info() != Eigen::Success) return NAN;
+  if (llt.info() != Eigen::Success) return Vector::Constant(evaluate_on.cols(), NAN);
   double half_log_det = 0;
   for (Eigen::Index i = 0; i < cov.rows(); ++i) half_log_det += std::log(llt.matrixL()(i, i));
   const Matrix w = llt.matrixL().solve(evaluate_on.colwise() - mu);
-  return 0.5 * w.colwise().squaredNorm().mean() + half_log_det + cov.rows() * half_log_2pi;
+  return (0.5 * w.colwise().squaredNorm().array() + half_log_det + cov.rows() * half_log_2pi)
+      .matrix()
+      .transpose();
+}
+
+double gaussian_nll(const Matrix& fit_on, const Matrix& evaluate_on) {
+  return gaussian_nll_values(fit_on, evaluate_on).mean();
 }
 
 double mean_nll(const Flow& flow, const Matrix& data, int threads, ForwardResult* domain) {
@@ -278,6 +288,48 @@ double mean_nll(const Flow& flow, const Matrix& data, int threads, ForwardResult
   std::vector<FlowWorkspace> ws(pool.size());
   return mean_nll_pool(flow, data, pool, ws, domain);
 }
+
+namespace {
+
+// The mean of flow − Gaussian per sample and twice its standard error, as (flow NLL, noise).
+std::pair<double, double> compare_with_gaussian(const Flow& flow, const Matrix& split,
+                                                const Vector& gaussian) {
+  if (split.cols() == 0) return {NAN, NAN};
+  Vector diff(split.cols());
+  constexpr Eigen::Index block = 4096;  // the forward pass keeps every layer's output
+  for (Eigen::Index s = 0; s < split.cols(); s += block) {
+    const Eigen::Index n = std::min(block, split.cols() - s);
+    diff.segment(s, n) = action_values(flow, split.middleCols(s, n)) - gaussian.segment(s, n);
+  }
+  const double n = static_cast<double>(split.cols());
+  const double mean = diff.mean();
+  const double var = n > 1 ? (diff.array() - mean).square().sum() / (n - 1) : 0.0;
+  return {mean + gaussian.mean(), 2 * std::sqrt(var / n)};
+}
+
+// Running mean and spread (mean absolute deviation) of the accepted batch losses.
+struct LossTrend {
+  double mean = 0, spread = 0;
+  long count = 0;
+  void add(double loss) {
+    const double w = count < 20 ? 1.0 / static_cast<double>(count + 1) : 0.05;
+    spread += w * (std::fabs(loss - mean) - spread);
+    mean += w * (loss - mean);
+    ++count;
+  }
+  // A loss far above the trend: orders of magnitude worse than batch-to-batch noise.
+  bool jumps(double loss) const {
+    return !std::isfinite(loss) || (count >= 10 && loss > mean + std::max(1.0, 10 * spread));
+  }
+};
+
+// The parameters and the optimiser's state, for undoing steps and epochs.
+struct Snapshot {
+  Flow flow, m, v;
+  long t = 0;
+};
+
+}  // namespace
 
 TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
   using clock = std::chrono::steady_clock;
@@ -308,7 +360,6 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
   TrainResult res;
   res.train_size = static_cast<std::size_t>(n_train);
   res.val_size = static_cast<std::size_t>(n_val);
-  if (n_val > 0) res.gaussian_val_nll = gaussian_nll(train, val);
   if (o.whiten) init_whitening(flow, train);
   flow.sync();
   prepare(flow);  // a singular starting point is an error of the caller
@@ -320,9 +371,7 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
   std::vector<FlowWorkspace> ws(T);
   std::vector<Flow> grads(T, flow.zeros_like());
   Flow m = flow.zeros_like(), v = flow.zeros_like();
-  const bool limited = flow.has_domain_limits();
-  Flow prev_flow, prev_m, prev_v;
-  long prev_t = 0;
+  Snapshot prev, best;
   bool have_prev = false;
   double lr_scale = 1;
   long t = 0;
@@ -334,19 +383,51 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
   std::iota(order.begin(), order.end(), 0);
   std::vector<double> loss(T);
   std::vector<ForwardResult> fres(T);
+  LossTrend trend;
+
+  // The starting flow is the first candidate for the best one.
+  double best_val = INFINITY, best_train = INFINITY;
+  if (n_val > 0) {
+    const double v0 = mean_nll_pool(flow, val, pool, ws, nullptr);
+    if (std::isfinite(v0)) best_val = v0;
+  }
+  best = {flow, m, v, t};
 
   auto stop = [&](std::string why) {
     res.stop_reason = std::move(why);
     progress.finish_line();
   };
+  auto restore = [&](const Snapshot& s) {
+    flow = s.flow;
+    m = s.m;
+    v = s.v;
+    t = s.t;
+    have_prev = false;
+  };
+  // Halves the learning rate after an undo; refuses to go on below the floor.
+  auto halve_rate = [&](const std::string& why) {
+    lr_scale *= 0.5;
+    if (lr_scale < o.min_lr_fraction)
+      throw Error(
+          fmt::format("{} even with the learning rate reduced to {:.3g}", why, o.lr * lr_scale));
+  };
+  // The batch loss per sample at flow (for telling a bad step from a hard batch).
+  auto batch_loss_at = [&](const Flow& f, Eigen::Index nb) {
+    const FlowConstants c = prepare(f);
+    return forward(f, c, xb.leftCols(nb), ws[0]).loss_sum / static_cast<double>(nb);
+  };
 
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+  for (int epoch = 1; epoch <= o.epochs && !res.interrupted; ++epoch) {
     const auto t_epoch = clock::now();
     std::shuffle(order.begin(), order.end(), rng);
     double loss_sum = 0;
     Eigen::Index loss_count = 0;
     try {
       for (Eigen::Index start = 0; start < n_train; start += B) {
+        if (o.stop_requested && o.stop_requested()) {
+          res.interrupted = true;
+          break;
+        }
         const Eigen::Index nb = std::min(B, n_train - start);
         if (xb.cols() != nb) xb.resize(flow.dim, nb);
         for (Eigen::Index j = 0; j < nb; ++j) xb.col(j) = train.col(order[start + j]);
@@ -368,25 +449,36 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
         if (out) {
           // The last step carried a sample out of the domain of a quadratic activation: undo it
           // and take smaller steps from here on.
+          const std::string why = fmt::format(
+              "samples leave the invertible domain of layer {} (activation; unit {}, input "
+              "{:.6g}, 1 + 2*alpha*u <= 0)",
+              out->domain_layer + 1, out->domain_unit, out->domain_value);
           ++res.rejected_steps;
-          lr_scale *= 0.5;
-          if (!have_prev || lr_scale < 1e-4)
-            throw Error(fmt::format(
-                "samples leave the invertible domain of activation layer {} (unit {}, input "
-                "{:.6g}, "
-                "1 + 2*alpha*u <= 0) even with the learning rate reduced to {:.3g}",
-                out->domain_layer, out->domain_unit, out->domain_value, o.lr * lr_scale));
-          flow = prev_flow;
-          m = prev_m;
-          v = prev_v;
-          t = prev_t;
+          if (!have_prev) throw Error(why);
+          restore(prev);
+          halve_rate(why);
           continue;
         }
-        double batch_loss = std::accumulate(loss.begin(), loss.end(), 0.0);
-        if (!std::isfinite(batch_loss))
-          throw Error(fmt::format("the loss became {} at epoch {}",
-                                  std::isnan(batch_loss) ? "NaN" : "infinite", epoch));
-        loss_sum += batch_loss;
+        const double batch_loss = std::accumulate(loss.begin(), loss.end(), 0.0) * scale;
+        if (trend.jumps(batch_loss)) {
+          // A jump right after a step is the step's fault unless this batch is as bad at the
+          // parameters before it.
+          const bool step_to_blame = have_prev && (!std::isfinite(batch_loss) ||
+                                                   !trend.jumps(batch_loss_at(prev.flow, nb)));
+          if (step_to_blame) {
+            ++res.undone_steps;
+            restore(prev);
+            halve_rate(fmt::format("the loss keeps jumping (to {:.6g} nats per sample at epoch {})",
+                                   batch_loss, epoch));
+            continue;
+          }
+          if (!std::isfinite(batch_loss))
+            throw Error(fmt::format("the loss became {} at epoch {}",
+                                    std::isnan(batch_loss) ? "NaN" : "infinite", epoch));
+        } else {
+          trend.add(batch_loss);
+        }
+        loss_sum += batch_loss * static_cast<double>(nb);
         loss_count += nb;
         for (int k = 1; k < T; ++k) {
           auto dst = grads[0].parameters();
@@ -394,13 +486,14 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
           for (std::size_t b = 0; b < dst.size(); ++b)
             for (std::size_t i = 0; i < dst[b].size(); ++i) dst[b][i] += src[b][i];
         }
-        if (limited) {
-          prev_flow = flow;
-          prev_m = m;
-          prev_v = v;
-          prev_t = t;
-          have_prev = true;
-        }
+        // Gradient-norm clipping.
+        double norm2 = 0;
+        for (auto blk : grads[0].parameters())
+          for (double g : blk) norm2 += g * g;
+        const double clip =
+            norm2 > o.max_grad_norm * o.max_grad_norm ? o.max_grad_norm / std::sqrt(norm2) : 1.0;
+        prev = {flow, m, v, t};
+        have_prev = true;
         // Adam, written as in PyTorch (bias corrections folded into the step size).
         ++t;
         const double bc1 = 1 - std::pow(beta1, static_cast<double>(t));
@@ -415,13 +508,15 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
           double* mm = M[b].data();
           double* vv = V[b].data();
           for (std::size_t i = 0; i < P[b].size(); ++i) {
-            mm[i] = beta1 * mm[i] + (1 - beta1) * g[i];
-            vv[i] = beta2 * vv[i] + (1 - beta2) * g[i] * g[i];
+            const double gi = clip * g[i];
+            mm[i] = beta1 * mm[i] + (1 - beta1) * gi;
+            vv[i] = beta2 * vv[i] + (1 - beta2) * gi * gi;
             p[i] -= step * mm[i] / (std::sqrt(vv[i]) * inv_sqrt_bc2 + eps);
           }
         }
         flow.sync();
       }
+      if (res.interrupted) break;
       EpochStats e;
       e.epoch = epoch;
       e.train_nll = loss_count ? loss_sum / static_cast<double>(loss_count) : NAN;
@@ -431,31 +526,60 @@ TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& o) {
         e.val_nll = mean_nll_pool(flow, val, pool, ws, &dom);
         if (!dom.in_domain())
           throw Error(fmt::format(
-              "a validation sample is outside the invertible domain of activation layer {} "
-              "(unit {}, input {:.6g}, 1 + 2*alpha*u <= 0)",
-              dom.domain_layer, dom.domain_unit, dom.domain_value));
-        if (!std::isfinite(e.val_nll))
-          throw Error(fmt::format("the validation NLL became {} at epoch {}",
-                                  std::isnan(e.val_nll) ? "NaN" : "infinite", epoch));
+              "a validation sample is outside the invertible domain of layer {} (activation; "
+              "unit {}, input {:.6g}, 1 + 2*alpha*u <= 0)",
+              dom.domain_layer + 1, dom.domain_unit, dom.domain_value));
       }
-      if (limited) {
+      if (flow.has_domain_limits()) {
         mean_nll_pool(flow, train, pool, ws, &dom);
         if (!dom.in_domain())
           throw Error(fmt::format(
-              "a training sample is outside the invertible domain of activation layer {} "
-              "(unit {}, input {:.6g}, 1 + 2*alpha*u <= 0)",
-              dom.domain_layer, dom.domain_unit, dom.domain_value));
+              "a training sample is outside the invertible domain of layer {} (activation; "
+              "unit {}, input {:.6g}, 1 + 2*alpha*u <= 0)",
+              dom.domain_layer + 1, dom.domain_unit, dom.domain_value));
       }
       e.seconds = std::chrono::duration<double>(clock::now() - t_epoch).count();
       res.history.push_back(e);
-      res.flow = flow;
       res.good_epochs = epoch;
+      // The training loss guards too: a few training samples thrown far out by some step can
+      // leave the validation NLL alone. Its tolerance allows for batch-to-batch noise.
+      const double batches = std::ceil(static_cast<double>(n_train) / static_cast<double>(B));
+      const double train_tolerance =
+          std::max(o.epoch_tolerance, 4 * trend.spread / std::sqrt(batches));
+      const bool train_ok = !(e.train_nll > best_train + train_tolerance);
+      if (train_ok && (n_val == 0 || e.val_nll < best_val)) {
+        if (n_val > 0) best_val = e.val_nll;
+        best_train = e.train_nll;
+        best = {flow, m, v, t};
+        res.flow = flow;
+        res.best_epoch = epoch;
+      } else if (!train_ok || !(e.val_nll <= best_val + o.epoch_tolerance)) {
+        // The epoch made the held-out or the training NLL clearly worse (or not finite): back
+        // to the best epoch with smaller steps.
+        ++res.undone_epochs;
+        restore(best);
+        halve_rate(fmt::format("the {} NLL keeps rising (to {:.6g} at epoch {})",
+                               train_ok ? "validation" : "training",
+                               train_ok ? e.val_nll : e.train_nll, epoch));
+      }
       const double elapsed = std::chrono::duration<double>(clock::now() - t_start).count();
       progress.epoch(e, static_cast<double>(n_train) / e.seconds, elapsed);
     } catch (const Error& err) {
       stop(err.what());
       break;
     }
+  }
+  if (res.interrupted) stop("interrupted");
+  res.final_lr = o.lr * lr_scale;
+
+  // The verdict against the best Gaussian, on both splits.
+  const Vector gauss_train = gaussian_nll_values(train, train);
+  res.gaussian_train_nll = gauss_train.mean();
+  std::tie(res.train_nll, res.train_noise) = compare_with_gaussian(res.flow, train, gauss_train);
+  if (n_val > 0) {
+    const Vector gauss_val = gaussian_nll_values(train, val);
+    res.gaussian_val_nll = gauss_val.mean();
+    std::tie(res.val_nll, res.val_noise) = compare_with_gaussian(res.flow, val, gauss_val);
   }
   res.seconds = std::chrono::duration<double>(clock::now() - t_start).count();
   return res;

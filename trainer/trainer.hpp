@@ -29,10 +29,11 @@ struct FlowSpec {
   bool actnorm = false;  // an ActNorm layer between each block's affine and nonlinear layer
 };
 
-// The flow [affine, (actnorm,) nonlinear] × layers, affine, with W = I, b = 0, s = 1, t = 0,
-// small α (cubic α = 0.01, quadratic α = 0), coupling W1 random N(0, 1/|A|), W2 = 0 (so the flow
-// starts as the identity). Coupling masks alternate halves: layer k sends the first ⌊d/2⌋ units
-// through when k is even.
+// The flow [affine, (actnorm,) nonlinear] × layers, affine, starting near the identity: W = I,
+// b = 0, s = 1, t = 0, small α (cubic α = min(0.01, 0.02/layers), so that the composition of all
+// layers bends a 4σ sample as much as two layers do; quadratic α = 0), coupling W1 random
+// N(0, 1/|A|), W2 = 0 (so the coupling starts as the identity). Coupling masks alternate halves:
+// layer k sends the first ⌊d/2⌋ units through when k is even.
 Flow make_flow(int dim, const FlowSpec& spec, std::uint64_t seed);
 
 // Sets the first affine layer to the whitening map x ↦ L⁻¹(x − μ), Σ = LLᵀ the sample covariance
@@ -45,8 +46,9 @@ void init_whitening(Flow& flow, const Matrix& data);
 // flowaction::Error naming layer and unit when an input unit is constant or not finite.
 void init_actnorm(Flow& flow, const Matrix& data);
 
-// Mean and covariance (maximum likelihood, divided by n) of the columns, and the mean NLL of the
-// columns of other under that Gaussian.
+// Mean and covariance (maximum likelihood, divided by n) of the columns of fit_on, and the NLL of
+// each column of evaluate_on under that Gaussian (NaN if the covariance is singular), or its mean.
+Vector gaussian_nll_values(const Matrix& fit_on, const Matrix& evaluate_on);
 double gaussian_nll(const Matrix& fit_on, const Matrix& evaluate_on);
 
 struct TrainOptions {
@@ -60,6 +62,19 @@ struct TrainOptions {
   bool init_actnorm = true;          // then set the actnorm layers from it (init_actnorm)
   std::ostream* progress = nullptr;  // progress bar / lines (nullptr: quiet)
   bool progress_is_tty = false;
+  // Step control. The batch gradient is clipped to this norm, so that one outlier cannot throw
+  // Adam's moments off. A step after which the next batch's loss jumps (by more than
+  // max(1 nat, 10 × the typical spread of batch losses) above their running mean, and not
+  // because of the batch: the same batch at the previous parameters does not jump) is undone
+  // and the learning rate halved; so is an epoch after which the validation NLL is worse than
+  // the best so far by more than epoch_tolerance, or the epoch's training NLL by more than that
+  // and its batch noise (back to the best epoch). Training stops when the rate has been halved
+  // below min_lr_fraction · lr.
+  double max_grad_norm = 100;
+  double epoch_tolerance = 0.05;  // nats per sample
+  double min_lr_fraction = 1e-6;
+  // Polled before every batch; true ends training with the best flow so far (interrupted).
+  std::function<bool()> stop_requested;
 };
 
 struct EpochStats {
@@ -70,13 +85,24 @@ struct EpochStats {
 };
 
 struct TrainResult {
-  Flow flow;            // the flow at the end of the last good epoch
+  // The best flow: the lowest validation NLL at the end of an epoch, the starting flow included
+  // (epoch 0), among epochs whose training NLL did not rise; without a validation split, the
+  // flow of the last such epoch.
+  Flow flow;
+  int best_epoch = 0;
   int good_epochs = 0;  // epochs completed without a guard firing
   std::vector<EpochStats> history;
-  std::string stop_reason;        // empty if all epochs ran
-  double gaussian_val_nll = NAN;  // best Gaussian (fit on the training split), held-out
+  std::string stop_reason;   // empty if all epochs ran
+  bool interrupted = false;  // stop_requested ended the run
+  // flow and the best Gaussian (fit on the training split) on both splits, and the noise of the
+  // difference (twice the standard error of the per-sample difference); NaN for an empty split.
+  double val_nll = NAN, gaussian_val_nll = NAN, val_noise = NAN;
+  double train_nll = NAN, gaussian_train_nll = NAN, train_noise = NAN;
   std::size_t train_size = 0, val_size = 0;
   int rejected_steps = 0;  // steps undone because a sample left an activation's domain
+  int undone_steps = 0;    // steps undone because the loss jumped
+  int undone_epochs = 0;   // epochs undone because the validation NLL rose
+  double final_lr = 0;     // the learning rate after the halvings
   double seconds = 0;
 };
 
