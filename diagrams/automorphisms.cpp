@@ -65,7 +65,28 @@ struct half_edge_graph {
 
 half_edge_graph build_half_edge_graph(const coloured_multigraph& d) {
   const std::size_t nv = d.colours.size();
-  const std::size_t total = nv + 2 * d.edges.size();
+  for (const auto& [s, t] : d.edges)
+    if (s >= nv || t >= nv)
+      throw std::invalid_argument("count_automorphisms: an edge ends outside the graph");
+  // An undirected edge that is neither a loop nor parallel to another has nothing to permute
+  // once its endpoints are mapped: it joins them directly, which keeps nauty's graph small.
+  using pair = std::pair<std::size_t, std::size_t>;
+  auto unordered = [](std::size_t s, std::size_t t) {
+    return pair{std::min(s, t), std::max(s, t)};
+  };
+  std::vector<pair> ends;
+  if (!d.directed)
+    for (const auto& [s, t] : d.edges) ends.push_back(unordered(s, t));
+  std::sort(ends.begin(), ends.end());
+  auto direct = [&](std::size_t s, std::size_t t) {
+    if (d.directed || s == t) return false;
+    const auto [first, last] = std::equal_range(ends.begin(), ends.end(), unordered(s, t));
+    return last - first == 1;
+  };
+  std::size_t split = 0;
+  for (const auto& [s, t] : d.edges)
+    if (!direct(s, t)) ++split;
+  const std::size_t total = nv + 2 * split;
   if (total > static_cast<std::size_t>(NAUTY_INFINITY - 2))
     throw std::length_error("count_automorphisms: graph too large for nauty");
   half_edge_graph h;
@@ -77,11 +98,14 @@ half_edge_graph build_half_edge_graph(const coloured_multigraph& d) {
 
   std::vector<cell_key> key(total);
   for (std::size_t v = 0; v < nv; ++v) key[v] = {vertex_cell, d.colours[v]};
-  for (std::size_t k = 0; k < d.edges.size(); ++k) {
-    const auto [s, t] = d.edges[k];
-    if (s >= nv || t >= nv)
-      throw std::invalid_argument("count_automorphisms: an edge ends outside the graph");
-    const auto tail = static_cast<int>(nv + 2 * k), head = tail + 1;
+  std::size_t next = nv;
+  for (const auto& [s, t] : d.edges) {
+    if (direct(s, t)) {
+      ADDONEEDGE(g, static_cast<int>(s), static_cast<int>(t), m);
+      continue;
+    }
+    const auto tail = static_cast<int>(next), head = tail + 1;
+    next += 2;
     ADDONEEDGE(g, static_cast<int>(s), tail, m);
     ADDONEEDGE(g, tail, head, m);
     ADDONEEDGE(g, head, static_cast<int>(t), m);

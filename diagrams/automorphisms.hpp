@@ -5,7 +5,9 @@
 // the half-edge graph: every vertex of g stays a vertex with its colour; every edge becomes two
 // half-edge vertices joined to each other, each also joined to its own endpoint. The flip of a
 // loop and the swap of parallel edges are then ordinary vertex permutations. In a directed graph
-// the tail and the head half-edge get different colours, so edges keep their direction.
+// the tail and the head half-edge get different colours, so edges keep their direction. An
+// undirected edge that is neither a loop nor parallel to another has nothing of its own to
+// permute and joins its endpoints directly (nauty's graph stays small: Feynman diagrams).
 #pragma once
 
 #include <boost/concept/assert.hpp>

@@ -30,6 +30,8 @@ struct Action {
   int order() const { return static_cast<int>(vertices.size()) - 1; }
 };
 
+// An action in whichever field it was computed or read in (float: double; exact and symbolic:
+// GiNaC expressions).
 using AnyAction = std::variant<Action<double>, Action<GiNaC::ex>>;
 
 // The action partway through the pullback (extract --per-layer): in the variables that enter

@@ -4,10 +4,14 @@
 // reading order, nonzero components only.
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/action.hpp"
+#include "engine/component_print.hpp"
 #include "engine/print_context.hpp"
 
 namespace flowaction {
@@ -19,16 +23,16 @@ void print(const Action<T>& action, const ActionInfo& info, const print_context&
 // "flowaction-stages/1", text tables or LaTeX sections, one per stage.
 void print(const std::vector<ActionStage>& stages, const ActionInfo& info, const print_context& c);
 
-// One component's value as the contexts write it: p/q in the exact field, the expression in
-// the symbolic field (GiNaC's syntax, terms by rising degree), the shortest round-trip decimal
-// in the float field.
-std::string value_string(double x);
-std::string value_string(const GiNaC::ex& x);
-// The same in LaTeX: \frac{p}{q}, symbols by their TeX names.
-std::string value_latex(double x);
-std::string value_latex(const GiNaC::ex& x);
-
-// The LaTeX name of a component, \Gamma^{(3)}_{001} (indices separated once one exceeds 9).
-std::string component_latex(int order, const std::vector<int>& index);
+// What every output about an action states first (DESIGN §2), for the printers of the action and
+// of what is computed from it: JSON members format, convention, source, dim, order, at, field
+// (symbols); or the lines of a text table's head, `summary` being the line after the source; or
+// the LaTeX head: a comment line, the convention paragraph (LaTeX), then the source and
+// `summary` (LaTeX, e.g. "$d = 2$, orders $\le 4$") with the field and the expansion point.
+nlohmann::ordered_json json_head(std::string_view format, std::string_view convention,
+                                 const ActionInfo& info, int dim, int order);
+void print_text_head(std::ostream& out, std::string_view title, std::string_view convention,
+                     const ActionInfo& info, std::string_view summary);
+void print_latex_head(std::ostream& out, std::string_view title, std::string_view convention,
+                      const ActionInfo& info, std::string_view summary);
 
 }  // namespace flowaction

@@ -11,16 +11,19 @@
 #include <sstream>
 
 #include "diagrams/diagram.hpp"
+#include "diagrams/feynman_print.hpp"
 #include "engine/action_print.hpp"
 #include "engine/architecture.hpp"
 #include "engine/closed_form.hpp"
 #include "engine/closed_form_print.hpp"
+#include "engine/cumulants_print.hpp"
 #include "engine/diagram_listing.hpp"
 #include "engine/error.hpp"
 #include "engine/extract.hpp"
 #include "engine/jet.hpp"
 #include "engine/latex_document.hpp"
 #include "engine/simplify.hpp"
+#include "frontends/action_reader.hpp"
 #include "frontends/exact_json.hpp"
 #include "frontends/inspect.hpp"
 #include "frontends/latex_compile.hpp"
@@ -100,6 +103,30 @@ options:
   --data FILE      samples x units (.npy or CSV)
   --at X           expansion point x0, comma-separated (default: the origin)
 )";
+
+constexpr const char* cumulants_help =
+    R"(usage: flowaction cumulants ACTION --loops L [--order N] [--list] [--format json|text|latex] [-o FILE] [--standalone] [--pdf] [--engine E]
+
+Perturbative cumulants of the action in ACTION, a "flowaction-action/1" file (extract's output, the
+sampler's .truth.json, or one written by hand; values exact, float, or expressions: a value "g"
+stays the symbol g), from Feynman diagrams: propagator G = (Gamma^(2))^-1, vertices -Gamma^(k)
+(k >= 3) and -Gamma^(1), every connected diagram weighted by 1/|Aut|. Prints ln(Z/Z0) (Z0 the
+Gaussian integral of the quadratic part; Gamma^(0) is left out) and the connected n-point
+functions of x, W^(n)_{i1..in} = <x_i1 ... x_in>_c, n = 1..N, W^(1) including the expansion point.
+A diagram's loops are its independent cycles, plus one for each -Gamma^(1) vertex (a source the
+size of a one-loop term: without that, trees with cubic vertices would have no bound). The n-th
+order vacuum diagrams of quartic phi^4 have n + 1 loops, its n-th order 2-point diagrams n.
+Exact input gives exact output; a singular or indefinite Gamma^(2) is an error.
+
+options:
+  --loops L          keep the connected diagrams with at most L loops, 0 to 10 (required)
+  --order N          highest n-point function (default 4)
+  --list             list the diagrams (factor, |Aut|, loops, vertices, edges) instead of values
+  --format F         json (default; "flowaction-cumulants/1", or "flowaction-feynman/1" with
+                     --list), text, or latex (the values as formulas; with --list a TikZ picture
+                     of each diagram; a fragment to \input); default latex for -o *.tex
+  -o, --output FILE  write to FILE (whole or not at all) instead of standard output
+)" LATEX_OPTIONS_HELP;
 
 // --at: comma-separated exact decimals.
 std::vector<GiNaC::numeric> parse_point(const std::string& text) {
@@ -204,6 +231,51 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
     std::visit([&](const auto& a) { print(a, result.info, context); }, result.action);
   emit(r, text.str(),
        fmt::format("The action of {}{}", model.source, req.per_layer ? ", layer by layer" : ""),
+       out);
+  return 0;
+}
+
+constexpr Option cumulants_options[] = {{"--loops", true},  {"--order", true}, {"--list"},
+                                        {"--format", true}, output_option,     {"--standalone"},
+                                        {"--pdf"},          {"--engine", true}};
+
+int run_cumulants(const Args& args, std::ostream& out, std::ostream&) {
+  if (!args.has("--loops")) throw Usage("missing --loops L");
+  CumulantRequest req;
+  req.loops = static_cast<int>(args.integer("--loops", 0, 0, 10));
+  req.order = args.order("--order", req.order);
+  const bool list = args.has("--list");
+  const std::vector<std::string>& files = args.positional();
+  if (files.size() != 1)
+    throw Usage(files.empty() ? "give the action file" : "give exactly one action file");
+  const std::filesystem::path action_file = files[0];
+  const Rendering r = rendering(args, "json", std::span(&action_file, 1));
+
+  ActionFile file = read_action(action_file);
+  file.info.source = files[0];
+  std::ostringstream text;
+  const print_context context = *make_print_context(r.format, text);
+  std::visit(
+      [&]<class T>(const Action<T>& action) {
+        try {
+          if (list) {
+            diagrams::FeynmanListing listing{req.loops, feynman_rules(action), {}};
+            for (int n = 0; n <= req.order; ++n)
+              listing.by_legs.push_back(diagrams::feynman_diagrams(n, req.loops, listing.rules));
+            diagrams::print(listing, context);
+            return;
+          }
+          std::vector<T> x0;
+          for (const GiNaC::numeric& x : file.at) x0.push_back(from_rational<T>(x));
+          print(cumulants(action, x0, req), file.info, context);
+        } catch (const Error& e) {
+          throw Error(fmt::format("{}: {}", files[0], e.what()));
+        }
+      },
+      file.action);
+  emit(r, text.str(),
+       fmt::format("{} of {}, {} loops", list ? "Feynman diagrams" : "Cumulants", files[0],
+                   req.loops),
        out);
   return 0;
 }
@@ -331,6 +403,13 @@ const Command diagrams_command{
     diagrams_help,
     diagrams_options,
     run_diagrams};
+const Command cumulants_command{
+    "cumulants",
+    "ACTION",
+    "connected n-point functions and ln(Z/Z0) of an action, from Feynman diagrams",
+    cumulants_help,
+    cumulants_options,
+    run_cumulants};
 const Command inspect_command{
     "inspect",
     "MODEL",
@@ -347,9 +426,9 @@ const Command closed_form_command{
     closed_form_options,
     run_closed_form};
 
-const Command* const command_table[] = {&extract_command,    &diagrams_command, &sample_command,
-                                        &train_command,      &generate_command, &inspect_command,
-                                        &closed_form_command, &verify_command};
+const Command* const command_table[] = {&extract_command, &diagrams_command,   &cumulants_command,
+                                        &sample_command,  &train_command,      &generate_command,
+                                        &inspect_command, &closed_form_command, &verify_command};
 
 // The main help, its command list made from the table.
 std::string main_help() {

@@ -10,15 +10,16 @@ if [ ! -f build-fuzz/build.ninja ]; then
   CXX=clang++ meson setup build-fuzz -Dfuzz=true --buildtype=debugoptimized >"$build_log" 2>&1 ||
     { tail -n 30 "$build_log" >&2; echo "fuzz: meson setup of build-fuzz failed" >&2; exit 1; }
 fi
-ninja -C build-fuzz -j2 fuzz/fuzz_safetensors fuzz/fuzz_npz fuzz/fuzz_manifest >"$build_log" 2>&1 ||
+ninja -C build-fuzz -j2 fuzz/fuzz_safetensors fuzz/fuzz_npz fuzz/fuzz_manifest fuzz/fuzz_action >"$build_log" 2>&1 ||
   { tail -n 30 "$build_log" >&2; echo "fuzz: building the fuzz targets failed" >&2; exit 1; }
 rm -f "$build_log"
 export LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 declare -A seeds=([safetensors]="tests/data/*.safetensors" [npz]="tests/data/*.npz tests/data/*.npy"
-                  [manifest]="tests/data/*.flow.json examples/models/*.json")
-for t in safetensors npz manifest; do
+                  [manifest]="tests/data/*.flow.json examples/models/*.json"
+                  [action]="examples/actions/*.json")
+for t in safetensors npz manifest action; do
   mkdir -p "$work/$t"
   # shellcheck disable=SC2086
   cp ${seeds[$t]} "$work/$t/"

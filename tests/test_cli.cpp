@@ -148,11 +148,13 @@ TEST_CASE("every subcommand: wrong option, --help, and an error, each the same w
   const std::map<std::string, Failure> failures = {
       {"extract", {{dir / "absent.flow.json"}, "absent.flow.json: cannot open"}},
       {"diagrams", {{"--order", "1"}, "cannot write to standard output", true}},
+      {"cumulants", {{dir / "absent.json", "--loops", "1"}, "absent.json: cannot open"}},
       {"sample", {{"phi4", "--lattice", "0", "-o", dir / "x.npy"}, "--lattice '0'"}},
       {"train", {{dir / "bad.npy", "-o", dir / "m.flow.json"}, "bad.npy"}},
       {"generate", {{dir / "absent.flow.json", "-o", dir / "g.npy"}, "absent.flow.json"}},
       {"inspect", {{dir / "absent.flow.json"}, "absent.flow.json: cannot open"}},
       {"closed-form", {{"--arch", "affine,bogus"}, "'bogus': unknown layer type"}},
+      {"verify", {{"--lattice", "0", "-o", dir / "v"}, "--lattice '0'"}},
   };
   CHECK(commands().size() == failures.size());
   for (const Command* c : commands()) {
@@ -190,12 +192,14 @@ TEST_CASE("every subcommand: wrong option, --help, and an error, each the same w
   CHECK_FALSE(fs::exists(dir / "x.npy"));
   CHECK_FALSE(fs::exists(dir / "m.flow.json"));
   CHECK_FALSE(fs::exists(dir / "g.npy"));
+  CHECK_FALSE(fs::exists(dir / "v"));
 }
 
 TEST_CASE("every command that writes a file takes -o and --output") {
   for (const Command* c : commands()) {
-    const bool writes = c->name == "extract" || c->name == "sample" || c->name == "train" ||
-                        c->name == "generate" || c->name == "diagrams" || c->name == "closed-form";
+    const bool writes = c->name == "extract" || c->name == "cumulants" || c->name == "sample" ||
+                        c->name == "train" || c->name == "generate" || c->name == "diagrams" ||
+                        c->name == "closed-form" || c->name == "verify";
     const bool takes_output = std::any_of(
         c->options.begin(), c->options.end(),
         [](const Option& o) { return o.name == "--output" && o.alias == "-o" && o.takes_value; });

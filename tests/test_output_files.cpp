@@ -18,27 +18,14 @@
 #include "engine/error.hpp"
 #include "frontends/cli.hpp"
 #include "frontends/output_file.hpp"
+#include "tests/cli_run.hpp"
 #include "tests/temp_dir.hpp"
 
 using namespace flowaction;
+using namespace testing_support;  // cli, has, Run
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Run {
-  int status;
-  std::string out, err;
-};
-
-Run cli(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  const int status = run_cli(args, out, err);
-  return {status, out.str(), err.str()};
-}
-
-bool has(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
 
 const std::string model =
     R"({"format": "flowaction/1", "dim": 2, "layers": [{"type": "affine", "W": [[1, 0.5], [0, 2]]}]})";

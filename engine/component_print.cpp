@@ -1,0 +1,218 @@
+#include "engine/component_print.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <sstream>
+
+#include "engine/expression_print.hpp"
+#include "engine/latex_document.hpp"
+
+namespace flowaction {
+
+std::string value_string(double x) {
+  return fmt::format("{}", x);
+}
+
+std::string value_string(const GiNaC::ex& x) {
+  if (GiNaC::is_a<GiNaC::numeric>(x)) {
+    std::ostringstream s;
+    x.print(GiNaC::print_dflt(s));
+    return s.str();
+  }
+  return format_expression(x, expression_style::plain);
+}
+
+std::string value_latex(double x) {
+  return latex_decimal(x);
+}
+
+std::string value_latex(const GiNaC::ex& x) {
+  return format_expression(x, expression_style::latex);
+}
+
+std::string component_latex(std::string_view tensor, int order, const multi_index& index) {
+  const bool short_indices = std::all_of(index.begin(), index.end(), [](int i) { return i < 10; });
+  if (index.empty()) return fmt::format("{}^{{({})}}", tensor, order);
+  return fmt::format("{}^{{({})}}_{{{}}}", tensor, order,
+                     fmt::join(index, short_indices ? "" : ","));
+}
+
+namespace {
+
+// Components per order above which an order is set as a table rather than equations.
+constexpr std::size_t table_threshold = 24;
+// Width of a displayed line, in characters a reader sees, before a long sum is broken.
+constexpr std::size_t line_budget = 70;
+
+// About how wide TeX source looks: a command counts as one character, braces and scripts as none,
+// a fraction as its wider part.
+std::size_t visible_width(std::string_view tex) {
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < tex.size(); ++i) {
+    const char c = tex[i];
+    if (c == '\\') {
+      std::size_t j = i + 1;
+      while (j < tex.size() && std::isalpha(static_cast<unsigned char>(tex[j]))) ++j;
+      const std::string_view name = tex.substr(i + 1, j - i - 1);
+      if (name != "left" && name != "right" && name != "frac" && name != "bigl" && name != "bigr")
+        ++w;
+      i = j > i + 1 ? j - 1 : i + 1;
+    } else if (c != '{' && c != '}' && c != '^' && c != '_' && c != ' ') {
+      ++w;
+    }
+  }
+  return w;
+}
+
+// A value as displayed lines of about line_budget characters: a long value is split into a
+// prefactor (numbers, denominators) and a sum whose terms fill the lines inside \bigl[ \bigr]
+// (which, unlike \left( \right), may break across lines); a term still too long is expanded.
+std::vector<std::string> display_lines(double x) {
+  return {latex_decimal(x)};
+}
+
+void add_terms(const GiNaC::ex& sum, std::vector<std::string>& terms) {
+  for (std::size_t i = 0; i < sum.nops(); ++i) {
+    const GiNaC::ex& t = sum.op(i);
+    const std::string tex = value_latex(t);
+    const GiNaC::ex e = t.expand();
+    if (visible_width(tex) > line_budget && GiNaC::is_a<GiNaC::add>(e))
+      add_terms(e, terms);
+    else
+      terms.push_back(tex);
+  }
+}
+
+std::vector<std::string> display_lines(const GiNaC::ex& v) {
+  const std::string whole = value_latex(v);
+  if (visible_width(whole) <= line_budget) return {whole};
+  // The largest sum factor carries the length; the rest is the prefactor.
+  GiNaC::ex sum = 0, prefactor = 1;
+  if (GiNaC::is_a<GiNaC::add>(v)) {
+    sum = v;
+  } else if (GiNaC::is_a<GiNaC::mul>(v)) {
+    std::size_t best = v.nops();
+    for (std::size_t i = 0; i < v.nops(); ++i)
+      if (GiNaC::is_a<GiNaC::add>(v.op(i)) &&
+          (best == v.nops() || v.op(i).nops() > v.op(best).nops()))
+        best = i;
+    if (best == v.nops()) return {whole};
+    sum = v.op(best);
+    for (std::size_t i = 0; i < v.nops(); ++i)
+      if (i != best) prefactor *= v.op(i);
+  } else {
+    return {whole};
+  }
+  std::vector<std::string> terms;
+  add_terms(sum, terms);
+  std::vector<std::string> lines;
+  const bool bracket = prefactor != 1;
+  std::string line = bracket ? value_latex(prefactor) + " \\bigl[" : "";
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    std::string t = terms[i];
+    if (i > 0) t = t.starts_with("-") ? "- " + t.substr(1) : "+ " + t;
+    if (!line.empty() && visible_width(line) + visible_width(t) > line_budget) {
+      lines.push_back(line);
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + t;
+  }
+  if (bracket) line += " \\bigr]";
+  lines.push_back(line);
+  return lines;
+}
+
+void collect_symbols(const GiNaC::ex& v, std::map<std::string, std::string>& found) {
+  for (auto it = v.preorder_begin(); it != v.preorder_end(); ++it)
+    if (GiNaC::is_a<GiNaC::symbol>(*it))
+      found.emplace(GiNaC::ex_to<GiNaC::symbol>(*it).get_name(), value_latex(*it));
+}
+
+}  // namespace
+
+template <Field T>
+void print_latex_equations(std::ostream& out, const std::vector<std::pair<std::string, T>>& lines,
+                           field_kind field) {
+  out << "\\begin{align*}\n";
+  for (std::size_t c = 0; c < lines.size(); ++c) {
+    const auto& [name, v] = lines[c];
+    const std::vector<std::string> parts = display_lines(v);
+    out << name << " &= " << parts[0];
+    for (std::size_t l = 1; l < parts.size(); ++l) out << " \\\\\n  &\\quad " << parts[l];
+    const auto f = to_double(v);
+    if (f && field != field_kind::float64 && parts.size() == 1 && visible_width(parts[0]) > 10)
+      out << " \\approx " << latex_decimal(*f, 10);
+    out << (c + 1 < lines.size() ? " \\\\\n" : "\n");
+  }
+  out << "\\end{align*}\n";
+}
+
+template <Field T>
+void print_latex_components(std::ostream& out, const std::vector<SymTensor<T>>& tensors, int first,
+                            int dim, field_kind field, std::string_view tensor) {
+  const int last = static_cast<int>(tensors.size()) - 1;
+  std::vector<std::vector<std::pair<multi_index, T>>> by_order(tensors.size());
+  for_each_nonzero(tensors, first, dim, [&](int k, const multi_index& index, const T& v) {
+    by_order[static_cast<std::size_t>(k)].emplace_back(index, v);
+  });
+  for (int k = first; k <= last; ++k) {
+    const auto& comps = by_order[static_cast<std::size_t>(k)];
+    out << fmt::format("\n\\paragraph{{Order {}}} ", k);
+    if (comps.empty()) {
+      out << "All components vanish.\n";
+      continue;
+    }
+    out << fmt::format("{} nonzero component{}.\n", comps.size(), comps.size() == 1 ? "" : "s");
+    if (comps.size() > table_threshold && field != field_kind::symbolic) {
+      out << "\\begin{longtable}{lll}\n";
+      for (const auto& [index, v] : comps) {
+        out << "$" << component_latex(tensor, k, index) << "$ & $\\displaystyle " << value_latex(v)
+            << "$ & ";
+        const auto f = to_double(v);
+        if (f && field != field_kind::float64) out << "$\\approx " << latex_decimal(*f, 10) << "$";
+        out << " \\\\[1.2ex]\n";
+      }
+      out << "\\end{longtable}\n";
+      continue;
+    }
+    std::vector<std::pair<std::string, T>> lines;
+    for (const auto& [index, v] : comps) lines.emplace_back(component_latex(tensor, k, index), v);
+    print_latex_equations(out, lines, field);
+  }
+}
+
+template <Field T>
+void print_latex_symbols(std::ostream& out, const std::vector<SymTensor<T>>& tensors,
+                         const std::vector<T>& more) {
+  if constexpr (std::is_same_v<T, GiNaC::ex>) {
+    std::map<std::string, std::string> found;  // plain name -> TeX
+    for (const auto& g : tensors)
+      for (const GiNaC::ex& v : g.data()) collect_symbols(v, found);
+    for (const GiNaC::ex& v : more) collect_symbols(v, found);
+    if (found.empty()) return;
+    out << "Symbols: ";
+    bool first = true;
+    for (const auto& [name, tex] : found) {
+      out << (first ? "" : ", ") << "$" << tex << "$ (\\texttt{" << tex_escape(name) << "})";
+      first = false;
+    }
+    out << ".\n";
+  } else {
+    (void)out;
+    (void)tensors;
+    (void)more;
+  }
+}
+
+#define FLOWACTION_INSTANTIATE(T)                                                                 \
+  template void print_latex_equations(std::ostream&,                                              \
+                                      const std::vector<std::pair<std::string, T>>&, field_kind); \
+  template void print_latex_components(std::ostream&, const std::vector<SymTensor<T>>&, int, int, \
+                                       field_kind, std::string_view);                             \
+  template void print_latex_symbols(std::ostream&, const std::vector<SymTensor<T>>&,              \
+                                    const std::vector<T>&);
+FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)
+#undef FLOWACTION_INSTANTIATE
+
+}  // namespace flowaction

@@ -1,0 +1,61 @@
+#include "engine/cumulants_print.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/action_print.hpp"
+#include "engine/component_print.hpp"
+#include "engine/json_listing.hpp"
+#include "engine/overload.hpp"
+
+namespace flowaction {
+
+namespace {
+
+template <Field T>
+void print_json(const Cumulants<T>& c, const ActionInfo& info, std::ostream& out) {
+  nlohmann::ordered_json head =
+      json_head("flowaction-cumulants/1", cumulant_convention, info, c.dim, c.order());
+  head["loops"] = c.loops;
+  head["log_Z_over_Z0"] = value_string(c.log_z);
+  JsonListing listing(out, head, "cumulants");
+  for_each_nonzero(c.connected, 1, c.dim, [&](int n, const multi_index& index, const T& v) {
+    listing.add(component_json(n, index, v));
+  });
+  listing.close();
+}
+
+template <Field T>
+void print_text(const Cumulants<T>& c, const ActionInfo& info, std::ostream& out) {
+  print_text_head(
+      out, "flowaction cumulants (Feynman diagrams)", cumulant_convention, info,
+      fmt::format("dim {}, n-point functions n <= {}, loops <= {}, field {}, x0 = ({})", c.dim,
+                  c.order(), c.loops, field_name(info.field), fmt::join(info.at, ", ")));
+  out << fmt::format("\nln(Z/Z0) = {}\n", value_with_decimal(c.log_z, info.field));
+  print_component_table(out, c.connected, 1, c.dim, info.field, "W");
+}
+
+}  // namespace
+
+template <Field T>
+void print(const Cumulants<T>& cumulants, const ActionInfo& info, const print_context& c) {
+  std::visit(overload{
+                 [&](const text_context& t) { print_text(cumulants, info, *t.s); },
+                 [&](const json_context& j) { print_json(cumulants, info, *j.s); },
+                 [&](const latex_context& l) {
+                   *l.s << "\\begin{verbatim}\n";
+                   print_text(cumulants, info, *l.s);
+                   *l.s << "\\end{verbatim}\n";
+                 },
+             },
+             c);
+}
+
+#define FLOWACTION_INSTANTIATE(T) \
+  template void print(const Cumulants<T>&, const ActionInfo&, const print_context&);
+FLOWACTION_FIELDS(FLOWACTION_INSTANTIATE)
+#undef FLOWACTION_INSTANTIATE
+
+}  // namespace flowaction
