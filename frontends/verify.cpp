@@ -107,8 +107,6 @@ Cumulants cumulants_of(const MatrixXd& x, const Action<double>& truth) {
   return c;
 }
 
-namespace {
-
 // S = ½(x − μ)ᵀ Σ⁻¹ (x − μ) + ½ ln det(2πΣ), expanded at 0.
 Action<double> gaussian_action(const MatrixXd& x, int order) {
   const VectorXd mu = x.rowwise().mean();
@@ -149,6 +147,8 @@ Action<double> score_matching_action(const MatrixXd& x, const Action<double>& tr
   }
   return a;
 }
+
+namespace {
 
 // Splits the columns: a test part (every ⌈1/f⌉-th after a seeded shuffle) and the rest.
 std::pair<MatrixXd, MatrixXd> split(const MatrixXd& x, double test_fraction, std::uint64_t seed) {

@@ -37,6 +37,14 @@ struct Cumulants {
 };
 Cumulants cumulants_of(const Eigen::MatrixXd& samples, const Action<double>& truth);
 
+// The baselines of DESIGN §10, fitted to samples (d × N): the Gaussian fit (Γ⁽²⁾ = inverse sample
+// covariance, Γ⁽¹⁾ from the mean, Γ⁽⁰⁾ its normalisation) and score matching of a general
+// polynomial action of degree 4 (all monomials; on lattices with more than 1000 of them, those
+// whose sites are pairwise equal or coupled in the truth's Γ⁽²⁾; Γ⁽⁰⁾ is NaN, never normalised).
+Action<double> gaussian_action(const Eigen::MatrixXd& samples, int order);
+Action<double> score_matching_action(const Eigen::MatrixXd& samples, const Action<double>& truth,
+                                     int order);
+
 struct VerifyOptions {
   train::Phi4Theory theory;  // when no data is given
   std::size_t samples = 20000;
