@@ -21,8 +21,8 @@
 #include "frontends/npy.hpp"
 #include "frontends/output_file.hpp"
 #include "frontends/phi4_truth.hpp"
-#include "frontends/verify.hpp"
 #include "frontends/train_flow.hpp"
+#include "frontends/verify.hpp"
 #include "trainer/phi4_sampler.hpp"
 #include "trainer/trainer.hpp"
 
@@ -137,9 +137,9 @@ options:
 )";
 
 constexpr Option sample_options[] = {
-    {"--lattice", true},    {"--m2", true},         {"--lambda", true},  {"--kappa", true},
-    {"--samples", true},    {"--seed", true},       {"--pilot", true},
-    {"--thermalise", true}, {"--trajectory", true}, output_option};
+    {"--lattice", true},    {"--m2", true},   {"--lambda", true}, {"--kappa", true},
+    {"--samples", true},    {"--seed", true}, {"--pilot", true},  {"--thermalise", true},
+    {"--trajectory", true}, output_option};
 
 constexpr Option train_options[] = {{"--arch", true},    {"--activation", true}, {"--layers", true},
                                     {"--hidden", true},  {"--epochs", true},     {"--batch", true},
@@ -447,86 +447,122 @@ const Command generate_command{
     "generate",    "MODEL",          "samples from a trained flow through its exact inverse",
     generate_help, generate_options, run_generate};
 
-constexpr const char* verify_help = R"(usage: flowaction verify [theory] [training] [--sweep KEY=V1,V2,...] [--seeds N] -o DIR
+constexpr const char* verify_help =
+    R"(usage: flowaction verify [theory | --data X --truth T] [training] [--sweep KEY=V1,V2,...] [--seeds N] -o DIR
 
 From a known theory to a recovered one, judged against the truth and against what a physicist
-would fit to the same samples instead: samples the lattice theory by HMC (20 percent held out),
-trains a flow, extracts its vertices (float field) and compares them, together with two
-baselines fitted to the same training samples, with the true vertices:
+would fit to the same samples instead. Samples the lattice theory by HMC (or takes --data), holds
+20 percent out, trains a flow on the rest (or takes --model), extracts its vertices (float field)
+and compares them, beside two baselines fitted to the same training samples, with the truth:
   Gaussian fit     Gamma^(2) = inverse sample covariance (nothing above order 2)
   score matching   a general polynomial action up to degree 4 (every monomial; on lattices with
                    more than 1000 of them, those whose sites are pairwise equal or coupled),
                    fitted by Hyvarinen's score matching (JMLR 6, 2005): one linear solve
-Relative errors (signed means over sites or couplings) of the Gamma^(2) diagonal, the couplings
-the truth has, the local Gamma^(3)_iii and Gamma^(4)_iiii, the largest spurious component per
-order, and the held-out NLL, for each estimate; with --seeds N their mean and spread (each seed
-draws new samples and trains anew). Writes DIR/metrics.json ("flowaction-verify/1"),
-DIR/report.tex and report.pdf (when TeX is installed), and the first run's samples.npy,
-truth.json, model.flow.json and learned.json.
+Convention: S(x) = -ln p(x) = sum_k 1/k! Gamma^(k)_{i1..ik} x_i1 ... x_ik. Reported per estimate:
+relative errors (signed means of (estimate - truth)/truth over the sites or over the couplings
+the truth has) of the Gamma^(2) diagonal and couplings, Gamma^(3)_iii and Gamma^(4)_iiii; the
+largest spurious component of each order; the held-out NLL (nats per sample). The cumulants of
+the data, of samples from the flow, and those the learned and the true action predict by
+Feynman diagrams (`flowaction cumulants`). With --seeds N, mean and spread over seeds (each seed
+draws new samples and trains anew).
+Writes DIR/metrics.json ("flowaction-verify/1"), DIR/report.tex and report.pdf (when TeX is
+installed), truth.json, and the first run's samples.npy, model.flow.json and learned.json (an
+action file, as `extract` writes).
 
 theory (default: a ring of 4 sites, m2 = 0.5, lambda = 6):
   --lattice N|NxM  --m2 X  --lambda X  --kappa X   as for `flowaction sample phi4`
-  --samples N        training samples per run (default 20000)
+  --samples N        training samples per run (default 20000; with --data: all rows)
+  --data FILE        samples (.npy or CSV, samples x units) instead of sampling a theory
+  --truth FILE       with --data: the true action ("flowaction-action/1", e.g. the sampler's
+                     .truth.json); its Gamma^(2) off-diagonal entries are the couplings
 training (as for `flowaction train`): --arch, --activation, --layers, --hidden, --epochs, --batch,
   --lr, --val, --threads, --actnorm, --no-whiten
   --model FILE       use this trained flow instead of training one
 runs:
   --order K          highest vertex order extracted (default 4)
+  --loops L          loops of the perturbative cumulant predictions (default 2)
   --seeds N          runs per cell, seeds seed, seed+1, ... (default 1)
   --seed N           first seed (default 0)
   --sweep KEY=V,...  repeatable; KEY is layers, hidden, epochs or samples: every combination of
                      the values is a cell (two keys: a heat map in the report)
   --engine E         pdflatex (default) or lualatex for the report
-  -o, --output DIR   output folder (required)
+  -o, --output DIR   output folder (required; created if absent, files in it replaced)
 )";
 
 constexpr Option verify_options[] = {
-    {"--lattice", true}, {"--m2", true},      {"--lambda", true},  {"--kappa", true},
-    {"--samples", true}, {"--arch", true},    {"--activation", true}, {"--layers", true},
-    {"--hidden", true},  {"--epochs", true},  {"--batch", true},   {"--lr", true},
-    {"--val", true},     {"--threads", true}, {"--actnorm"},       {"--no-whiten"},
-    {"--model", true},   {"--order", true},   {"--seeds", true},   {"--seed", true},
-    {"--sweep", true},   {"--engine", true},  output_option};
+    {"--lattice", true},    {"--m2", true},     {"--lambda", true}, {"--kappa", true},
+    {"--samples", true},    {"--data", true},   {"--truth", true},  {"--arch", true},
+    {"--activation", true}, {"--layers", true}, {"--hidden", true}, {"--epochs", true},
+    {"--batch", true},      {"--lr", true},     {"--val", true},    {"--threads", true},
+    {"--actnorm"},          {"--no-whiten"},    {"--model", true},  {"--order", true},
+    {"--loops", true},      {"--seeds", true},  {"--seed", true},   {"--sweep", true},
+    {"--engine", true},     output_option};
 
 int run_verify(const Args& a, std::ostream& out, std::ostream& err) {
-  if (!a.positional().empty()) throw Usage("verify takes no file (use --model for a trained flow)");
+  if (!a.positional().empty())
+    throw Usage("verify takes no file (use --data and --truth for samples, --model for a flow)");
   VerifyOptions v;
-  v.theory = read_theory(a, Phi4Theory{parse_lattice("4"), 0.5, 6.0, 0.0});
-  v.samples = static_cast<std::size_t>(a.integer("--samples", 20000, 10, 1L << 30));
+  if (a.has("--data") != a.has("--truth")) throw Usage("--data and --truth go together");
+  if (a.has("--data")) {
+    for (const char* theory : {"--lattice", "--m2", "--lambda", "--kappa"})
+      if (a.has(theory))
+        throw Usage(fmt::format("{} describes a theory to sample: not with --data", theory));
+    v.data = a.string("--data", "");
+    v.truth = a.string("--truth", "");
+  } else {
+    v.theory = read_theory(a, Phi4Theory{parse_lattice("4"), 0.5, 6.0, 0.0});
+  }
+  v.samples = static_cast<std::size_t>(a.integer("--samples", v.data ? 0 : 20000, 10, 1L << 30));
   read_training(a, v.spec, v.training, err);
   v.training.progress = nullptr;  // one line per stage instead of one per epoch
   if (auto m = a.value("--model")) v.model = *m;
   v.order = a.order("--order", 4);
+  v.loops = static_cast<int>(a.integer("--loops", 2, 0, 6));
   v.seeds = static_cast<int>(a.integer("--seeds", 1, 1, 1000));
   v.seed = seed(a);
   v.tex_engine = a.one_of("--engine", {"pdflatex", "lualatex"});
   for (const std::string& s : a.every("--sweep")) {
     const std::size_t eq = s.find('=');
     const std::string key = s.substr(0, eq);
-    if (eq == std::string::npos || (key != "layers" && key != "hidden" && key != "epochs" &&
-                                    key != "samples"))
-      throw Usage(fmt::format("--sweep '{}': expected KEY=V1,V2,... with KEY layers, hidden, "
-                              "epochs or samples",
-                              s));
+    if (eq == std::string::npos ||
+        (key != "layers" && key != "hidden" && key != "epochs" && key != "samples"))
+      throw Usage(fmt::format(
+          "--sweep '{}': expected KEY=V1,V2,... with KEY layers, hidden, epochs or samples", s));
+    for (const auto& [k, values] : v.sweep)
+      if (k == key) throw Usage(fmt::format("--sweep {} is given twice", key));
     std::vector<long> values;
     for (const std::string& x : split_commas(s.substr(eq + 1))) {
       char* end = nullptr;
       const long n = std::strtol(x.c_str(), &end, 10);
-      if (x.empty() || *end != '\0' || n < (key == "layers" ? 0 : 1))
+      if (x.empty() || *end != '\0' || n < (key == "layers" ? 0 : key == "samples" ? 10 : 1))
         throw Usage(fmt::format("--sweep {}: '{}' is not a count", key, x));
       values.push_back(n);
     }
     v.sweep.emplace_back(key, values);
   }
+  if (v.model && !v.sweep.empty())
+    for (const auto& [k, values] : v.sweep)
+      if (k != "samples")
+        throw Usage(fmt::format("--sweep {} changes the training: not with --model", k));
   if (!a.has("--output")) throw Usage("missing -o DIR (the output folder)");
   v.out_dir = a.string("--output", "");
   if (v.out_dir.empty()) throw Usage("-o '': give an output folder");
+  for (const auto& input : {v.data, v.truth, v.model})
+    for (const char* name : verify_outputs) {
+      std::error_code ec;
+      if (input && std::filesystem::equivalent(*input, v.out_dir / name, ec))
+        throw Usage(fmt::format("-o {}: verify would replace its input {} ({})", v.out_dir.string(),
+                                input->string(), name));
+    }
   verify(v, out, err);
   return 0;
 }
 
-const Command verify_command{
-    "verify",    "",             "from a known phi^4 theory to a recovered one, with baselines",
-    verify_help, verify_options, run_verify};
+const Command verify_command{"verify",
+                             "",
+                             "from a known phi^4 theory to a recovered one, with baselines",
+                             verify_help,
+                             verify_options,
+                             run_verify};
 
 }  // namespace flowaction

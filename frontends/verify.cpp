@@ -1,6 +1,7 @@
 #include "frontends/verify.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ostream.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,8 +13,10 @@
 #include <sstream>
 
 #include "engine/action_print.hpp"
+#include "engine/cumulants.hpp"
 #include "engine/error.hpp"
 #include "engine/extract.hpp"
+#include "frontends/action_reader.hpp"
 #include "frontends/latex_compile.hpp"
 #include "frontends/manifest.hpp"
 #include "frontends/manifest_writer.hpp"
@@ -30,9 +33,14 @@ namespace {
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
-double entry(const Action<double>& a, std::vector<int> index) {
+double entry_of(const SymTensor<double>& t, std::vector<int> index) {
   std::sort(index.begin(), index.end());
-  return a.vertices[index.size()].at(index);
+  return t.at(index);
+}
+
+double entry(const Action<double>& a, std::vector<int> index) {
+  const std::size_t k = index.size();
+  return entry_of(a.vertices[k], std::move(index));
 }
 
 double mean(const std::vector<double>& v) {
@@ -89,8 +97,8 @@ VertexErrors vertex_errors(const Action<double>& est, const Action<double>& trut
   return e;
 }
 
-Cumulants cumulants_of(const MatrixXd& x, const Action<double>& truth) {
-  Cumulants c;
+LocalCumulants cumulants_of(const MatrixXd& x, const Action<double>& truth) {
+  LocalCumulants c{0, 0, 0, 0};
   const Eigen::Index d = x.rows();
   const auto n = static_cast<double>(x.cols());
   const MatrixXd centred = x.colwise() - x.rowwise().mean();
@@ -102,9 +110,53 @@ Cumulants cumulants_of(const MatrixXd& x, const Action<double>& truth) {
     c.c4_local += (m4 - 3 * m2 * m2) / d;
   }
   const auto pairs = couplings(truth);
+  c.c2_couplings = pairs.empty() ? NAN : 0.0;
   for (auto [i, j] : pairs)
     c.c2_couplings += centred.row(i).dot(centred.row(j)) / n / static_cast<double>(pairs.size());
   return c;
+}
+
+LocalCumulants perturbative_cumulants(const Action<double>& action, const Action<double>& truth,
+                                      int loops) {
+  const Cumulants<double> w =
+      cumulants(action, std::vector<double>(action.dim, 0.0), CumulantRequest{loops, 4});
+  auto at = [&](std::vector<int> index) { return entry_of(w.connected[index.size()], index); };
+  LocalCumulants c{0, 0, 0, 0};
+  const int d = action.dim;
+  for (int i = 0; i < d; ++i) {
+    c.c2_diagonal += at({i, i}) / d;
+    c.c3_local += at({i, i, i}) / d;
+    c.c4_local += at({i, i, i, i}) / d;
+  }
+  const auto pairs = couplings(truth);
+  c.c2_couplings = pairs.empty() ? NAN : 0.0;
+  for (auto [i, j] : pairs) c.c2_couplings += at({i, j}) / static_cast<double>(pairs.size());
+  return c;
+}
+
+Truth read_truth(const std::filesystem::path& path) {
+  const ActionFile f = read_action(path);
+  Truth t;
+  t.info = f.info;
+  t.info.field = field_kind::float64;
+  t.name = path.string();
+  if (const auto* a = std::get_if<Action<double>>(&f.action)) {
+    t.action = *a;
+    return t;
+  }
+  const auto& a = std::get<Action<GiNaC::ex>>(f.action);
+  t.action = Action<double>(a.dim, a.order());
+  for (int k = 0; k <= a.order(); ++k)
+    for (std::size_t r = 0; r < a.vertices[k].size(); ++r) {
+      const GiNaC::ex& v = a.vertices[k][r];
+      if (!GiNaC::is_a<GiNaC::numeric>(v) || !GiNaC::ex_to<GiNaC::numeric>(v).is_real())
+        throw Error(
+            fmt::format("{}: field 'vertices': a vertex of order {} is '{}'; verify needs "
+                        "numbers for the truth",
+                        path.string(), k, fmt::streamed(v)));
+      t.action.vertices[k][r] = GiNaC::ex_to<GiNaC::numeric>(v).to_double();
+    }
+  return t;
 }
 
 // S = ½(x − μ)ᵀ Σ⁻¹ (x − μ) + ½ ln det(2πΣ), expanded at 0.
@@ -142,15 +194,15 @@ Action<double> score_matching_action(const MatrixXd& x, const Action<double>& tr
   for (std::size_t b = 0; b < basis.size(); ++b) {
     const auto& m = basis[b];
     if (static_cast<int>(m.size()) > order) continue;
-    a.vertices[m.size()].at(m) =
-        static_cast<double>(multiplicity_factorial(m)) * fit.coefficients[static_cast<Eigen::Index>(b)];
+    a.vertices[m.size()].at(m) = static_cast<double>(multiplicity_factorial(m)) *
+                                 fit.coefficients[static_cast<Eigen::Index>(b)];
   }
   return a;
 }
 
 namespace {
 
-// Splits the columns: a test part (every ⌈1/f⌉-th after a seeded shuffle) and the rest.
+// Splits the columns: a test part (the first ⌊f·N⌋ after a seeded shuffle) and the rest.
 std::pair<MatrixXd, MatrixXd> split(const MatrixXd& x, double test_fraction, std::uint64_t seed) {
   std::vector<Eigen::Index> order(static_cast<std::size_t>(x.cols()));
   std::iota(order.begin(), order.end(), 0);
@@ -163,36 +215,87 @@ std::pair<MatrixXd, MatrixXd> split(const MatrixXd& x, double test_fraction, std
   return {train, test};
 }
 
+// The samples of a data file (.npy or CSV, samples × units), one per column.
+MatrixXd read_samples(const std::filesystem::path& path, int dim) {
+  const NpyArray table = read_table(path);
+  if (static_cast<int>(table.cols) != dim)
+    throw Error(fmt::format("{}: {} units (columns), but the truth has dimension {}", path.string(),
+                            table.cols, dim));
+  if (table.rows < 10)
+    throw Error(
+        fmt::format("{}: need at least 10 samples (rows), got {}", path.string(), table.rows));
+  for (std::size_t k = 0; k < table.data.size(); ++k)
+    if (!std::isfinite(table.data[k]))
+      throw Error(fmt::format("{}: sample {}, unit {} is not a finite number", path.string(),
+                              k / table.cols, k % table.cols));
+  return Eigen::Map<const MatrixXd>(table.data.data(), static_cast<Eigen::Index>(table.cols),
+                                    static_cast<Eigen::Index>(table.rows));
+}
+
 struct RunResult {
   std::map<std::string, long> cell;
   std::uint64_t seed = 0;
+  std::size_t train_samples = 0;
   VertexErrors flow, gaussian, score;
-  Cumulants data, flow_samples;
+  // Of the training samples, of samples drawn from the flow, and predicted by the extracted
+  // action's Feynman diagrams (NaN when its Γ⁽²⁾ is not positive definite).
+  LocalCumulants data, flow_samples;
+  std::vector<LocalCumulants> flow_predicted;  // by loops 0 … L
   std::vector<train::EpochStats> history;
   std::string failure;  // non-empty: the flow could not be trained or extracted
   double seconds = 0;
 };
 
+// What the first run leaves for the report and the files.
+struct FirstRun {
+  Action<double> learned, score;
+  ActionInfo learned_info;
+  std::string model;
+  MatrixXd samples;
+};
+
+nlohmann::ordered_json number(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json();
+}
+
 nlohmann::ordered_json errors_json(const VertexErrors& e) {
-  auto num = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(); };
   nlohmann::ordered_json j;
-  j["gamma2_diagonal"] = num(e.gamma2_diagonal);
-  j["gamma2_couplings"] = num(e.gamma2_couplings);
-  j["gamma3_local"] = num(e.gamma3_local);
-  j["gamma4_local"] = num(e.gamma4_local);
+  j["gamma2_diagonal"] = number(e.gamma2_diagonal);
+  j["gamma2_couplings"] = number(e.gamma2_couplings);
+  j["gamma3_local"] = number(e.gamma3_local);
+  j["gamma4_local"] = number(e.gamma4_local);
   auto& s = j["spurious"] = nlohmann::ordered_json::array();
   for (std::size_t k = 0; k < e.spurious_abs.size(); ++k)
-    s.push_back({{"order", k + 1}, {"largest", num(e.spurious_abs[k])},
-                 {"relative_to_largest_true", num(e.spurious_rel[k])}});
-  j["heldout_nll"] = num(e.heldout_nll);
+    s.push_back({{"order", k + 1},
+                 {"largest", number(e.spurious_abs[k])},
+                 {"relative_to_largest_true", number(e.spurious_rel[k])}});
+  j["heldout_nll"] = number(e.heldout_nll);
   return j;
 }
 
-nlohmann::ordered_json cumulants_json(const Cumulants& c) {
-  return {{"c2_diagonal", c.c2_diagonal},
-          {"c2_couplings", c.c2_couplings},
-          {"c3_local", c.c3_local},
-          {"c4_local", c.c4_local}};
+nlohmann::ordered_json cumulants_json(const LocalCumulants& c) {
+  return {{"c2_diagonal", number(c.c2_diagonal)},
+          {"c2_couplings", number(c.c2_couplings)},
+          {"c3_local", number(c.c3_local)},
+          {"c4_local", number(c.c4_local)}};
+}
+
+// Perturbation theory at 0, 1, … L loops: how the series behaves tells whether it can be used.
+std::vector<LocalCumulants> predictions(const Action<double>& action, const Action<double>& truth,
+                                        int loops) {
+  std::vector<LocalCumulants> out;
+  for (int l = 0; l <= loops; ++l) out.push_back(perturbative_cumulants(action, truth, l));
+  return out;
+}
+
+nlohmann::ordered_json predictions_json(const std::vector<LocalCumulants>& p) {
+  auto j = nlohmann::ordered_json::array();
+  for (std::size_t l = 0; l < p.size(); ++l) {
+    auto e = cumulants_json(p[l]);
+    e["loops"] = l;
+    j.push_back(e);
+  }
+  return j;
 }
 
 // Mean and spread (sample standard deviation; 0 for one value) of the finite values.
@@ -211,281 +314,398 @@ std::string pct(double v) {
   return std::isfinite(v) ? fmt::format("{:+.1f}", 100 * v) : "--";
 }
 
-}  // namespace
+using Cell = std::map<std::string, long>;
 
-void verify(const VerifyOptions& o, std::ostream& out, std::ostream& err) {
-  using clock = std::chrono::steady_clock;
-  const auto t0 = clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(clock::now() - t0).count(); };
-  namespace fs = std::filesystem;
-  if (o.out_dir.empty()) throw Error("verify needs an output folder (-o DIR)");
-  std::error_code ec;
-  fs::create_directories(o.out_dir, ec);
-  if (ec || !fs::is_directory(o.out_dir))
-    throw Error(fmt::format("{}: cannot create the output folder: {}", o.out_dir.string(),
-                            ec ? ec.message() : "not a folder"));
-  const train::Phi4Theory& theory = o.theory;
-  const TrueAction truth = phi4_truth(theory);
-  const int d = theory.lattice.sites();
-
-  // The cells of the sweep: every combination of its values.
-  std::vector<std::map<std::string, long>> cells{{}};
+// Every combination of the sweep's values (one empty cell without a sweep).
+std::vector<Cell> cells_of(const VerifyOptions& o) {
+  std::vector<Cell> cells{{}};
   for (const auto& [key, values] : o.sweep) {
-    std::vector<std::map<std::string, long>> next;
-    for (const auto& c : cells)
+    std::vector<Cell> next;
+    for (const Cell& c : cells)
       for (long v : values) {
-        auto c2 = c;
+        Cell c2 = c;
         c2[key] = v;
         next.push_back(c2);
       }
     cells = next;
   }
-  std::vector<RunResult> runs;
-  const std::size_t total = cells.size() * static_cast<std::size_t>(o.seeds);
-  std::string first_action, first_model;
-  MatrixXd first_samples;
-  for (const auto& cell : cells) {
-    for (int s = 0; s < o.seeds; ++s) {
-      RunResult run;
-      run.cell = cell;
-      run.seed = o.seed + static_cast<std::uint64_t>(s);
-      const auto r0 = clock::now();
-      train::FlowSpec spec = o.spec;
-      train::TrainOptions training = o.training;
-      std::size_t samples = o.samples;
-      for (const auto& [key, v] : cell) {
-        if (key == "layers") spec.layers = static_cast<int>(v);
-        if (key == "hidden") spec.hidden = static_cast<int>(v);
-        if (key == "epochs") training.epochs = static_cast<int>(v);
-        if (key == "samples") samples = static_cast<std::size_t>(v);
-      }
-      const std::string where = fmt::format("run {}/{}", runs.size() + 1, total);
-      // Samples: the data set changes with the seed as well (HMC data sets differ more than
-      // training seeds do, DESIGN §10).
-      err << fmt::format("verify {}: sampling {} configurations of {} ({:.0f} s)\n", where,
-                         samples, theory.lattice.name(), elapsed());
-      train::HmcOptions hmc;
-      hmc.samples = static_cast<std::size_t>(std::ceil(samples / (1 - o.test_fraction)));
-      hmc.seed = run.seed;
-      const train::HmcResult h = train::sample_phi4(theory, hmc);
-      const MatrixXd all = Eigen::Map<const MatrixXd>(h.samples.data(), static_cast<Eigen::Index>(h.cols),
-                                                      static_cast<Eigen::Index>(h.rows));
-      const auto [train_x, test_x] = split(all, o.test_fraction, run.seed);
-      run.data = cumulants_of(train_x, truth.action);
-      // Baselines on the same training samples.
-      const Action<double> gauss = gaussian_action(train_x, o.order);
-      run.gaussian = vertex_errors(gauss, truth.action);
-      run.gaussian.heldout_nll = train::gaussian_nll(train_x, test_x);
-      err << fmt::format("verify {}: score matching ({:.0f} s)\n", where, elapsed());
-      run.score = vertex_errors(score_matching_action(train_x, truth.action, o.order), truth.action);
-      // The flow.
-      err << fmt::format("verify {}: training a flow, {} x {} layers ({:.0f} s)\n", where,
-                         spec.layers, spec.arch == train::architecture::activation ? "activation" : "coupling",
-                         elapsed());
-      try {
-        train::Flow flow;
-        if (o.model) {
-          flow = read_train_flow(*o.model);
-        } else {
-          training.seed = run.seed;
-          const train::TrainResult tr = train::train_flow(train::make_flow(d, spec, run.seed), train_x, training);
-          run.history = tr.history;
-          if (!tr.stop_reason.empty() && tr.good_epochs == 0) throw Error(tr.stop_reason);
-          flow = tr.flow;
-        }
-        const Model model = to_model(flow, "verify");
-        ExtractRequest req;
-        req.order = o.order;
-        req.field = field_kind::float64;
-        const Extraction x = extract(model, req);
-        const auto& learned = std::get<Action<double>>(x.action);
-        run.flow = vertex_errors(learned, truth.action);
-        run.flow.heldout_nll = train::mean_nll(flow, test_x, training.threads);
-        // Samples from the flow for its cumulants.
-        std::mt19937_64 rng(run.seed + 17);
-        std::normal_distribution<double> normal;
-        MatrixXd z(d, train_x.cols());
-        for (Eigen::Index k = 0; k < z.size(); ++k) z.data()[k] = normal(rng);
-        std::vector<char> ok;
-        const MatrixXd gen = train::inverse(flow, z, ok);
-        std::vector<Eigen::Index> keep;
-        for (Eigen::Index k = 0; k < gen.cols(); ++k)
-          if (ok[static_cast<std::size_t>(k)] && gen.col(k).allFinite()) keep.push_back(k);
-        MatrixXd kept(d, static_cast<Eigen::Index>(keep.size()));
-        for (std::size_t k = 0; k < keep.size(); ++k) kept.col(static_cast<Eigen::Index>(k)) = gen.col(keep[k]);
-        run.flow_samples = cumulants_of(kept, truth.action);
-        if (runs.empty()) {
-          std::ostringstream a;
-          print(learned, x.info, json_context{&a});
-          first_action = a.str();
-          first_model = manifest_json(model);
-          first_samples = all;
-        }
-      } catch (const Error& e) {
-        run.failure = e.what();
-        err << fmt::format("verify {}: the flow failed: {}\n", where, e.what());
-      }
-      run.seconds = std::chrono::duration<double>(clock::now() - r0).count();
-      runs.push_back(std::move(run));
-    }
-  }
+  return cells;
+}
 
-  // metrics.json
+std::string cell_name(const Cell& cell, const char* sep = " ") {
+  std::string s;
+  for (const auto& [k, v] : cell) s += fmt::format("{}{}={}", s.empty() ? "" : sep, k, v);
+  return s;
+}
+
+const char* const error_fields[] = {"gamma2_diagonal", "gamma2_couplings", "gamma3_local",
+                                    "gamma4_local", "heldout_nll"};
+
+double field_of(const VertexErrors& e, std::string_view f) {
+  if (f == "gamma2_diagonal") return e.gamma2_diagonal;
+  if (f == "gamma2_couplings") return e.gamma2_couplings;
+  if (f == "gamma3_local") return e.gamma3_local;
+  if (f == "gamma4_local") return e.gamma4_local;
+  return e.heldout_nll;
+}
+
+// Per cell: mean and spread over the seeds of every error, for each estimate.
+struct Row {
+  Cell cell;
+  std::map<std::string, std::pair<double, double>> flow, gauss, score;
+  int failed = 0;
+};
+
+std::vector<Row> summarise(const std::vector<Cell>& cells, const std::vector<RunResult>& runs) {
+  std::vector<Row> rows;
+  for (const Cell& cell : cells) {
+    Row row{cell, {}, {}, {}, 0};
+    for (const RunResult& r : runs)
+      if (r.cell == cell && !r.failure.empty()) ++row.failed;
+    for (const char* f : error_fields) {
+      std::vector<double> fl, ga, sc;
+      for (const RunResult& r : runs) {
+        if (r.cell != cell) continue;
+        if (r.failure.empty()) fl.push_back(field_of(r.flow, f));
+        ga.push_back(field_of(r.gaussian, f));
+        sc.push_back(field_of(r.score, f));
+      }
+      row.flow[f] = mean_spread(fl), row.gauss[f] = mean_spread(ga), row.score[f] = mean_spread(sc);
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+RunResult run_once(const VerifyOptions& o, const Truth& truth, const MatrixXd* given,
+                   const Cell& cell, std::uint64_t seed, const std::string& where, FirstRun* first,
+                   std::ostream& err, const std::function<double()>& elapsed) {
+  RunResult run;
+  run.cell = cell;
+  run.seed = seed;
+  const auto r0 = std::chrono::steady_clock::now();
+  train::FlowSpec spec = o.spec;
+  train::TrainOptions training = o.training;
+  std::size_t samples = o.samples;
+  for (const auto& [key, v] : cell) {
+    if (key == "layers") spec.layers = static_cast<int>(v);
+    if (key == "hidden") spec.hidden = static_cast<int>(v);
+    if (key == "epochs") training.epochs = static_cast<int>(v);
+    if (key == "samples") samples = static_cast<std::size_t>(v);
+  }
+  const int d = truth.action.dim;
+  auto wanted = [&](std::size_t n) {
+    return static_cast<std::size_t>(std::ceil(static_cast<double>(n) / (1 - o.test_fraction)));
+  };
+  MatrixXd all;
+  if (given) {
+    const auto have = static_cast<std::size_t>(given->cols());
+    const std::size_t n = samples == 0 ? have : wanted(samples);
+    if (n > have)
+      throw Error(
+          fmt::format("{}: {} training samples need {} rows (with the {:.0f} % held out), "
+                      "the file has {}",
+                      o.data->string(), samples, n, 100 * o.test_fraction, have));
+    all = given->leftCols(static_cast<Eigen::Index>(n));
+  } else {
+    // The data set changes with the seed as well: HMC data sets move results more than
+    // training seeds do.
+    err << fmt::format("verify {}: sampling {} configurations of the {} by HMC ({:.0f} s)\n", where,
+                       wanted(samples), o.theory.lattice.name(), elapsed());
+    train::HmcOptions hmc;
+    hmc.samples = wanted(samples);
+    hmc.seed = seed;
+    const train::HmcResult h = train::sample_phi4(o.theory, hmc);
+    all = Eigen::Map<const MatrixXd>(h.samples.data(), static_cast<Eigen::Index>(h.cols),
+                                     static_cast<Eigen::Index>(h.rows));
+  }
+  const auto [train_x, test_x] = split(all, o.test_fraction, seed);
+  run.train_samples = static_cast<std::size_t>(train_x.cols());
+  run.data = cumulants_of(train_x, truth.action);
+
+  // The baselines, on the same training samples.
+  const Action<double> gauss = gaussian_action(train_x, o.order);
+  run.gaussian = vertex_errors(gauss, truth.action);
+  run.gaussian.heldout_nll = train::gaussian_nll(train_x, test_x);
+  err << fmt::format("verify {}: score matching on {} samples ({:.0f} s)\n", where, train_x.cols(),
+                     elapsed());
+  const Action<double> score = score_matching_action(train_x, truth.action, o.order);
+  run.score = vertex_errors(score, truth.action);
+
+  try {
+    train::Flow flow;
+    if (o.model) {
+      flow = read_train_flow(*o.model);
+      if (flow.dim != d)
+        throw Error(
+            fmt::format("{}: the flow has {} units, the truth {}", o.model->string(), flow.dim, d));
+    } else {
+      err << fmt::format("verify {}: training a flow ({} {} layer(s), {} epochs) ({:.0f} s)\n",
+                         where, spec.layers,
+                         spec.arch == train::architecture::activation
+                             ? std::string(train::activation_name(spec.activation))
+                             : std::string("coupling"),
+                         training.epochs, elapsed());
+      training.seed = seed;
+      const train::TrainResult tr =
+          train::train_flow(train::make_flow(d, spec, seed), train_x, training);
+      run.history = tr.history;
+      if (!tr.stop_reason.empty() && tr.good_epochs == 0) throw Error(tr.stop_reason);
+      flow = tr.flow;
+    }
+    err << fmt::format("verify {}: extracting the vertices to order {} ({:.0f} s)\n", where,
+                       o.order, elapsed());
+    const Model model = to_model(flow, o.model ? o.model->string() : "verify");
+    ExtractRequest req;
+    req.order = o.order;
+    req.field = field_kind::float64;
+    const Extraction x = extract(model, req);
+    const auto& learned = std::get<Action<double>>(x.action);
+    run.flow = vertex_errors(learned, truth.action);
+    run.flow.heldout_nll = train::mean_nll(flow, test_x, training.threads);
+    // Samples from the flow through its exact inverse, for their cumulants.
+    std::mt19937_64 rng(seed + 17);
+    std::normal_distribution<double> normal;
+    MatrixXd z(d, train_x.cols());
+    for (Eigen::Index k = 0; k < z.size(); ++k) z.data()[k] = normal(rng);
+    std::vector<char> ok;
+    const MatrixXd gen = train::inverse(flow, z, ok);
+    std::vector<Eigen::Index> keep;
+    for (Eigen::Index k = 0; k < gen.cols(); ++k)
+      if (ok[static_cast<std::size_t>(k)] && gen.col(k).allFinite()) keep.push_back(k);
+    MatrixXd kept(d, static_cast<Eigen::Index>(keep.size()));
+    for (std::size_t k = 0; k < keep.size(); ++k)
+      kept.col(static_cast<Eigen::Index>(k)) = gen.col(keep[k]);
+    if (kept.cols() >= 2) run.flow_samples = cumulants_of(kept, truth.action);
+    if (o.order >= 4) {
+      try {
+        run.flow_predicted = predictions(learned, truth.action, o.loops);
+      } catch (const Error& e) {
+        err << fmt::format("verify {}: no perturbative cumulants of the learned action: {}\n",
+                           where, e.what());
+      }
+    }
+    if (first) {
+      first->learned = learned;
+      first->learned_info = x.info;
+      first->model = manifest_json(model);
+    }
+  } catch (const Error& e) {
+    run.failure = e.what();
+    err << fmt::format("verify {}: the flow failed: {}\n", where, e.what());
+  }
+  if (first) {
+    first->score = score;
+    first->samples = all;
+  }
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count();
+  return run;
+}
+
+nlohmann::ordered_json metrics_json(const VerifyOptions& o, const Truth& truth,
+                                    const std::vector<RunResult>& runs,
+                                    const std::vector<Row>& rows,
+                                    const std::vector<LocalCumulants>& truth_predicted) {
   nlohmann::ordered_json m;
   m["format"] = "flowaction-verify/1";
-  m["truth"] = {{"source", truth.info.source},
-                {"lattice", theory.lattice.name()},
-                {"m2", theory.m2},
-                {"kappa", theory.kappa},
-                {"lambda", theory.lambda}};
-  m["settings"] = {{"samples", o.samples},
-                   {"test_fraction", o.test_fraction},
-                   {"order", o.order},
-                   {"seeds", o.seeds},
-                   {"layers", o.spec.layers},
-                   {"arch", o.spec.arch == train::architecture::activation ? "activation" : "coupling"},
-                   {"activation", std::string(train::activation_name(o.spec.activation))},
-                   {"epochs", o.training.epochs}};
   m["convention"] =
-      "relative errors are signed means (estimate - truth) / truth over the sites or the couplings "
-      "the truth has; spurious: the largest |Gamma| where the truth is 0, also over the largest true "
-      "|Gamma| of that order; held-out NLL in nats per sample on a test split no estimator saw "
-      "(score matching is not normalised: null)";
+      "relative errors are signed means of (estimate - truth) / truth over the sites (diagonal, "
+      "local) or over the off-diagonal couplings the truth's Gamma^(2) has; spurious: per order, "
+      "the largest |Gamma| where the truth is 0, absolute and over the largest true |Gamma| of "
+      "that order; held-out NLL in nats per sample on a test split no estimator saw (score "
+      "matching is not normalised: null); cumulants are site means of <x_i^2>_c, of <x_i x_j>_c "
+      "over the couplings, of <x_i^3>_c and <x_i^4>_c; 'predicted' by the action's Feynman "
+      "diagrams to the given loops; null where not defined";
+  m["truth"] = {{"source", truth.info.source}, {"name", truth.name}};
+  if (!o.data)
+    m["truth"]["theory"] = {{"lattice", o.theory.lattice.name()},
+                            {"m2", o.theory.m2},
+                            {"kappa", o.theory.kappa},
+                            {"lambda", o.theory.lambda}};
+  else
+    m["truth"]["data"] = o.data->string();
+  m["settings"] = {
+      {"samples", o.samples},
+      {"test_fraction", o.test_fraction},
+      {"order", o.order},
+      {"loops", o.loops},
+      {"seeds", o.seeds},
+      {"first_seed", o.seed},
+      {"model", o.model ? nlohmann::ordered_json(o.model->string()) : nlohmann::ordered_json()},
+      {"arch", o.spec.arch == train::architecture::activation ? "activation" : "coupling"},
+      {"activation", std::string(train::activation_name(o.spec.activation))},
+      {"layers", o.spec.layers},
+      {"hidden", o.spec.hidden},
+      {"epochs", o.training.epochs},
+      {"batch", o.training.batch},
+      {"lr", o.training.lr}};
+  m["truth_cumulants_predicted"] = predictions_json(truth_predicted);
   auto& jr = m["runs"] = nlohmann::ordered_json::array();
   for (const RunResult& r : runs) {
     nlohmann::ordered_json e;
     e["cell"] = r.cell;
     e["seed"] = r.seed;
+    e["train_samples"] = r.train_samples;
     if (r.failure.empty())
       e["flow"] = errors_json(r.flow);
     else
       e["flow"] = {{"failed", r.failure}};
     e["gaussian"] = errors_json(r.gaussian);
     e["score_matching"] = errors_json(r.score);
-    e["cumulants"] = {{"data", cumulants_json(r.data)}, {"flow_samples", cumulants_json(r.flow_samples)}};
+    e["cumulants"] = {{"data", cumulants_json(r.data)},
+                      {"flow_samples", cumulants_json(r.flow_samples)},
+                      {"flow_predicted", predictions_json(r.flow_predicted)}};
     e["seconds"] = r.seconds;
     jr.push_back(e);
   }
-  // The summary per cell: mean and spread over seeds, and the flow's error over the baseline's.
   auto& js = m["summary"] = nlohmann::ordered_json::array();
-  struct Row {
-    std::map<std::string, long> cell;
-    std::map<std::string, std::pair<double, double>> flow, gauss, score;
-  };
-  std::vector<Row> rows;
-  const char* fields[] = {"gamma2_diagonal", "gamma2_couplings", "gamma3_local", "gamma4_local",
-                          "heldout_nll"};
-  auto get = [](const VertexErrors& e, std::string_view f) {
-    if (f == "gamma2_diagonal") return e.gamma2_diagonal;
-    if (f == "gamma2_couplings") return e.gamma2_couplings;
-    if (f == "gamma3_local") return e.gamma3_local;
-    if (f == "gamma4_local") return e.gamma4_local;
-    return e.heldout_nll;
-  };
-  for (const auto& cell : cells) {
-    Row row{cell, {}, {}, {}};
-    for (const char* f : fields) {
-      std::vector<double> fl, ga, sc;
-      for (const RunResult& r : runs) {
-        if (r.cell != cell) continue;
-        if (r.failure.empty()) fl.push_back(get(r.flow, f));
-        ga.push_back(get(r.gaussian, f));
-        sc.push_back(get(r.score, f));
-      }
-      row.flow[f] = mean_spread(fl), row.gauss[f] = mean_spread(ga), row.score[f] = mean_spread(sc);
-    }
+  for (const Row& row : rows) {
     nlohmann::ordered_json e;
-    e["cell"] = cell;
+    e["cell"] = row.cell;
+    e["flow_failures"] = row.failed;
     for (auto [name, part] : {std::pair{"flow", &row.flow}, std::pair{"gaussian", &row.gauss},
                               std::pair{"score_matching", &row.score}}) {
       auto& p = e[name];
-      for (const auto& [f, ms] : *part)
-        p[f] = {{"mean", std::isfinite(ms.first) ? nlohmann::ordered_json(ms.first) : nlohmann::ordered_json()},
-                {"spread", std::isfinite(ms.second) ? nlohmann::ordered_json(ms.second) : nlohmann::ordered_json()}};
+      for (const char* f : error_fields)
+        p[f] = {{"mean", number(part->at(f).first)}, {"spread", number(part->at(f).second)}};
     }
-    for (const char* f : {"gamma2_diagonal", "gamma2_couplings", "gamma3_local", "gamma4_local"}) {
-      const double a = std::fabs(row.flow[f].first), b = std::fabs(row.score[f].first);
+    for (const char* f : {"gamma2_diagonal", "gamma2_couplings", "gamma3_local", "gamma4_local"})
       e["flow_over_score_matching"][f] =
-          std::isfinite(a / b) ? nlohmann::ordered_json(a / b) : nlohmann::ordered_json();
-    }
+          number(std::fabs(row.flow.at(f).first) / std::fabs(row.score.at(f).first));
     js.push_back(e);
-    rows.push_back(std::move(row));
   }
+  return m;
+}
 
-  auto write = [&](const std::string& name, const std::string& text) {
-    write_output(resolve_output((o.out_dir / name).string()), text, out);
+// A scatter plot of estimated against true components of one order, the diagonal y = x drawn.
+void scatter(std::ostream& tex, int k, const Truth& truth, const FirstRun& first) {
+  const auto& t = truth.action.vertices[static_cast<std::size_t>(k)];
+  double lo = 0, hi = 0;
+  auto points = [&](const Action<double>& a) {
+    std::string s;
+    if (a.order() < k) return s;
+    const auto& g = a.vertices[static_cast<std::size_t>(k)];
+    for (std::size_t r = 0; r < t.size() && r < 4000; ++r) {
+      if (!std::isfinite(g[r])) continue;
+      lo = std::min({lo, t[r], g[r]}), hi = std::max({hi, t[r], g[r]});
+      s += fmt::format("({:.6g},{:.6g}) ", t[r], g[r]);
+    }
+    return s;
   };
-  write("metrics.json", m.dump(1) + "\n");
-  if (!first_model.empty()) {
-    write("model.flow.json", first_model);
-    write("learned.json", first_action);
-    write("samples.npy", npy_bytes(first_samples.data(), static_cast<std::size_t>(first_samples.cols()),
-                                   static_cast<std::size_t>(first_samples.rows())));
-  }
-  {
-    std::ostringstream t;
-    print(truth.action, truth.info, json_context{&t});
-    write("truth.json", t.str());
-  }
+  const std::string flow = points(first.learned), score = points(first.score);
+  const double pad = 0.05 * (hi - lo + 1e-9);
+  tex << fmt::format(
+      "\\begin{{tikzpicture}}\n\\begin{{axis}}[width=7.5cm, height=7.5cm, title={{order {}}}, "
+      "xlabel={{true $\\Gamma^{{({})}}$}}, ylabel={{estimate}}, legend pos=north west, "
+      "legend style={{font=\\footnotesize}}, xmin={:.6g}, xmax={:.6g}, ymin={:.6g}, ymax={:.6g}]\n"
+      "\\addplot[gray, domain={:.6g}:{:.6g}] {{x}};\n\\addlegendentry{{truth}}\n",
+      k, k, lo - pad, hi + pad, lo - pad, hi + pad, lo - pad, hi + pad);
+  if (!flow.empty())
+    tex << "\\addplot[only marks, mark=*, blue, mark size=1.5pt] coordinates {" << flow
+        << "};\n\\addlegendentry{flow}\n";
+  tex << "\\addplot[only marks, mark=x, red, mark size=2pt] coordinates {" << score
+      << "};\n\\addlegendentry{score matching}\n\\end{axis}\n\\end{tikzpicture}\n";
+}
 
-  // report.tex: the tables and plots a reader checks first.
+std::string report_tex(const VerifyOptions& o, const Truth& truth,
+                       const std::vector<RunResult>& runs, const std::vector<Row>& rows,
+                       const std::vector<LocalCumulants>& truth_predicted, const FirstRun& first) {
   std::ostringstream tex;
   tex << "\\documentclass[11pt]{article}\n\\usepackage[margin=2cm]{geometry}\n"
          "\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.16}\n\\begin{document}\n"
          "\\section*{flowaction verify}\n";
-  tex << fmt::format("Truth: lattice $\\phi^4$ theory on a {}, $m^2 = {}$, $\\kappa = {}$, $\\lambda = {}$; "
-                     "{} training samples, order {}, {} seed(s) per cell. Relative errors in percent, "
-                     "signed means over sites or couplings; NLL in nats per sample on held-out data.\n\n",
-                     theory.lattice.name(), theory.m2, theory.kappa, theory.lambda, o.samples, o.order, o.seeds);
+  const std::string what =
+      o.data ? fmt::format("samples from \\verb|{}|, truth from \\verb|{}|", o.data->string(),
+                           o.truth->string())
+             : fmt::format(
+                   "lattice $\\phi^4$ theory on a {}, $m^2 = {}$, $\\kappa = {}$, "
+                   "$\\lambda = {}$, sampled by HMC",
+                   o.theory.lattice.name(), o.theory.m2, o.theory.kappa, o.theory.lambda);
+  tex << fmt::format(
+      "Truth: {}. Convention: $S(x) = -\\ln p(x) = \\sum_k \\frac{{1}}{{k!}} \\Gamma^{{(k)}}_{{i_1 "
+      "\\dots i_k}} x_{{i_1}} \\cdots x_{{i_k}}$. {} training samples per run ({:.0f}\\,\\% more "
+      "held out), vertices to order {}, {} seed(s) per cell. Relative errors in percent: signed "
+      "means of (estimate $-$ truth)/truth over the sites or the couplings the truth has; NLL in "
+      "nats per sample on the held-out data.\n\n",
+      what, runs.empty() ? 0 : runs.front().train_samples,
+      100 * o.test_fraction / (1 - o.test_fraction), o.order, o.seeds);
   for (const Row& row : rows) {
-    std::string cell;
-    for (const auto& [k, v] : row.cell) cell += fmt::format("{} {} = {}", cell.empty() ? "" : ",", k, v);
-    tex << "\\subsection*{" << (cell.empty() ? std::string("Errors") : "Cell:" + cell) << "}\n";
-    tex << "\\begin{tabular}{lrrrrr}\n\\hline\nestimate & $\\Gamma^{(2)}_{ii}$ & $\\Gamma^{(2)}_{ij}$ & "
-           "$\\Gamma^{(3)}_{iii}$ & $\\Gamma^{(4)}_{iiii}$ & NLL\\\\\n\\hline\n";
+    const std::string cell = cell_name(row.cell, ", ");
+    tex << "\\subsection*{" << (cell.empty() ? std::string("Errors") : "Cell " + cell) << "}\n";
+    if (row.failed) tex << fmt::format("The flow failed in {} run(s).\n\n", row.failed);
+    tex << "\\begin{tabular}{lrrrrr}\n\\hline\nestimate & $\\Gamma^{(2)}_{ii}$ & "
+           "$\\Gamma^{(2)}_{ij}$ & $\\Gamma^{(3)}_{iii}$ & $\\Gamma^{(4)}_{iiii}$ & NLL\\\\\n"
+           "\\hline\n";
     for (auto [name, part] : {std::pair{"flow", &row.flow}, std::pair{"Gaussian fit", &row.gauss},
                               std::pair{"score matching", &row.score}}) {
-      auto cellv = [&](const char* f) {
+      auto value = [&](const char* f) {
         const auto [mu, sd] = part->at(f);
         if (!std::isfinite(mu)) return std::string("--");
         const bool nll = std::string_view(f) == "heldout_nll";
         const std::string v = nll ? fmt::format("{:.4f}", mu) : pct(mu);
-        return o.seeds > 1 ? fmt::format("{}$\\pm${}", v, nll ? fmt::format("{:.4f}", sd) : fmt::format("{:.1f}", 100 * sd)) : v;
+        if (o.seeds < 2) return v;
+        return fmt::format("{}$\\pm${}", v,
+                           nll ? fmt::format("{:.4f}", sd) : fmt::format("{:.1f}", 100 * sd));
       };
-      tex << fmt::format("{} & {} & {} & {} & {} & {}\\\\\n", name, cellv("gamma2_diagonal"),
-                         cellv("gamma2_couplings"), cellv("gamma3_local"), cellv("gamma4_local"),
-                         cellv("heldout_nll"));
+      tex << fmt::format("{} & {} & {} & {} & {} & {}\\\\\n", name, value("gamma2_diagonal"),
+                         value("gamma2_couplings"), value("gamma3_local"), value("gamma4_local"),
+                         value("heldout_nll"));
     }
     tex << "\\hline\n\\end{tabular}\n\n";
   }
   if (!runs.empty()) {
     const RunResult& r = runs.front();
-    tex << "\\subsection*{Cumulants of the data and of samples from the flow (first run)}\n"
-           "\\begin{tabular}{lrrrr}\n\\hline\n& $\\langle\\phi_i^2\\rangle_c$ & "
-           "$\\langle\\phi_i\\phi_j\\rangle_c$ & $\\langle\\phi_i^3\\rangle_c$ & "
-           "$\\langle\\phi_i^4\\rangle_c$\\\\\n\\hline\n";
-    for (auto [name, c] : {std::pair{"data", &r.data}, std::pair{"flow samples", &r.flow_samples}})
-      tex << fmt::format("{} & {:.4f} & {:.4f} & {:.4f} & {:.4f}\\\\\n", name, c->c2_diagonal,
-                         c->c2_couplings, c->c3_local, c->c4_local);
+    if (!first.learned.vertices.empty()) {
+      tex << "\\subsection*{Learned and fitted against true vertices (first run)}\n";
+      for (int k : {2, 4})
+        if (k <= o.order && k <= truth.action.order()) scatter(tex, k, truth, first);
+      tex << "\n\n";
+    }
+    tex << "\\subsection*{Cumulants (first run)}\nSite means. `Predicted': by the action's "
+           "Feynman diagrams to the given number of loops (\\texttt{flowaction cumulants}); where "
+           "the true action's own series does not settle on the data's values, perturbation "
+           "theory does not hold at this coupling and the learned action's series cannot be "
+           "judged by it.\n\n"
+           "\\begin{tabular}{lrrrr}\n\\hline\n& $\\langle x_i^2\\rangle_c$ & $\\langle x_i "
+           "x_j\\rangle_c$ & $\\langle x_i^3\\rangle_c$ & $\\langle "
+           "x_i^4\\rangle_c$\\\\\n\\hline\n";
+    auto num = [](double v) { return std::isfinite(v) ? fmt::format("{:.4f}", v) : "--"; };
+    auto line = [&](const std::string& name, const LocalCumulants& c) {
+      tex << fmt::format("{} & {} & {} & {} & {}\\\\\n", name, num(c.c2_diagonal),
+                         num(c.c2_couplings), num(c.c3_local), num(c.c4_local));
+    };
+    line("data (training samples)", r.data);
+    line("samples from the flow", r.flow_samples);
+    for (std::size_t l = 0; l < r.flow_predicted.size(); ++l)
+      line(fmt::format("learned action, {} loop(s)", l), r.flow_predicted[l]);
+    for (std::size_t l = 0; l < truth_predicted.size(); ++l)
+      line(fmt::format("true action, {} loop(s)", l), truth_predicted[l]);
     tex << "\\hline\n\\end{tabular}\n\n";
     if (!r.history.empty()) {
       tex << "\\subsection*{Training (first run)}\n\\begin{tikzpicture}\n\\begin{axis}[width=12cm, "
-             "height=6cm, xlabel={epoch}, ylabel={NLL (nats)}, legend pos=north east]\n"
-             "\\addplot[blue] coordinates {";
+             "height=6cm, xlabel={epoch}, ylabel={NLL (nats per sample)}, legend pos=north "
+             "east]\n\\addplot[blue] coordinates {";
       for (const auto& e : r.history) tex << fmt::format("({},{:.6f})", e.epoch, e.train_nll);
-      tex << "};\n\\addlegendentry{training}\n\\addplot[red] coordinates {";
+      tex << "};\n\\addlegendentry{training}\n";
+      std::string val;
       for (const auto& e : r.history)
-        if (std::isfinite(e.val_nll)) tex << fmt::format("({},{:.6f})", e.epoch, e.val_nll);
-      tex << "};\n\\addlegendentry{validation}\n\\end{axis}\n\\end{tikzpicture}\n\n";
+        if (std::isfinite(e.val_nll)) val += fmt::format("({},{:.6f})", e.epoch, e.val_nll);
+      if (!val.empty())
+        tex << "\\addplot[red] coordinates {" << val << "};\n\\addlegendentry{validation}\n";
+      tex << "\\end{axis}\n\\end{tikzpicture}\n\n";
     }
   }
   if (o.sweep.size() == 2) {
-    // Heat map of the flow's Γ⁽⁴⁾ error over the two swept keys.
+    // Heat map of the flow's |Γ⁽⁴⁾ᵢᵢᵢᵢ| error over the two swept keys.
     const auto& [kx, vx] = o.sweep[0];
     const auto& [ky, vy] = o.sweep[1];
-    tex << fmt::format("\\subsection*{{Flow: $|\\Gamma^{{(4)}}_{{iiii}}$ error$|$ (percent) over {} and {}}}\n", kx, ky);
+    tex << fmt::format(
+        "\\subsection*{{Flow: $|$error of $\\Gamma^{{(4)}}_{{iiii}}|$ in percent over {} and "
+        "{}}}\n",
+        kx, ky);
     tex << "\\begin{tikzpicture}\n\\begin{axis}[width=10cm, height=8cm, colorbar, "
-        << fmt::format("xlabel={{{}}}, ylabel={{{}}}, xtick=data, ytick=data, symbolic x coords={{", kx, ky);
+        << fmt::format("xlabel={{{}}}, ylabel={{{}}}, xtick=data, ytick=data, ", kx, ky)
+        << "symbolic x coords={";
     for (std::size_t i = 0; i < vx.size(); ++i) tex << (i ? "," : "") << vx[i];
     tex << "}, symbolic y coords={";
     for (std::size_t i = 0; i < vy.size(); ++i) tex << (i ? "," : "") << vy[i];
@@ -496,41 +716,129 @@ void verify(const VerifyOptions& o, std::ostream& out, std::ostream& err) {
         for (const Row& row : rows)
           if (row.cell.at(kx) == x && row.cell.at(ky) == y) {
             const double e = row.flow.at("gamma4_local").first;
-            tex << fmt::format("({},{}) [{:.2f}] ", x, y, std::isfinite(e) ? 100 * std::fabs(e) : 0.0);
+            tex << fmt::format("({},{}) [{:.2f}] ", x, y,
+                               std::isfinite(e) ? 100 * std::fabs(e) : 0.0);
           }
       tex << "\n\n";
     }
     tex << "};\n\\end{axis}\n\\end{tikzpicture}\n";
   }
   tex << "\\end{document}\n";
-  write("report.tex", tex.str());
+  return tex.str();
+}
+
+}  // namespace
+
+void verify(const VerifyOptions& o, std::ostream& out, std::ostream& err) {
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  const std::function<double()> elapsed = [&] {
+    return std::chrono::duration<double>(clock::now() - t0).count();
+  };
+  namespace fs = std::filesystem;
+  if (o.out_dir.empty()) throw Error("verify needs an output folder (-o DIR)");
+  if (o.data.has_value() != o.truth.has_value())
+    throw Error("verify: --data and --truth go together");
+
+  // The truth, and the samples when they are given.
+  Truth truth;
+  std::optional<MatrixXd> given;
+  if (o.truth) {
+    truth = read_truth(*o.truth);
+    given = read_samples(*o.data, truth.action.dim);
+  } else {
+    const TrueAction t = phi4_truth(o.theory);
+    truth =
+        Truth{t.action, t.info,
+              fmt::format("phi^4 on a {}, m2 = {}, kappa = {}, lambda = {}",
+                          o.theory.lattice.name(), o.theory.m2, o.theory.kappa, o.theory.lambda)};
+  }
+  if (truth.action.order() < 2)
+    throw Error(fmt::format("{}: the truth has no Gamma^(2)", truth.name));
+  std::error_code ec;
+  fs::create_directories(o.out_dir, ec);
+  if (ec || !fs::is_directory(o.out_dir))
+    throw Error(fmt::format("{}: cannot create the output folder: {}", o.out_dir.string(),
+                            ec ? ec.message() : "not a folder"));
+
+  // What perturbation theory says the truth's cumulants are: the yardstick for the learned
+  // action's prediction.
+  std::vector<LocalCumulants> truth_predicted;
+  try {
+    truth_predicted = predictions(truth.action, truth.action, o.loops);
+  } catch (const Error& e) {
+    err << fmt::format("verify: no perturbative cumulants of the truth: {}\n", e.what());
+  }
+
+  const std::vector<Cell> cells = cells_of(o);
+  const std::size_t total = cells.size() * static_cast<std::size_t>(o.seeds);
+  std::vector<RunResult> runs;
+  FirstRun first;
+  for (const Cell& cell : cells)
+    for (int s = 0; s < o.seeds; ++s) {
+      const std::string where = fmt::format("run {}/{}{}", runs.size() + 1, total,
+                                            cell.empty() ? "" : " (" + cell_name(cell) + ")");
+      runs.push_back(run_once(o, truth, given ? &*given : nullptr, cell,
+                              o.seed + static_cast<std::uint64_t>(s), where,
+                              runs.empty() ? &first : nullptr, err, elapsed));
+    }
+  const std::vector<Row> rows = summarise(cells, runs);
+
+  // The files: metrics first (what other tools read), the first run's inputs and outputs, the
+  // report last.
+  auto write = [&](const std::string& name, const std::string& text) {
+    write_output(resolve_output((o.out_dir / name).string()), text, out);
+  };
+  write("metrics.json", metrics_json(o, truth, runs, rows, truth_predicted).dump(1) + "\n");
+  {
+    std::ostringstream t;
+    print(truth.action, truth.info, json_context{&t});
+    write("truth.json", t.str());
+  }
+  if (!first.model.empty()) {
+    write("model.flow.json", first.model);
+    std::ostringstream a;
+    print(first.learned, first.learned_info, json_context{&a});
+    write("learned.json", a.str());
+  }
+  if (!o.data)
+    write("samples.npy",
+          npy_bytes(first.samples.data(), static_cast<std::size_t>(first.samples.cols()),
+                    static_cast<std::size_t>(first.samples.rows())));
+  write("report.tex", report_tex(o, truth, runs, rows, truth_predicted, first));
   std::string pdf_note = "report.pdf";
   if (tex_available(o.tex_engine)) {
+    err << fmt::format("verify: compiling report.tex ({:.0f} s)\n", elapsed());
     try {
       compile_pdf(o.out_dir / "report.tex", o.tex_engine);
     } catch (const Error& e) {
       pdf_note = fmt::format("no report.pdf ({})", e.what());
     }
   } else {
-    pdf_note = fmt::format("no report.pdf: {} is not installed ({})", o.tex_engine, tex_packages(o.tex_engine));
+    pdf_note = fmt::format("no report.pdf: {} is not installed (Debian: {})", o.tex_engine,
+                           tex_packages(o.tex_engine));
   }
 
   // The summary a reader sees first.
-  out << fmt::format("verify: {} on {}, {} run(s) in {:.0f} s; wrote {}/metrics.json, report.tex, {}\n",
-                     truth.info.source.substr(0, truth.info.source.find(':')), theory.lattice.name(),
-                     runs.size(), elapsed(), o.out_dir.string(), pdf_note);
+  out << fmt::format("verify: {}; {} run(s) in {:.0f} s; wrote {}/metrics.json, report.tex, {}\n",
+                     truth.name, runs.size(), elapsed(), o.out_dir.string(), pdf_note);
   for (const Row& row : rows) {
-    std::string cell;
-    for (const auto& [k, v] : row.cell) cell += fmt::format(" {}={}", k, v);
-    out << fmt::format("{}relative errors in percent (diag / couplings / Gamma4 local), held-out NLL:\n",
-                       cell.empty() ? "" : "cell" + cell + ": ");
-    for (auto [name, part] : {std::pair{"flow          ", &row.flow}, std::pair{"Gaussian fit  ", &row.gauss},
-                              std::pair{"score matching", &row.score}})
-      out << fmt::format("  {} {:>7} {:>7} {:>7}   {}\n", name, pct(part->at("gamma2_diagonal").first),
-                         pct(part->at("gamma2_couplings").first), pct(part->at("gamma4_local").first),
-                         std::isfinite(part->at("heldout_nll").first)
-                             ? fmt::format("{:.4f}", part->at("heldout_nll").first)
-                             : std::string("--"));
+    const std::string cell = cell_name(row.cell);
+    out << fmt::format(
+        "{}relative errors in percent{}: Gamma2 diagonal, couplings, Gamma4_iiii; "
+        "held-out NLL (nats)\n",
+        cell.empty() ? "" : "cell " + cell + ": ",
+        o.seeds > 1 ? fmt::format(" (means over {} seeds)", o.seeds) : "");
+    for (auto [name, part] :
+         {std::pair{"flow          ", &row.flow}, std::pair{"Gaussian fit  ", &row.gauss},
+          std::pair{"score matching", &row.score}})
+      out << fmt::format(
+          "  {} {:>7} {:>7} {:>7}   {}\n", name, pct(part->at("gamma2_diagonal").first),
+          pct(part->at("gamma2_couplings").first), pct(part->at("gamma4_local").first),
+          std::isfinite(part->at("heldout_nll").first)
+              ? fmt::format("{:.4f}", part->at("heldout_nll").first)
+              : std::string("--"));
+    if (row.failed) out << fmt::format("  the flow failed in {} run(s)\n", row.failed);
   }
 }
 

@@ -20,8 +20,8 @@ namespace flowaction {
 struct VertexErrors {
   double gamma2_diagonal = NAN;   // mean (Γᵢᵢ − Tᵢᵢ)/Tᵢᵢ
   double gamma2_couplings = NAN;  // mean over the off-diagonal couplings the truth has
-  double gamma3_local = NAN;      // mean (Γᵢᵢᵢ − Tᵢᵢᵢ)/Tᵢᵢᵢ, when the truth has them
-  double gamma4_local = NAN;      // mean (Γᵢᵢᵢᵢ − Tᵢᵢᵢᵢ)/Tᵢᵢᵢᵢ
+  double gamma3_local = NAN;  // mean (Γᵢᵢᵢ − Tᵢᵢᵢ)/Tᵢᵢᵢ, when the truth has them
+  double gamma4_local = NAN;  // mean (Γᵢᵢᵢᵢ − Tᵢᵢᵢᵢ)/Tᵢᵢᵢᵢ
   // Per order k = 1 … 4: the largest |Γ| where the truth is 0, absolute and over the largest true
   // |T| of that order (NaN when the truth has none of that order).
   std::vector<double> spurious_abs, spurious_rel;
@@ -30,12 +30,28 @@ struct VertexErrors {
 
 VertexErrors vertex_errors(const Action<double>& estimate, const Action<double>& truth);
 
-// Connected moments of samples (d × N): the site averages of ⟨φᵢ²⟩_c, of ⟨φᵢφⱼ⟩_c over the truth's
-// couplings, and of the local third and fourth cumulants.
-struct Cumulants {
-  double c2_diagonal = 0, c2_couplings = 0, c3_local = 0, c4_local = 0;
+// The cumulants verify compares: site averages of ⟨φᵢ²⟩_c, of ⟨φᵢφⱼ⟩_c over the truth's couplings,
+// and of the local third and fourth cumulants ⟨φᵢ³⟩_c, ⟨φᵢ⁴⟩_c.
+struct LocalCumulants {
+  double c2_diagonal = NAN, c2_couplings = NAN, c3_local = NAN, c4_local = NAN;
 };
-Cumulants cumulants_of(const Eigen::MatrixXd& samples, const Action<double>& truth);
+// Of samples (d × N), by the sample's central moments.
+LocalCumulants cumulants_of(const Eigen::MatrixXd& samples, const Action<double>& truth);
+// Predicted by an action: its perturbative connected functions (Feynman diagrams up to `loops`
+// loops, engine/cumulants.hpp) expanded at 0. Throws flowaction::Error when Γ⁽²⁾ is not positive
+// definite.
+LocalCumulants perturbative_cumulants(const Action<double>& action, const Action<double>& truth,
+                                      int loops);
+
+// A truth: the action samples come from, and a short name for summaries.
+struct Truth {
+  Action<double> action;
+  ActionInfo info;
+  std::string name;
+};
+// Reads an action file ("flowaction-action/1", e.g. the sampler's .truth.json) whose values are
+// numbers; throws flowaction::Error naming the file and the first symbolic vertex.
+Truth read_truth(const std::filesystem::path& path);
 
 // The baselines of DESIGN §10, fitted to samples (d × N): the Gaussian fit (Γ⁽²⁾ = inverse sample
 // covariance, Γ⁽¹⁾ from the mean, Γ⁽⁰⁾ its normalisation) and score matching of a general
@@ -46,9 +62,10 @@ Action<double> score_matching_action(const Eigen::MatrixXd& samples, const Actio
                                      int order);
 
 struct VerifyOptions {
-  train::Phi4Theory theory;  // when no data is given
-  std::size_t samples = 20000;
-  std::optional<std::filesystem::path> data, truth, model;
+  train::Phi4Theory theory;     // when no data is given
+  std::size_t samples = 20000;  // training samples per run; 0 with data: all of it
+  std::optional<std::filesystem::path> data, truth, model;  // data and truth go together
+  int loops = 2;  // of the perturbative cumulant predictions
   train::FlowSpec spec;
   train::TrainOptions training;
   int order = 4;
@@ -60,6 +77,11 @@ struct VerifyOptions {
   std::filesystem::path out_dir;
   std::string tex_engine = "pdflatex";
 };
+
+// The files verify writes into its folder (report.pdf's LaTeX by-products are removed).
+inline constexpr const char* verify_outputs[] = {"metrics.json", "truth.json",  "model.flow.json",
+                                                 "learned.json", "samples.npy", "report.tex",
+                                                 "report.pdf"};
 
 // Runs every cell and seed, writes out_dir/metrics.json (format "flowaction-verify/1"),
 // report.tex (and report.pdf when TeX is present) and the samples, models and actions of the
