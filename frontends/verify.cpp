@@ -215,6 +215,11 @@ std::pair<MatrixXd, MatrixXd> split(const MatrixXd& x, double test_fraction, std
   return {train, test};
 }
 
+// Rows to draw so that n remain for training after the test split.
+std::size_t wanted_rows(std::size_t n, double test_fraction) {
+  return static_cast<std::size_t>(std::ceil(static_cast<double>(n) / (1 - test_fraction)));
+}
+
 // The samples of a data file (.npy or CSV, samples × units), one per column.
 MatrixXd read_samples(const std::filesystem::path& path, int dim) {
   const NpyArray table = read_table(path);
@@ -394,9 +399,7 @@ RunResult run_once(const VerifyOptions& o, const Truth& truth, const MatrixXd* g
     if (key == "samples") samples = static_cast<std::size_t>(v);
   }
   const int d = truth.action.dim;
-  auto wanted = [&](std::size_t n) {
-    return static_cast<std::size_t>(std::ceil(static_cast<double>(n) / (1 - o.test_fraction)));
-  };
+  auto wanted = [&](std::size_t n) { return wanted_rows(n, o.test_fraction); };
   MatrixXd all;
   if (given) {
     const auto have = static_cast<std::size_t>(given->cols());
@@ -752,6 +755,18 @@ void verify(const VerifyOptions& o, std::ostream& out, std::ostream& err) {
         Truth{t.action, t.info,
               fmt::format("phi^4 on a {}, m2 = {}, kappa = {}, lambda = {}",
                           o.theory.lattice.name(), o.theory.m2, o.theory.kappa, o.theory.lambda)};
+  }
+  if (given) {  // every cell's samples must be there before anything is written
+    std::size_t most = o.samples;
+    for (const auto& [key, values] : o.sweep)
+      if (key == "samples")
+        most = static_cast<std::size_t>(*std::max_element(values.begin(), values.end()));
+    const std::size_t need = wanted_rows(most, o.test_fraction);
+    if (most > 0 && need > static_cast<std::size_t>(given->cols()))
+      throw Error(
+          fmt::format("{}: {} training samples need {} rows (with {:.0f} % held out), the "
+                      "file has {}",
+                      o.data->string(), most, need, 100 * o.test_fraction, given->cols()));
   }
   if (truth.action.order() < 2)
     throw Error(fmt::format("{}: the truth has no Gamma^(2)", truth.name));
