@@ -706,7 +706,9 @@ std::string report_tex(const VerifyOptions& o, const Truth& truth,
         "\\subsection*{{Flow: $|$error of $\\Gamma^{{(4)}}_{{iiii}}|$ in percent over {} and "
         "{}}}\n",
         kx, ky);
-    tex << "\\begin{tikzpicture}\n\\begin{axis}[width=10cm, height=8cm, colorbar, "
+    tex << "\\begin{tikzpicture}\n\\begin{axis}[width=10cm, height=8cm, colorbar, nodes near "
+           "coords, nodes near coords style={font=\\footnotesize, anchor=center}, "
+           "colormap={light}{rgb255(0cm)=(255,255,255); rgb255(1cm)=(250,150,60)}, "
         << fmt::format("xlabel={{{}}}, ylabel={{{}}}, xtick=data, ytick=data, ", kx, ky)
         << "symbolic x coords={";
     for (std::size_t i = 0; i < vx.size(); ++i) tex << (i ? "," : "") << vx[i];
@@ -837,22 +839,27 @@ void verify(const VerifyOptions& o, std::ostream& out, std::ostream& err) {
   // The summary a reader sees first.
   out << fmt::format("verify: {}; {} run(s) in {:.0f} s; wrote {}/metrics.json, report.tex, {}\n",
                      truth.name, runs.size(), elapsed(), o.out_dir.string(), pdf_note);
+  const bool cubic = std::isfinite(rows.front().score.at("gamma3_local").first);
   for (const Row& row : rows) {
     const std::string cell = cell_name(row.cell);
     out << fmt::format(
-        "{}relative errors in percent{}: Gamma2 diagonal, couplings, Gamma4_iiii; "
+        "{}relative errors in percent{}: Gamma2 diagonal, couplings, {}Gamma4_iiii; "
         "held-out NLL (nats)\n",
         cell.empty() ? "" : "cell " + cell + ": ",
-        o.seeds > 1 ? fmt::format(" (means over {} seeds)", o.seeds) : "");
+        o.seeds > 1 ? fmt::format(" (means over {} seeds)", o.seeds) : "",
+        cubic ? "Gamma3_iii, " : "");
     for (auto [name, part] :
          {std::pair{"flow          ", &row.flow}, std::pair{"Gaussian fit  ", &row.gauss},
-          std::pair{"score matching", &row.score}})
-      out << fmt::format(
-          "  {} {:>7} {:>7} {:>7}   {}\n", name, pct(part->at("gamma2_diagonal").first),
-          pct(part->at("gamma2_couplings").first), pct(part->at("gamma4_local").first),
-          std::isfinite(part->at("heldout_nll").first)
-              ? fmt::format("{:.4f}", part->at("heldout_nll").first)
-              : std::string("--"));
+          std::pair{"score matching", &row.score}}) {
+      std::string line =
+          fmt::format("  {} {:>7} {:>7}", name, pct(part->at("gamma2_diagonal").first),
+                      pct(part->at("gamma2_couplings").first));
+      if (cubic) line += fmt::format(" {:>7}", pct(part->at("gamma3_local").first));
+      const double nll = part->at("heldout_nll").first;
+      out << line
+          << fmt::format(" {:>7}   {}\n", pct(part->at("gamma4_local").first),
+                         std::isfinite(nll) ? fmt::format("{:.4f}", nll) : std::string("--"));
+    }
     if (row.failed) out << fmt::format("  the flow failed in {} run(s)\n", row.failed);
   }
 }
