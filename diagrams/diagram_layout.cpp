@@ -245,6 +245,54 @@ double bend(int j, int m) {
   return (j - 0.5 * (m - 1)) * step * pi / 180.0;
 }
 
+// The vertices drawn first, on a line or a circle: the interaction vertices on cycles (what is
+// left after branches are pruned leaf by leaf; parallel lines make a cycle, self-loops do not),
+// or, when there is no cycle, the longest path. Everything else hangs from them.
+std::vector<fvertex> base_of(const feynman_graph& g, const std::vector<fvertex>& core) {
+  const std::size_t k = core.size();
+  std::map<fvertex, std::size_t> at;
+  for (std::size_t i = 0; i < k; ++i) at[core[i]] = i;
+  std::vector<std::vector<int>> joined(k, std::vector<int>(k, 0));
+  for (auto [e, end] = boost::edges(g); e != end; ++e) {
+    const fvertex s = boost::source(*e, g), t = boost::target(*e, g);
+    if (s == t || !at.count(s) || !at.count(t)) continue;
+    ++joined[at[s]][at[t]];
+    ++joined[at[t]][at[s]];
+  }
+  std::vector<bool> kept(k, true);
+  for (bool pruned = true; pruned;) {
+    pruned = false;
+    for (std::size_t i = 0; i < k; ++i) {
+      if (!kept[i]) continue;
+      int degree = 0;
+      for (std::size_t j = 0; j < k; ++j) degree += kept[j] ? joined[i][j] : 0;
+      if (degree <= 1) kept[i] = false, pruned = true;
+    }
+  }
+  std::vector<fvertex> base;
+  for (std::size_t i = 0; i < k; ++i)
+    if (kept[i]) base.push_back(core[i]);
+  if (!base.empty() || k == 0) return base;
+  // A tree: its longest path, between the vertices farthest apart (breadth first twice).
+  const auto farthest = [&](std::size_t from, std::vector<std::size_t>& parent) {
+    std::vector<std::size_t> order{from};
+    parent.assign(k, k);
+    parent[from] = from;
+    for (std::size_t q = 0; q < order.size(); ++q)
+      for (std::size_t j = 0; j < k; ++j)
+        if (joined[order[q]][j] > 0 && parent[j] == k) parent[j] = order[q], order.push_back(j);
+    return order.back();
+  };
+  std::vector<std::size_t> parent;
+  const std::size_t u = farthest(0, parent);
+  for (std::size_t w = farthest(u, parent);; w = parent[w]) {
+    base.push_back(core[w]);
+    if (w == u) break;
+  }
+  std::sort(base.begin(), base.end());
+  return base;
+}
+
 }  // namespace
 
 feynman_layout layout(const FeynmanDiagram& d) {
@@ -275,20 +323,24 @@ feynman_layout layout(const FeynmanDiagram& d) {
     L.outward[0] = {-1, 0};
     if (n > 1) L.at[1] = {0.7, 0}, L.outward[1] = {1, 0};
   } else {
-    const core_order placed = order_core(g, core);
-    const auto k = static_cast<int>(core.size());
+    const std::vector<fvertex> base = base_of(g, core);
+    const core_order placed = order_core(g, base);
+    const auto k = static_cast<int>(base.size());
     const double radius = k > 2 ? spacing / (2 * std::sin(pi / k)) : 0;
+    std::vector<bool> is_placed(n, false);
     for (int s = 0; s < k; ++s) {
       const fvertex v = placed.order[static_cast<std::size_t>(s)];
-      L.at[v] = placed.chain ? point{(s - 0.5 * (k - 1)) * spacing, 0}
-                             : radius * direction(first_angle(k) - 2 * pi * s / k);
+      const double theta = first_angle(k) - 2 * pi * s / k;
+      L.at[v] = placed.chain ? point{(s - 0.5 * (k - 1)) * spacing, 0} : radius * direction(theta);
+      is_placed[v] = true;
+      // On a circle the inside belongs to the lines between the vertices: nothing points there.
+      if (!placed.chain) taken[v].push_back(theta + pi);
     }
-    // Lines between interaction vertices: parallel ones bent apart.
+    // Lines within the base: parallel ones bent apart.
     std::map<std::pair<fvertex, fvertex>, std::vector<std::size_t>> parallel;
     for (std::size_t e = 0; e < ends.size(); ++e) {
       const auto [s, t] = ends[e];
-      if (s != t && g[s].kind == feynman_node_kind::interaction &&
-          g[t].kind == feynman_node_kind::interaction)
+      if (s != t && is_placed[s] && is_placed[t])
         parallel[{std::min(s, t), std::max(s, t)}].push_back(e);
     }
     for (const auto& [pair, lines] : parallel) {
@@ -303,34 +355,39 @@ feynman_layout layout(const FeynmanDiagram& d) {
         const double beta = bend(j, m) * (s == pair.first ? 1 : -1);
         taken[s].push_back(chord + beta);
         taken[t].push_back(chord + pi - beta);
-        if (beta == 0) {
-          straight(e);
-          continue;
-        }
+        if (beta == 0) continue;  // straight, below
         const double reach = length / (3 * std::pow(std::cos(beta / 2), 2));
         L.edges[e] = {a + reach * direction(chord + beta), b + reach * direction(chord + pi - beta),
                       false};
       }
     }
-    // Legs and sources into the widest free angles, then self-loops into what is left.
-    for (const fvertex v : core) {
-      std::vector<fvertex> pendants;
-      std::vector<std::size_t> loops;
-      for (std::size_t e = 0; e < ends.size(); ++e) {
-        const auto [s, t] = ends[e];
-        if (s == t && s == v) loops.push_back(e);
-        if (s != t && (s == v || t == v)) {
-          const fvertex other = s == v ? t : s;
-          if (g[other].kind != feynman_node_kind::interaction) pendants.push_back(other);
-        }
-      }
-      std::sort(pendants.begin(), pendants.end());
-      const std::vector<double> out = place_in_gaps(taken[v], static_cast<int>(pendants.size()));
-      for (std::size_t p = 0; p < pendants.size(); ++p) {
-        L.outward[pendants[p]] = direction(out[p]);
-        L.at[pendants[p]] = L.at[v] + pendant * direction(out[p]);
+    // From the base outward, breadth first: the legs, sources and branches of each vertex into
+    // the widest free angles; a branch's vertex keeps the line back to its parent.
+    std::vector<fvertex> queue = placed.order;
+    for (std::size_t q = 0; q < queue.size(); ++q) {
+      const fvertex v = queue[q];
+      std::vector<fvertex> hung;
+      for (const auto& [s, t] : ends)
+        if (s != t && (s == v || t == v) && !is_placed[s == v ? t : s])
+          hung.push_back(s == v ? t : s);
+      std::sort(hung.begin(), hung.end());
+      const std::vector<double> out = place_in_gaps(taken[v], static_cast<int>(hung.size()));
+      for (std::size_t p = 0; p < hung.size(); ++p) {
+        const fvertex w = hung[p];
+        const bool branch = g[w].kind == feynman_node_kind::interaction;
+        L.at[w] = L.at[v] + (branch ? spacing : pendant) * direction(out[p]);
+        L.outward[w] = direction(out[p]);
+        is_placed[w] = true;
         taken[v].push_back(out[p]);
+        taken[w].push_back(out[p] + pi);
+        if (branch) queue.push_back(w);
       }
+    }
+    // Self-loops into what is left, as teardrops.
+    for (const fvertex v : core) {
+      std::vector<std::size_t> loops;
+      for (std::size_t e = 0; e < ends.size(); ++e)
+        if (ends[e].first == v && ends[e].second == v) loops.push_back(e);
       const std::vector<double> centres = place_in_gaps(taken[v], static_cast<int>(loops.size()));
       taken[v].insert(taken[v].end(), centres.begin(), centres.end());
       for (std::size_t l = 0; l < loops.size(); ++l) {
@@ -346,11 +403,9 @@ feynman_layout layout(const FeynmanDiagram& d) {
       }
     }
   }
+  // Every other line is straight.
   for (std::size_t e = 0; e < ends.size(); ++e)
-    if (ends[e].first != ends[e].second &&
-        (g[ends[e].first].kind != feynman_node_kind::interaction ||
-         g[ends[e].second].kind != feynman_node_kind::interaction))
-      straight(e);
+    if (L.edges[e].straight) straight(e);
 
   L.low = L.high = n ? L.at[0] : point{};
   const auto cover = [&](point p) {
