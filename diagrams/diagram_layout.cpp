@@ -164,6 +164,22 @@ std::vector<double> place_in_gaps(std::vector<double> taken, int count) {
   return out;
 }
 
+// joined[a][b]: how many lines join vertices[a] and vertices[b] (a ≠ b; self-loops left out).
+std::vector<std::vector<int>> lines_between(const feynman_graph& g,
+                                            const std::vector<fvertex>& vertices) {
+  const std::size_t k = vertices.size();
+  std::map<fvertex, std::size_t> at;
+  for (std::size_t i = 0; i < k; ++i) at[vertices[i]] = i;
+  std::vector<std::vector<int>> joined(k, std::vector<int>(k, 0));
+  for (auto [e, end] = boost::edges(g); e != end; ++e) {
+    const fvertex s = boost::source(*e, g), t = boost::target(*e, g);
+    if (s == t || !at.count(s) || !at.count(t)) continue;
+    ++joined[at[s]][at[t]];
+    ++joined[at[t]][at[s]];
+  }
+  return joined;
+}
+
 // The interaction vertices in the order they are placed: along a line when they form a chain
 // (the end nearer to leg 0 on the left), else around a circle in the order that keeps joined
 // vertices closest (tried exhaustively up to 7 vertices, breadth first beyond).
@@ -174,15 +190,7 @@ struct core_order {
 
 core_order order_core(const feynman_graph& g, const std::vector<fvertex>& core) {
   const std::size_t k = core.size();
-  std::map<fvertex, std::size_t> at;
-  for (std::size_t i = 0; i < k; ++i) at[core[i]] = i;
-  std::vector<std::vector<int>> joined(k, std::vector<int>(k, 0));
-  for (auto [e, end] = boost::edges(g); e != end; ++e) {
-    const fvertex s = boost::source(*e, g), t = boost::target(*e, g);
-    if (s == t || !at.count(s) || !at.count(t)) continue;
-    ++joined[at[s]][at[t]];
-    ++joined[at[t]][at[s]];
-  }
+  const std::vector<std::vector<int>> joined = lines_between(g, core);
   std::vector<int> degree(k, 0);
   int pairs = 0;
   for (std::size_t i = 0; i < k; ++i)
@@ -206,7 +214,7 @@ core_order order_core(const feynman_graph& g, const std::vector<fvertex>& core) 
     // Leg 0 (vertex 0 of the graph, when it is a leg) on the left.
     if (k > 1 && boost::num_vertices(g) > 0 && g[0].kind == feynman_node_kind::leg) {
       const fvertex holder = *boost::adjacent_vertices(0, g).first;
-      if (at.count(holder) && seq.back() == at[holder]) std::reverse(seq.begin(), seq.end());
+      if (core[seq.back()] == holder) std::reverse(seq.begin(), seq.end());
     }
   } else {
     const auto cost = [&](const std::vector<std::size_t>& s) {
@@ -250,15 +258,7 @@ double bend(int j, int m) {
 // or, when there is no cycle, the longest path. Everything else hangs from them.
 std::vector<fvertex> base_of(const feynman_graph& g, const std::vector<fvertex>& core) {
   const std::size_t k = core.size();
-  std::map<fvertex, std::size_t> at;
-  for (std::size_t i = 0; i < k; ++i) at[core[i]] = i;
-  std::vector<std::vector<int>> joined(k, std::vector<int>(k, 0));
-  for (auto [e, end] = boost::edges(g); e != end; ++e) {
-    const fvertex s = boost::source(*e, g), t = boost::target(*e, g);
-    if (s == t || !at.count(s) || !at.count(t)) continue;
-    ++joined[at[s]][at[t]];
-    ++joined[at[t]][at[s]];
-  }
+  const std::vector<std::vector<int>> joined = lines_between(g, core);
   std::vector<bool> kept(k, true);
   for (bool pruned = true; pruned;) {
     pruned = false;

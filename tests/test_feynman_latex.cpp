@@ -24,8 +24,7 @@
 #include "engine/latex_document.hpp"
 #include "frontends/action_reader.hpp"
 #include "frontends/latex_compile.hpp"
-#include "skip.hpp"
-#include "tests/cli_run.hpp"
+#include "tests/latex_check.hpp"
 #include "tests/temp_dir.hpp"
 
 using namespace flowaction;
@@ -44,16 +43,10 @@ const std::string mixed_action = R"({"format": "flowaction-action/1", "dim": 1, 
  "vertices": [{"order": 1, "index": [0], "value": "h"}, {"order": 2, "index": [0, 0], "value": "1"},
   {"order": 3, "index": [0, 0, 0], "value": "a"}, {"order": 4, "index": [0, 0, 0, 0], "value": "g"}]})";
 
-std::string run(const std::vector<std::string>& args) {
-  const testing_support::Run r = testing_support::cli(args);
-  REQUIRE_MESSAGE(r.status == 0, r.err);
-  return r.out;
-}
+using testing_support::count;
 
-std::size_t count(const std::string& s, const std::string& part) {
-  std::size_t n = 0;
-  for (std::size_t at = s.find(part); at != std::string::npos; at = s.find(part, at + 1)) ++n;
-  return n;
+std::string run(const std::vector<std::string>& args) {
+  return testing_support::run_ok(args);
 }
 
 // The engine's enumeration for an action file: the diagrams of ln(Z/Z0), W(1), …, W(order).
@@ -360,21 +353,7 @@ TEST_CASE("the cumulant documents compile with pdflatex and lualatex") {
   section("Ring cumulants", run({"cumulants", ring4, "--loops", "2", "--format", "latex"}));
   const std::string document = latex_standalone(body, "flowaction cumulants test document");
   CHECK(count(document, "\\begin{tikzpicture}") > 100);
-  for (const char* engine : {"pdflatex", "lualatex"}) {
-    CAPTURE(engine);
-    if (!tex_available(engine)) {
-      testing_support::skip(
-          fmt::format("{} is not installed (apt-get install {})", engine, tex_packages(engine)));
-      continue;
-    }
-    const fs::path tex = dir.write(std::string("all_") + engine + ".tex", document);
-    const fs::path pdf = compile_pdf(tex, engine);
-    std::ifstream in(pdf, std::ios::binary);
-    std::string head(5, '\0');
-    in.read(head.data(), 5);
-    CHECK(head == "%PDF-");
-    CHECK(fs::file_size(pdf) > 10000);
-  }
+  testing_support::compile_with_every_engine(document, dir);
   // The command line's own --standalone and --pdf.
   if (tex_available("pdflatex")) {
     run({"cumulants", phi4, "--loops", "2", "--list", "-o", dir / "list.tex", "--pdf"});
