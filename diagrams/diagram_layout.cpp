@@ -135,8 +135,8 @@ double first_angle(int m) {
 }
 
 // Directions for `count` new lines at a vertex whose lines already leave at `taken`: each goes
-// into the gap where it gets the most room, spread evenly within it. Returned clockwise from the
-// left, so that the legs x_i, x_j, … read around the vertex in order.
+// into the gap where it gets the most room (the wider gap on a tie), spread evenly within it.
+// Returned clockwise from the left, so that the legs x_i, x_j, … read around the vertex in order.
 std::vector<double> place_in_gaps(std::vector<double> taken, int count) {
   std::vector<double> out;
   if (count == 0) return out;
@@ -153,7 +153,9 @@ std::vector<double> place_in_gaps(std::vector<double> taken, int count) {
     for (int k = 0; k < count; ++k) {
       std::size_t best = 0;
       for (std::size_t i = 1; i < g; ++i)
-        if (width[i] / (n[i] + 1) > width[best] / (n[best] + 1) + 1e-9) best = i;
+        if (const double room = width[i] / (n[i] + 1), most = width[best] / (n[best] + 1);
+            room > most + 1e-9 || (room > most - 1e-9 && width[i] > width[best] + 1e-9))
+          best = i;
       ++n[best];
     }
     for (std::size_t i = 0; i < g; ++i)
@@ -182,7 +184,8 @@ std::vector<std::vector<int>> lines_between(const feynman_graph& g,
 
 // The interaction vertices in the order they are placed: along a line when they form a chain
 // (the end nearer to leg 0 on the left), else around a circle in the order that keeps joined
-// vertices closest (tried exhaustively up to 7 vertices, breadth first beyond).
+// vertices closest (tried exhaustively up to 7 vertices; beyond, breadth first, then improved by
+// swaps).
 struct core_order {
   std::vector<fvertex> order;
   bool chain = true;
@@ -240,6 +243,18 @@ core_order order_core(const feynman_graph& g, const std::vector<fvertex>& core) 
       for (std::size_t q = 0; q < seq.size(); ++q)
         for (std::size_t j = 0; j < k; ++j)
           if (!seen[j] && joined[seq[q]][j] > 0) seen[j] = true, seq.push_back(j);
+      // Then any swap of two places that brings joined vertices closer, until none does.
+      for (int best = cost(seq), before = best + 1; best < before;) {
+        before = best;
+        for (std::size_t a = 1; a < k; ++a)
+          for (std::size_t b = a + 1; b < k; ++b) {
+            std::swap(seq[a], seq[b]);
+            if (const int c = cost(seq); c < best)
+              best = c;
+            else
+              std::swap(seq[a], seq[b]);
+          }
+      }
     }
   }
   for (std::size_t i : seq) out.order.push_back(core[i]);
@@ -333,8 +348,11 @@ feynman_layout layout(const FeynmanDiagram& d) {
       const double theta = first_angle(k) - 2 * pi * s / k;
       L.at[v] = placed.chain ? point{(s - 0.5 * (k - 1)) * spacing, 0} : radius * direction(theta);
       is_placed[v] = true;
-      // On a circle the inside belongs to the lines between the vertices: nothing points there.
-      if (!placed.chain) taken[v].push_back(theta + pi);
+      // On a circle the inside belongs to the lines between the vertices and the neighbours'
+      // legs: nothing else points there, nor along the circle.
+      if (!placed.chain)
+        for (const double side : {-pi / 2, -3 * pi / 4, pi, 3 * pi / 4, pi / 2})
+          taken[v].push_back(theta + side);
     }
     // Lines within the base: parallel ones bent apart.
     std::map<std::pair<fvertex, fvertex>, std::vector<std::size_t>> parallel;
@@ -366,21 +384,26 @@ feynman_layout layout(const FeynmanDiagram& d) {
     std::vector<fvertex> queue = placed.order;
     for (std::size_t q = 0; q < queue.size(); ++q) {
       const fvertex v = queue[q];
-      std::vector<fvertex> hung;
-      for (const auto& [s, t] : ends)
-        if (s != t && (s == v || t == v) && !is_placed[s == v ? t : s])
-          hung.push_back(s == v ? t : s);
-      std::sort(hung.begin(), hung.end());
-      const std::vector<double> out = place_in_gaps(taken[v], static_cast<int>(hung.size()));
-      for (std::size_t p = 0; p < hung.size(); ++p) {
-        const fvertex w = hung[p];
-        const bool branch = g[w].kind == feynman_node_kind::interaction;
-        L.at[w] = L.at[v] + (branch ? spacing : pendant) * direction(out[p]);
-        L.outward[w] = direction(out[p]);
-        is_placed[w] = true;
-        taken[v].push_back(out[p]);
-        taken[w].push_back(out[p] + pi);
-        if (branch) queue.push_back(w);
+      // Branches first, each into the widest angle; then legs and sources.
+      std::vector<fvertex> branches, pendants;
+      for (const auto& [s, t] : ends) {
+        const fvertex w = s == v ? t : s;
+        if (s != t && (s == v || t == v) && !is_placed[w])
+          (g[w].kind == feynman_node_kind::interaction ? branches : pendants).push_back(w);
+      }
+      for (std::vector<fvertex>* hung : {&branches, &pendants}) {
+        std::sort(hung->begin(), hung->end());
+        const std::vector<double> out = place_in_gaps(taken[v], static_cast<int>(hung->size()));
+        for (std::size_t p = 0; p < hung->size(); ++p) {
+          const fvertex w = (*hung)[p];
+          const bool branch = hung == &branches;
+          L.at[w] = L.at[v] + (branch ? spacing : pendant) * direction(out[p]);
+          L.outward[w] = direction(out[p]);
+          is_placed[w] = true;
+          taken[v].push_back(out[p]);
+          taken[w].push_back(out[p] + pi);
+          if (branch) queue.push_back(w);
+        }
       }
     }
     // Self-loops into what is left, as teardrops.
