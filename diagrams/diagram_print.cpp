@@ -8,6 +8,7 @@
 #include <numbers>
 
 #include "diagrams/diagram_layout.hpp"
+#include "diagrams/tikz.hpp"
 #include "engine/overload.hpp"
 
 namespace flowaction::diagrams {
@@ -138,28 +139,12 @@ nlohmann::ordered_json json_of(const DiagramClass& c) {
 
 // ---- TikZ -----------------------------------------------------------------------------------
 
-constexpr double picture_width = 5.4;  // cm the widest picture is scaled down to
-
-std::string num(double x) {
-  if (std::fabs(x) < 5e-4) x = 0;
-  return fmt::format("{:.3f}", x);
-}
-
 void tikz(const DiagramClass& c, std::ostream& out) {
   const graph g = to_graph(c);
   const diagram_layout L = layout(c, g);
-  const double width = L.high.x - L.low.x + 1.0;
-  const double scale = std::min(1.0, picture_width / width);
-  out << fmt::format(
-      "\\begin{{tikzpicture}}[scale={},baseline=(current bounding box.center),"
-      "every node/.style={{font=\\scriptsize}},"
-      "old/.style={{circle,draw,fill=gray!20,inner sep=1.2pt}},"
-      "layer/.style={{circle,draw,fill=white,inner sep=0.8pt,minimum size=3.6mm}},"
-      "line/.style={{thick,draw=blue!60!black}}]\n",
-      num(scale));
-  const auto pos = [&](std::size_t v) {
-    return fmt::format("({},{})", num(L.at[v].x), num(L.at[v].y));
-  };
+  begin_tikz(out, L.high.x - L.low.x);
+  const auto pos = [&](std::size_t v) { return tikz_point(L.at[v]); };
+  const auto num = tikz_number;
   const double pi = std::numbers::pi;
   // Ring lines first, so that the vertices drawn over them hide their ends.
   if (c.kind == diagram_kind::ring) {
@@ -197,15 +182,10 @@ void tikz(const DiagramClass& c, std::ostream& out) {
       case node_kind::ring:
         out << fmt::format("  \\node[layer] (v{}) at {} {{${}$}};\n", *v, pos(*v), n.legs + 1);
         break;
-      case node_kind::external: {
-        // The label sits beyond the end of the leg, on the side away from the drawing.
-        const point d = L.outward[*v];
-        const double angle = std::atan2(-d.y, -d.x) * 180.0 / pi;
+      case node_kind::external:
         out << fmt::format("  \\coordinate (v{}) at {};\n", *v, pos(*v));
-        out << fmt::format("  \\node[anchor={},inner sep=1.5pt] at (v{}) {{$j_{{{}}}$}};\n",
-                           num(angle), *v, ++leg);
+        leg_label(out, *v, L.outward[*v], fmt::format("j_{{{}}}", ++leg));
         break;
-      }
     }
   }
   for (auto [e, end] = boost::edges(g); e != end; ++e) {
@@ -213,7 +193,7 @@ void tikz(const DiagramClass& c, std::ostream& out) {
     if (g[s].kind == node_kind::ring && g[t].kind == node_kind::ring) continue;  // drawn above
     out << fmt::format("  \\draw (v{}) -- (v{});\n", s, t);
   }
-  out << "\\end{tikzpicture}";
+  end_tikz(out);
 }
 
 void latex_entry(const DiagramClass& c, const latex_context& ctx) {
@@ -221,22 +201,19 @@ void latex_entry(const DiagramClass& c, const latex_context& ctx) {
   out << fmt::format("% class: {} ({}) multiplicity {} automorphisms {} sign {:+d}\n",
                      c.kind == diagram_kind::tree ? "tree" : "ring", fmt::join(c.sizes, ","),
                      c.multiplicity, c.automorphisms, c.sign);
-  if (ctx.pictures) {
-    out << "\\noindent\\begin{minipage}{0.34\\linewidth}\\centering\n";
-    tikz(c, out);
-    out << "\n\\end{minipage}\\hfill\n\\begin{minipage}{0.64\\linewidth}\n";
-  }
-  if (c.kind == diagram_kind::tree)
-    out << fmt::format("Tree: $\\Gamma^{{({})}}$, layer vertices $G^{{(m)}}$ with $m = {}$",
-                       c.vertex_count(), fmt::join(c.sizes, ", "));
-  else
-    out << fmt::format("Ring of {} layer vertices $G^{{(m+1)}}$, $m = {}$ around the trace",
-                       c.vertex_count(), fmt::join(c.sizes, ", "));
-  out << fmt::format("; ${}$ labelled diagrams, $|\\mathrm{{Aut}}| = {}$, sign ${}$.\\\\\n",
-                     c.multiplicity, c.automorphisms, c.sign > 0 ? "+" : "-");
-  out << "$" << term_latex(c) << "$";
-  if (ctx.pictures) out << "\n\\end{minipage}";
-  out << "\\par\\medskip\n";
+  picture_beside(
+      out, ctx.pictures, [&] { tikz(c, out); },
+      [&] {
+        if (c.kind == diagram_kind::tree)
+          out << fmt::format("Tree: $\\Gamma^{{({})}}$, layer vertices $G^{{(m)}}$ with $m = {}$",
+                             c.vertex_count(), fmt::join(c.sizes, ", "));
+        else
+          out << fmt::format("Ring of {} layer vertices $G^{{(m+1)}}$, $m = {}$ around the trace",
+                             c.vertex_count(), fmt::join(c.sizes, ", "));
+        out << fmt::format("; ${}$ labelled diagrams, $|\\mathrm{{Aut}}| = {}$, sign ${}$.\\\\\n",
+                           c.multiplicity, c.automorphisms, c.sign > 0 ? "+" : "-");
+        out << "$" << term_latex(c) << "$";
+      });
 }
 
 }  // namespace

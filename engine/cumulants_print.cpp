@@ -37,6 +37,31 @@ void print_text(const Cumulants<T>& c, const ActionInfo& info, std::ostream& out
   print_component_table(out, c.connected, 1, c.dim, info.field, "W");
 }
 
+// cumulant_convention in LaTeX.
+constexpr const char* cumulant_convention_latex =
+    "$W^{(n)}_{i_1\\dots i_n} = \\langle x_{i_1}\\cdots x_{i_n}\\rangle_c$, the connected "
+    "$n$-point function (cumulant) of $x$ under $p(x) \\propto e^{-S(x)}$, $W^{(1)}$ including "
+    "$x_0$; $\\ln(Z/Z_0)$ with $Z = \\int e^{-(S - \\Gamma^{(0)})}$ and "
+    "$Z_0 = \\int e^{-\\frac{1}{2}\\delta\\cdot\\Gamma^{(2)}\\cdot\\delta}$, $\\delta = x - x_0$. "
+    "Perturbative: connected Feynman diagrams with propagator $G = (\\Gamma^{(2)})^{-1}$ and "
+    "vertices $-\\Gamma^{(k)}$ ($k \\ge 3$) and $-\\Gamma^{(1)}$, each diagram weighted by "
+    "$1/|\\mathrm{Aut}|$ (its automorphisms with the legs told apart), up to the given loops "
+    "(independent cycles, plus one per $\\Gamma^{(1)}$ vertex). A component is named by its "
+    "sorted 0-based multi-index.";
+
+template <Field T>
+void print_latex(const Cumulants<T>& c, const ActionInfo& info, std::ostream& out) {
+  print_latex_head(out, "perturbative cumulants by Feynman diagrams", cumulant_convention_latex,
+                   info,
+                   fmt::format("$d = {}$, $n$-point functions $n \\le {}$, loops $\\le {}$", c.dim,
+                               c.order(), c.loops));
+  print_latex_symbols(out, c.connected, {c.log_z});
+  out << "\n\\paragraph{Vacuum}\n";
+  print_latex_equations(out, std::vector<std::pair<std::string, T>>{{"\\ln(Z/Z_0)", c.log_z}},
+                        info.field);
+  print_latex_components(out, c.connected, 1, c.dim, info.field, "W");
+}
+
 }  // namespace
 
 template <Field T>
@@ -44,11 +69,7 @@ void print(const Cumulants<T>& cumulants, const ActionInfo& info, const print_co
   std::visit(overload{
                  [&](const text_context& t) { print_text(cumulants, info, *t.s); },
                  [&](const json_context& j) { print_json(cumulants, info, *j.s); },
-                 [&](const latex_context& l) {
-                   *l.s << "\\begin{verbatim}\n";
-                   print_text(cumulants, info, *l.s);
-                   *l.s << "\\end{verbatim}\n";
-                 },
+                 [&](const latex_context& l) { print_latex(cumulants, info, *l.s); },
              },
              c);
 }

@@ -1,6 +1,7 @@
 // Cumulants print themselves into a print context: JSON (format "flowaction-cumulants/1", read by
-// other tools) or a text table for people. Both walk ln(Z/Z₀), then the nonzero components of
-// W⁽¹⁾, W⁽²⁾, … in reading order of their sorted index.
+// other tools), a text table for people, or LaTeX (the convention, then ln(Z/Z₀) and W⁽ⁿ⁾ by order
+// as formulas, through engine/component_print.hpp). All walk ln(Z/Z₀), then the nonzero
+// components of W⁽¹⁾, W⁽²⁾, … in reading order of their sorted index.
 #pragma once
 
 #include "engine/action.hpp"

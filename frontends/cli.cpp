@@ -123,8 +123,12 @@ options:
   --order N          highest n-point function (default 4)
   --list             list the diagrams (factor, |Aut|, loops, vertices, edges) instead of values
   --format F         json (default; "flowaction-cumulants/1", or "flowaction-feynman/1" with
-                     --list), text, or latex (the values as formulas; with --list a TikZ picture
-                     of each diagram; a fragment to \input); default latex for -o *.tex
+                     --list), text, or latex: ln(Z/Z0) and W^(n) by order as formulas (exact
+                     rationals as fractions, symbols by TeX name); with --list, section by
+                     section, each diagram as a TikZ picture (legs x_i, vertices as dots,
+                     sources -Gamma^(1) as crossed circles) beside its factor 1/S, |Aut|, loops
+                     and its term in index notation; a fragment to \input unless --standalone;
+                     default latex for -o *.tex
   -o, --output FILE  write to FILE (whole or not at all) instead of standard output
 )" LATEX_OPTIONS_HELP;
 

@@ -19,7 +19,7 @@
 #include "frontends/cli.hpp"
 #include "frontends/latex_compile.hpp"
 #include "frontends/manifest.hpp"
-#include "skip.hpp"
+#include "tests/latex_check.hpp"
 #include "tests/temp_dir.hpp"
 
 using namespace flowaction;
@@ -32,17 +32,10 @@ const std::string example =
 const std::string two_layer =
     std::string(FLOWACTION_SOURCE_DIR) + "/examples/models/two_layer.flow.json";
 
-std::string run(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  const int status = run_cli(args, out, err);
-  REQUIRE_MESSAGE(status == 0, err.str());
-  return out.str();
-}
+using testing_support::count;
 
-std::size_t count(const std::string& s, const std::string& part) {
-  std::size_t n = 0;
-  for (std::size_t at = s.find(part); at != std::string::npos; at = s.find(part, at + 1)) ++n;
-  return n;
+std::string run(const std::vector<std::string>& args) {
+  return testing_support::run_ok(args);
 }
 
 // The classes the engine evaluates for each layer of the model at the origin, order by order:
@@ -224,23 +217,7 @@ TEST_CASE("--pdf without TeX names the Debian packages, exits 1 and keeps the .t
 TEST_CASE("the documents compile with pdflatex and lualatex") {
   const std::string document = test_document();
   CHECK(count(document, "\\begin{tikzpicture}") > 20);
-  for (const char* engine : {"pdflatex", "lualatex"}) {
-    CAPTURE(engine);
-    if (!tex_available(engine)) {
-      testing_support::skip(
-          fmt::format("{} is not installed (apt-get install {})", engine, tex_packages(engine)));
-      continue;
-    }
-    TempDir dir(std::string("latex_") + engine);
-    const fs::path tex = dir.write("all.tex", document);
-    const fs::path pdf = compile_pdf(tex, engine);
-    CHECK(pdf == dir.path / "all.pdf");
-    std::ifstream in(pdf, std::ios::binary);
-    std::string head(5, '\0');
-    in.read(head.data(), 5);
-    CHECK(head == "%PDF-");
-    CHECK(fs::file_size(pdf) > 10000);
-  }
+  testing_support::compile_with_every_engine(document, TempDir("latex_engines"));
   // The command line's own --pdf, once.
   if (tex_available("pdflatex")) {
     TempDir dir("latex_cli");
