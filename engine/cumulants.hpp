@@ -19,7 +19,8 @@ inline constexpr const char* cumulant_convention =
     "p(x) ~ exp(-S(x)), 1-point including x0; ln(Z/Z0) with Z = integral of exp(-(S - "
     "Gamma^(0))) and Z0 = integral of exp(-1/2 d.Gamma^(2).d), d = x - x0. Perturbative: connected "
     "Feynman diagrams with propagator G = (Gamma^(2))^-1 and vertices -Gamma^(k) (k >= 3) and "
-    "-Gamma^(1), each diagram weighted by 1/|Aut| (its automorphisms with the legs told apart), "
+    "-Gamma^(1), each labelled diagram (legs told apart) weighted by 1/S, S the number of its "
+    "automorphisms that fix every leg, "
     "up to the given loops (independent cycles, plus one per Gamma^(1) vertex). A component is "
     "named by its sorted 0-based multi-index.";
 

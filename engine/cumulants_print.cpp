@@ -44,8 +44,9 @@ constexpr const char* cumulant_convention_latex =
     "$x_0$; $\\ln(Z/Z_0)$ with $Z = \\int e^{-(S - \\Gamma^{(0)})}$ and "
     "$Z_0 = \\int e^{-\\frac{1}{2}\\delta\\cdot\\Gamma^{(2)}\\cdot\\delta}$, $\\delta = x - x_0$. "
     "Perturbative: connected Feynman diagrams with propagator $G = (\\Gamma^{(2)})^{-1}$ and "
-    "vertices $-\\Gamma^{(k)}$ ($k \\ge 3$) and $-\\Gamma^{(1)}$, each diagram weighted by "
-    "$1/|\\mathrm{Aut}|$ (its automorphisms with the legs told apart), up to the given loops "
+    "vertices $-\\Gamma^{(k)}$ ($k \\ge 3$) and $-\\Gamma^{(1)}$, each labelled diagram "
+    "(legs told apart) weighted by $1/S$, $S$ the number of its automorphisms that fix every "
+    "leg, up to the given loops "
     "(independent cycles, plus one per $\\Gamma^{(1)}$ vertex). A component is named by its "
     "sorted 0-based multi-index.";
 
