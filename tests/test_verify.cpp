@@ -279,6 +279,20 @@ TEST_CASE("verify end to end: its metrics are the truth against the files it wro
         doctest::Approx(
             Eigen::Matrix4d{{2.5, -1, 0, -1}, {-1, 2.5, -1, 0}, {0, -1, 2.5, -1}, {-1, 0, -1, 2.5}}
                 .inverse()(0, 1)));
+  // The written model, given back with the same seed (same samples, same split): the same
+  // flow errors and held-out NLL, and no training.
+  const auto again_run =
+      cli({"verify", "--samples", "3000", "--model", (out / "model.flow.json").string(), "--seed",
+           "4", "-o", (dir.path / "again").string()});
+  INFO(again_run.err);
+  REQUIRE(again_run.status == 0);
+  CHECK_FALSE(has(again_run.err, "training a flow"));
+  const auto m2 = read_json(dir.path / "again" / "metrics.json");
+  const auto& flow2 = m2.at("runs")[0].at("flow");
+  for (const char* f : {"gamma2_diagonal", "gamma2_couplings", "gamma4_local", "heldout_nll"})
+    CHECK_MESSAGE(
+        flow2.at(f).get<double>() == doctest::Approx(flow.at(f).get<double>()).epsilon(1e-12), f);
+  CHECK(m2.at("runs")[0].at("score_matching") == run.at("score_matching"));
   // The summary's ratio is the flow's error over score matching's.
   const auto& s = m.at("summary")[0];
   CHECK(s.at("flow_over_score_matching").at("gamma4_local").get<double>() ==
