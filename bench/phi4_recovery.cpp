@@ -1,14 +1,19 @@
 // How well a trained flow recovers the vertices of known lattice φ⁴ theories (issue 11; prints
-// figures, not a test). Per theory and seed: HMC samples (20 % held out, as `flowaction verify`
-// does), the flow trained with the default `train` options (or those given here), its extracted
-// Γ⁽²⁾, Γ⁽³⁾, Γ⁽⁴⁾ against the truth, and the same errors of score matching on the same samples.
+// figures, not a test). Theories on a ring of 4: strong (m² = 0, λ = 24), moderate (0.5, 6), weak
+// (1, 2), broken (−1, 6) and phi34 (0.5, κ = 1.5, λ = 6; quadratic activation unless
+// --phi34-activation cubic). Per theory and seed 0, 1, 2: HMC samples (the data set changes with
+// the seed), the flow trained with the default `train` options (or those given here) on the
+// first --samples of them, its extracted Γ⁽²⁾, Γ⁽³⁾, Γ⁽⁴⁾ against the truth, and score matching
+// (frontends/verify.hpp) on the same samples.
 //
 //   bench_phi4_recovery [--quick] [--seeds N] [--theories strong,moderate,...] [--samples N]
-//                       [--layers N] [--epochs N] [--lr X] [--batch N] [--activation K]
-//                       [--augment z2,translate,reflect] [--schedule constant|cosine] ...
+//                       [--layers N] [--epochs N] [--lr X] [--batch N] [--schedule cosine]
+//                       [--augment z2,translate,reflect] [--local-first 1] [--actnorm 1]
+//                       [--arch coupling] [--hidden N] [--phi34-activation cubic|quadratic]
 //
 // --quick: one seed. Columns: relative errors in percent (signed means over sites or couplings)
-// and |flow error| / |score-matching error| for each.
+// of the flow and of score matching, and |flow error| / |score-matching error|; the "mean" row
+// has the mean signed errors and the ratio of the mean absolute errors over the seeds.
 #include <fmt/format.h>
 
 #include <chrono>
