@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -221,10 +222,16 @@ Phi4Theory read_theory(const Args& a, Phi4Theory th) {
 }
 
 // The flow and the training options (train and verify). Defaults are those of FlowSpec and
-// TrainOptions. lattice: the data's lattice when the caller knows it (verify: the theory's);
-// --lattice overrides it; --augment translate/reflect need one.
+// TrainOptions. --schedule, --local-first, --augment and --lattice are read only when the
+// caller's option table (declared) has them. lattice: the data's lattice when the caller knows
+// it (verify: the theory's); --lattice overrides it; --augment translate/reflect need one.
 void read_training(const Args& a, FlowSpec& spec, TrainOptions& o, std::ostream& err,
+                   std::span<const Option> declared = {},
                    std::optional<Lattice> lattice = std::nullopt) {
+  auto known = [&](std::string_view name) {
+    return std::any_of(declared.begin(), declared.end(),
+                       [&](const Option& opt) { return opt.name == name; });
+  };
   const FlowSpec spec0;
   const TrainOptions o0;
   spec.arch = a.one_of("--arch", {"activation", "coupling"}) == "activation"
@@ -236,20 +243,22 @@ void read_training(const Args& a, FlowSpec& spec, TrainOptions& o, std::ostream&
   spec.layers = static_cast<int>(a.integer("--layers", spec0.layers, 0, 1000));
   spec.hidden = static_cast<int>(a.integer("--hidden", spec0.hidden, 1, 100000));
   spec.actnorm = a.has("--actnorm");
-  spec.local_first = a.has("--local-first");
+  spec.local_first = known("--local-first") && a.has("--local-first");
   o.epochs = static_cast<int>(a.integer("--epochs", o0.epochs, 1, 100000000));
   o.batch = static_cast<int>(a.integer("--batch", o0.batch, 1, 100000000));
   o.lr = a.real("--lr", o0.lr);
   if (!(o.lr > 0)) throw Usage("--lr must be > 0");
-  o.schedule = a.one_of("--schedule", {"constant", "cosine"}) == "cosine" ? lr_schedule::cosine
-                                                                          : lr_schedule::constant;
+  if (known("--schedule"))
+    o.schedule = a.one_of("--schedule", {"constant", "cosine"}) == "cosine"
+                     ? lr_schedule::cosine
+                     : lr_schedule::constant;
   o.val_fraction = a.real("--val", o0.val_fraction);
   if (!(o.val_fraction >= 0 && o.val_fraction < 1)) throw Usage("--val must be in [0, 1)");
   o.seed = seed(a);
   o.threads = static_cast<int>(a.integer("--threads", o0.threads, 1, 256));
   o.whiten = !a.has("--no-whiten");
-  if (a.has("--lattice")) lattice = parse_lattice(a.string("--lattice", ""));
-  if (a.has("--augment")) {
+  if (known("--lattice") && a.has("--lattice")) lattice = parse_lattice(a.string("--lattice", ""));
+  if (known("--augment") && a.has("--augment")) {
     try {
       o.augment = parse_augment(a.string("--augment", ""), lattice);
     } catch (const Error& e) {
@@ -311,7 +320,7 @@ int run_train(const Args& a, std::ostream& out, std::ostream& err) {
   if (a.positional().size() != 1) throw Usage("expected one data file (.npy or .csv)");
   FlowSpec spec;
   TrainOptions o;
-  read_training(a, spec, o, err);
+  read_training(a, spec, o, err, train_options);
   const std::string arch = a.string("--arch", "activation");
   const std::string act = a.string("--activation", "cubic");
   const bool allow_worse = a.has("--allow-worse");

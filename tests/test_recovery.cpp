@@ -198,3 +198,11 @@ TEST_CASE("parameters: train and inspect count the same numbers (every stored we
     CHECK(count(iout.str(), R"(parameters: (\d+))") == trained);
   }
 }
+
+TEST_CASE("verify runs with the shared training options and the new defaults") {
+  TempDir dir("recovery_verify");
+  std::ostringstream out, err;
+  REQUIRE(run_cli({"verify", "--samples", "500", "--epochs", "3", "-o", (dir.path / "v").string()},
+                  out, err) == 0);
+  CHECK(out.str().find("score matching") != std::string::npos);
+}
