@@ -155,11 +155,11 @@ constexpr Option sample_options[] = {
     {"--thermalise", true}, {"--trajectory", true}, output_option};
 
 constexpr Option train_options[] = {
-    {"--arch", true},     {"--activation", true}, {"--layers", true},    {"--hidden", true},
-    {"--epochs", true},   {"--batch", true},      {"--lr", true},        {"--schedule", true},
-    {"--val", true},      {"--seed", true},       {"--threads", true},   {"--actnorm"},
-    {"--local-first"},    {"--no-whiten"},        {"--augment", true},   {"--lattice", true},
-    {"--allow-worse"},    {"--checkpoint", true}, output_option};
+    {"--arch", true},   {"--activation", true}, {"--layers", true},  {"--hidden", true},
+    {"--epochs", true}, {"--batch", true},      {"--lr", true},      {"--schedule", true},
+    {"--val", true},    {"--seed", true},       {"--threads", true}, {"--actnorm"},
+    {"--local-first"},  {"--no-whiten"},        {"--augment", true}, {"--lattice", true},
+    {"--allow-worse"},  {"--checkpoint", true}, output_option};
 
 constexpr Option generate_options[] = {{"--samples", true}, {"--seed", true}, output_option};
 
@@ -249,9 +249,8 @@ void read_training(const Args& a, FlowSpec& spec, TrainOptions& o, std::ostream&
   o.lr = a.real("--lr", o0.lr);
   if (!(o.lr > 0)) throw Usage("--lr must be > 0");
   if (known("--schedule"))
-    o.schedule = a.one_of("--schedule", {"constant", "cosine"}) == "cosine"
-                     ? lr_schedule::cosine
-                     : lr_schedule::constant;
+    o.schedule = a.one_of("--schedule", {"constant", "cosine"}) == "cosine" ? lr_schedule::cosine
+                                                                            : lr_schedule::constant;
   o.val_fraction = a.real("--val", o0.val_fraction);
   if (!(o.val_fraction >= 0 && o.val_fraction < 1)) throw Usage("--val must be in [0, 1)");
   o.seed = seed(a);
