@@ -105,7 +105,14 @@ is 1. A model worse than the best Gaussian (NLL higher by more than 0.01 nats an
 the standard error of the difference, on the validation or the training split) is an error:
 exit 1 and no model written, unless --allow-worse (then it is written with a warning).
 With --checkpoint FILE, SIGINT or SIGTERM ends training, writes the best model so far to FILE,
-and exits with 130 or 143.
+and exits with 130 or 143. A warning says when the flow stayed close to a Gaussian (every
+activation bends its inputs by less than 1 percent at one standard deviation) although the data
+are clearly not Gaussian (skewness or excess kurtosis beyond 5 standard errors): then its
+vertices above order 2 mean little. The quadratic activation does this on Z2-symmetric data.
+
+Activations are written as per-unit "coeffs" ([1, alpha] quadratic, [1, 0, alpha] cubic). The
+parameter count printed is, as in `flowaction inspect`, every number stored in the model's weight
+tensors; "trained" counts what the optimiser changes (alpha alone of each unit's coeffs).
 
 options:
   --arch activation|coupling      (default activation)
@@ -123,7 +130,8 @@ options:
                      validation split is not augmented). Only for data with that symmetry.
   --lattice N|NxM    the data's lattice (ring or periodic torus, site x = i*M + j), for --augment
   --local-first      no affine layer before the first nonlinear layer (an ActNorm layer instead):
-                     it acts on each unit alone and the units mix only afterwards
+                     it acts on each unit alone and the units mix only afterwards (on phi^4
+                     data: better local Gamma^(4), worse Gamma^(2) couplings)
   --val X            fraction held out for validation (default 0.1)
   --seed N           split, shuffling and initialisation (default 0): same seed, same model
   --threads N        threads splitting each batch (default 1; results agree to rounding)
