@@ -76,6 +76,17 @@ Exit walk(const std::vector<LayerMap<double>>& maps, std::vector<double> y,
 
 }  // namespace
 
+std::size_t parameter_count(const Model& model) {
+  std::size_t n = 0;
+  for (const Layer& layer : model.layers) {
+    const LayerSpec& spec = spec_of(layer);
+    const auto tensors = tensors_of(layer);
+    for (std::size_t f = 0; f < tensors.size(); ++f)
+      if (spec.fields[f].symbolic) n += tensors[f]->size();
+  }
+  return n;
+}
+
 void inspect(const Model& model, const InspectRequest& request, std::ostream& out) {
   const int d = model.dim;
   const auto ud = static_cast<std::size_t>(d);
@@ -92,7 +103,6 @@ void inspect(const Model& model, const InspectRequest& request, std::ostream& ou
   std::vector<std::pair<double, int>> slope(maps.size(),
                                             {std::numeric_limits<double>::infinity(), -1});
   const Exit at_x0 = walk(maps, x0, &slope);
-  std::size_t parameters = 0;
   std::string singular;  // the first layer with no inverse, for the verdict on x0
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
     const Layer& layer = model.layers[l];
@@ -101,7 +111,6 @@ void inspect(const Model& model, const InspectRequest& request, std::ostream& ou
     const auto tensors = tensors_of(layer);
     for (std::size_t f = 0; f < tensors.size(); ++f) {
       if (tensors[f]->empty() && spec.fields[f].given == presence::one_of) continue;
-      if (spec.fields[f].symbolic) parameters += tensors[f]->size();
       out << "  " << describe(*tensors[f]) << '\n';
     }
     std::visit(
@@ -146,7 +155,8 @@ void inspect(const Model& model, const InspectRequest& request, std::ostream& ou
       break;
     }
   }
-  out << fmt::format("parameters: {}\n", parameters);
+  // Counted by parameter_count, as train reports them: every number in the weight tensors.
+  out << fmt::format("parameters: {}\n", parameter_count(model));
   out << fmt::format(
       "expansion point x0 = ({}): {}\n", fmt::join(x0, ", "),
       at_x0.layer >= 0 ? fmt::format("OUTSIDE the domain: layer {}, unit {}, phi' = {:.6g}",

@@ -90,18 +90,18 @@ Tensor tensor_of(std::string name, const train::Vector& v) {
   return t;
 }
 
-// φ as the manifest holds it: "alpha" for quadratic, per-unit "coeffs" [1, 0, α] for cubic.
+// φ as the manifest holds it, the same way for both kinds: per-unit "coeffs" [1, α] for
+// quadratic and [1, 0, α] for cubic layers ("alpha" is left empty).
 void phi_of(train::activation_kind kind, const train::Vector& alpha, Tensor& alpha_field,
             Tensor& coeffs_field) {
-  if (kind == train::activation_kind::quadratic) {
-    alpha_field = tensor_of("alpha", alpha);
-    coeffs_field = Tensor{"coeffs", {}, {}};
-    return;
-  }
+  const bool quadratic = kind == train::activation_kind::quadratic;
   alpha_field = Tensor{"alpha", {}, {}};
-  coeffs_field = Tensor{"coeffs", {static_cast<int>(alpha.size()), 3}, {}};
-  for (Eigen::Index i = 0; i < alpha.size(); ++i)
-    coeffs_field.values.insert(coeffs_field.values.end(), {1, 0, decimal_of(alpha[i])});
+  coeffs_field = Tensor{"coeffs", {static_cast<int>(alpha.size()), quadratic ? 2 : 3}, {}};
+  for (Eigen::Index i = 0; i < alpha.size(); ++i) {
+    coeffs_field.values.push_back(1);
+    if (!quadratic) coeffs_field.values.push_back(0);
+    coeffs_field.values.push_back(decimal_of(alpha[i]));
+  }
 }
 
 }  // namespace

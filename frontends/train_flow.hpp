@@ -19,8 +19,8 @@ struct Model;  // engine/model.hpp; not included so that trainer code can use th
 train::Flow to_train_flow(const Model& model);
 
 // Every double as the shortest decimal that reads back to it (exact in the model, so the exact
-// field sees the decimals the file holds): cubic activations as per-unit "coeffs" [1, 0, α],
-// quadratic ones as per-unit "alpha", ActNorm as its scale exp θ and shift.
+// field sees the decimals the file holds): activations as per-unit "coeffs", [1, α] for
+// quadratic and [1, 0, α] for cubic ones, ActNorm as its scale exp θ and shift.
 Model to_model(const train::Flow& flow, const std::string& source = "trained flow");
 
 // read_manifest / parse_manifest followed by to_train_flow.

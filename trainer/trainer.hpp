@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "trainer/augment.hpp"
 #include "trainer/flow_model.hpp"
 
 namespace flowaction::train {
@@ -24,9 +25,14 @@ enum class architecture { activation, coupling };
 struct FlowSpec {
   architecture arch = architecture::activation;
   activation_kind activation = activation_kind::cubic;
-  int layers = 2;   // nonlinear layers, each preceded by an affine layer; one final affine follows
+  int layers = 1;   // nonlinear layers, each preceded by an affine layer; one final affine follows
   int hidden = 16;  // coupling hidden width
   bool actnorm = false;  // an ActNorm layer between each block's affine and nonlinear layer
+  // The first block without its affine layer: [actnorm, nonlinear, (affine, (actnorm,)
+  // nonlinear) × (layers − 1), affine], so that the first nonlinear layer acts on each unit of
+  // the data alone (scaled and shifted by an ActNorm layer, always present there) and the
+  // mixing of units is left to the later affine layers.
+  bool local_first = false;
 };
 
 // The flow [affine, (actnorm,) nonlinear] × layers, affine, starting near the identity: W = I,
@@ -51,13 +57,24 @@ void init_actnorm(Flow& flow, const Matrix& data);
 Vector gaussian_nll_values(const Matrix& fit_on, const Matrix& evaluate_on);
 double gaussian_nll(const Matrix& fit_on, const Matrix& evaluate_on);
 
+// The learning rate over the epochs: constant, or cosine decay from lr at the first epoch to
+// final_lr_fraction · lr at the last (scheduled_lr).
+enum class lr_schedule { constant, cosine };
+
+// Defaults chosen with bench/phi4_recovery (issue 11): on φ⁴ ring data one activation layer
+// trained to convergence recovers the vertices best; two layers and fewer epochs are worse.
 struct TrainOptions {
-  int epochs = 100;
+  int epochs = 1000;
   int batch = 256;
   double lr = 1e-3;
   double val_fraction = 0.1;
   std::uint64_t seed = 0;
   int threads = 1;
+  lr_schedule schedule = lr_schedule::constant;
+  double final_lr_fraction = 0.01;
+  // Symmetry augmentation: the training split is replaced by all its images under the group
+  // (the validation split is left alone, so that it holds no image of a training sample).
+  Augment augment;
   bool whiten = true;                // start from the whitening of the training split
   bool init_actnorm = true;          // then set the actnorm layers from it (init_actnorm)
   std::ostream* progress = nullptr;  // progress bar / lines (nullptr: quiet)
@@ -98,7 +115,7 @@ struct TrainResult {
   // difference (twice the standard error of the per-sample difference); NaN for an empty split.
   double val_nll = NAN, gaussian_val_nll = NAN, val_noise = NAN;
   double train_nll = NAN, gaussian_train_nll = NAN, train_noise = NAN;
-  std::size_t train_size = 0, val_size = 0;
+  std::size_t train_size = 0, val_size = 0;  // train_size counts the augmentation's images
   int rejected_steps = 0;  // steps undone because a sample left an activation's domain
   int undone_steps = 0;    // steps undone because the loss jumped
   int undone_epochs = 0;   // epochs undone because the validation NLL rose
@@ -106,8 +123,23 @@ struct TrainResult {
   double seconds = 0;
 };
 
+// The learning rate of epoch e = 1 … epochs before any halving by the step control: lr for the
+// constant schedule; for the cosine one lr · (f + (1 − f) · ½ (1 + cos(π (e − 1)/(epochs − 1))))
+// with f = final_lr_fraction (lr at the first epoch, f · lr at the last; lr for a single epoch).
+double scheduled_lr(const TrainOptions& options, int epoch);
+
 // data: d x N, one sample per column.
 TrainResult train_flow(Flow flow, const Matrix& data, const TrainOptions& options);
+
+// A trained flow that learned nothing beyond the Gaussian although the data are clearly not
+// Gaussian: the largest per-unit standardised skewness g1 and excess kurtosis g2 of the data
+// (data: d × N) in standard errors (√(6/N), √(24/N)) is above 5 while every activation layer
+// bends its inputs by less than 1 % at one standard deviation (|α| σ^(p−1) < 0.01, σ of the
+// unit's input on data), or, for a flow with no activation layer, it beats the best Gaussian by
+// less than the noise of the comparison (validation split, or training without one). Then a
+// message saying so (and, for quadratic activations on data with no significant
+// skewness, that u + αu² cannot represent a Z₂-symmetric distribution); otherwise empty.
+std::string gaussian_collapse_warning(const TrainResult& result, const Matrix& data);
 
 // Mean action over the columns, computed in chunks (and threads); sets domain if some sample is
 // outside an activation's domain.
