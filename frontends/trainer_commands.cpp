@@ -526,8 +526,9 @@ theory (default: a ring of 4 sites, m2 = 0.5, lambda = 6):
   --data FILE        samples (.npy or CSV, samples x units) instead of sampling a theory
   --truth FILE       with --data: the true action ("flowaction-action/1", e.g. the sampler's
                      .truth.json); its Gamma^(2) off-diagonal entries are the couplings
-training (as for `flowaction train`): --arch, --activation, --layers, --hidden, --epochs, --batch,
-  --lr, --val, --threads, --actnorm, --no-whiten
+training (as for `flowaction train`, same defaults): --arch, --activation, --layers, --hidden,
+  --epochs, --batch, --lr, --schedule, --val, --threads, --actnorm, --no-whiten, --local-first,
+  --augment z2,translate,reflect (the theory's lattice group; with --data only z2)
   --model FILE       use this trained flow instead of training one
 runs:
   --order K          highest vertex order extracted (default 4)
@@ -541,13 +542,14 @@ runs:
 )";
 
 constexpr Option verify_options[] = {
-    {"--lattice", true},    {"--m2", true},     {"--lambda", true}, {"--kappa", true},
-    {"--samples", true},    {"--data", true},   {"--truth", true},  {"--arch", true},
-    {"--activation", true}, {"--layers", true}, {"--hidden", true}, {"--epochs", true},
-    {"--batch", true},      {"--lr", true},     {"--val", true},    {"--threads", true},
-    {"--actnorm"},          {"--no-whiten"},    {"--model", true},  {"--order", true},
-    {"--loops", true},      {"--seeds", true},  {"--seed", true},   {"--sweep", true},
-    {"--engine", true},     output_option};
+    {"--lattice", true},    {"--m2", true},     {"--lambda", true},   {"--kappa", true},
+    {"--samples", true},    {"--data", true},   {"--truth", true},    {"--arch", true},
+    {"--activation", true}, {"--layers", true}, {"--hidden", true},   {"--epochs", true},
+    {"--batch", true},      {"--lr", true},     {"--val", true},      {"--threads", true},
+    {"--actnorm"},          {"--no-whiten"},    {"--schedule", true}, {"--augment", true},
+    {"--local-first"},      {"--model", true},  {"--order", true},    {"--loops", true},
+    {"--seeds", true},      {"--seed", true},   {"--sweep", true},    {"--engine", true},
+    output_option};
 
 int run_verify(const Args& a, std::ostream& out, std::ostream& err) {
   if (!a.positional().empty())
@@ -564,7 +566,8 @@ int run_verify(const Args& a, std::ostream& out, std::ostream& err) {
     v.theory = read_theory(a, Phi4Theory{parse_lattice("4"), 0.5, 6.0, 0.0});
   }
   v.samples = static_cast<std::size_t>(a.integer("--samples", v.data ? 0 : 20000, 10, 1L << 30));
-  read_training(a, v.spec, v.training, err);
+  read_training(a, v.spec, v.training, err, verify_options,
+                v.data ? std::nullopt : std::optional<Lattice>(v.theory.lattice));
   v.training.progress = nullptr;  // one line per stage instead of one per epoch
   if (auto m = a.value("--model")) v.model = *m;
   v.order = a.order("--order", 4);

@@ -75,6 +75,7 @@ struct RunResult {
   std::vector<LocalCumulants> flow_predicted;  // by loops 0 … L
   std::vector<train::EpochStats> history;
   std::string failure;  // non-empty: the flow could not be trained or extracted
+  std::string warning;  // the trainer's: e.g. the flow stayed Gaussian on non-Gaussian data
   double seconds = 0;
 };
 
@@ -280,6 +281,8 @@ RunResult run_once(const VerifyOptions& o, const Truth& truth, const MatrixXd* g
       const train::TrainResult tr =
           train::train_flow(train::make_flow(d, spec, seed), train_x, training);
       run.history = tr.history;
+      run.warning = train::gaussian_collapse_warning(tr, train_x);
+      if (!run.warning.empty()) err << fmt::format("verify {}: {}\n", where, run.warning);
       if (!tr.stop_reason.empty() && tr.good_epochs == 0) throw Error(tr.stop_reason);
       flow = tr.flow;
     }
@@ -380,6 +383,7 @@ nlohmann::ordered_json metrics_json(const VerifyOptions& o, const Truth& truth,
       e["flow"] = errors_json(r.flow);
     else
       e["flow"] = {{"failed", r.failure}};
+    if (!r.warning.empty()) e["flow_warning"] = r.warning;
     e["gaussian"] = errors_json(r.gaussian);
     e["score_matching"] = errors_json(r.score);
     e["cumulants"] = {{"data", cumulants_json(r.data)},
