@@ -23,6 +23,7 @@
 #include "frontends/npy.hpp"
 #include "frontends/output_file.hpp"
 #include "frontends/phi4_truth.hpp"
+#include "frontends/samples_file.hpp"
 #include "frontends/train_flow.hpp"
 #include "frontends/verify.hpp"
 #include "trainer/phi4_sampler.hpp"
@@ -339,27 +340,13 @@ int run_train(const Args& a, std::ostream& out, std::ostream& err) {
   // With the model on standard output, the report goes to err.
   std::ostream& report = model_out.is_standard_output() ? err : out;
 
-  const NpyArray table = read_table(data_path);
-  if (table.cols < 1)
-    throw Error(fmt::format("{}: the samples have no units (columns): {} x {}", data_path.string(),
-                            table.rows, table.cols));
-  if (table.rows < 2)
-    throw Error(fmt::format("{}: need at least 2 samples (rows), got {} x {}", data_path.string(),
-                            table.rows, table.cols));
-  for (std::size_t k = 0; k < table.data.size(); ++k)
-    if (!std::isfinite(table.data[k]))
-      throw Error(fmt::format("{}: sample {}, unit {} is not a finite number", data_path.string(),
-                              k / table.cols, k % table.cols));
-  // Row-major samples x d is column-major d x samples: one sample per column.
-  const Matrix data =
-      Eigen::Map<const Matrix>(table.data.data(), static_cast<Eigen::Index>(table.cols),
-                               static_cast<Eigen::Index>(table.rows));
-  const int d = static_cast<int>(table.cols);
+  const Matrix data = read_samples(data_path, 2);
+  const int d = static_cast<int>(data.rows());
   const Flow start = make_flow(d, spec, o.seed);
   err << fmt::format(
       "training a flow on {}: {} samples x {} units, {} x {} layers ({}{}), {} parameters in the "
       "model file ({} trained){}\n",
-      data_path.string(), table.rows, d, spec.layers, arch, act, spec.actnorm ? ", actnorm" : "",
+      data_path.string(), data.cols(), d, spec.layers, arch, act, spec.actnorm ? ", actnorm" : "",
       parameter_count(to_model(start)), start.parameter_count(),
       o.augment.empty() ? std::string()
                         : fmt::format(", augmented {}x ({})", o.augment.images(), o.augment.name));

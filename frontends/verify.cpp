@@ -21,6 +21,7 @@
 #include "frontends/npy.hpp"
 #include "frontends/output_file.hpp"
 #include "frontends/phi4_truth.hpp"
+#include "frontends/samples_file.hpp"
 #include "frontends/train_flow.hpp"
 
 namespace flowaction {
@@ -45,23 +46,6 @@ std::pair<MatrixXd, MatrixXd> split(const MatrixXd& x, double test_fraction, std
 // Rows to draw so that n remain for training after the test split.
 std::size_t wanted_rows(std::size_t n, double test_fraction) {
   return static_cast<std::size_t>(std::ceil(static_cast<double>(n) / (1 - test_fraction)));
-}
-
-// The samples of a data file (.npy or CSV, samples × units), one per column.
-MatrixXd read_samples(const std::filesystem::path& path, int dim) {
-  const NpyArray table = read_table(path);
-  if (static_cast<int>(table.cols) != dim)
-    throw Error(fmt::format("{}: {} units (columns), but the truth has dimension {}", path.string(),
-                            table.cols, dim));
-  if (table.rows < 10)
-    throw Error(
-        fmt::format("{}: need at least 10 samples (rows), got {}", path.string(), table.rows));
-  for (std::size_t k = 0; k < table.data.size(); ++k)
-    if (!std::isfinite(table.data[k]))
-      throw Error(fmt::format("{}: sample {}, unit {} is not a finite number", path.string(),
-                              k / table.cols, k % table.cols));
-  return Eigen::Map<const MatrixXd>(table.data.data(), static_cast<Eigen::Index>(table.cols),
-                                    static_cast<Eigen::Index>(table.rows));
 }
 
 struct RunResult {
@@ -581,7 +565,7 @@ void verify(const VerifyOptions& o, std::ostream& out, std::ostream& err) {
   std::optional<MatrixXd> given;
   if (o.truth) {
     truth = read_truth(*o.truth);
-    given = read_samples(*o.data, truth.action.dim);
+    given = read_samples(*o.data, 10, truth.action.dim);
   } else {
     const TrueAction t = phi4_truth(o.theory);
     truth =
