@@ -170,13 +170,16 @@ double field_of(const VertexErrors& e, std::string_view f) {
 struct Row {
   Cell cell;
   std::map<std::string, std::pair<double, double>> flow, gauss, score;
+  // |flow error| over |score-matching error|, each averaged over the seeds first (signed means
+  // can cancel; absolute ones cannot).
+  std::map<std::string, double> flow_over_score;
   int failed = 0;
 };
 
 std::vector<Row> summarise(const std::vector<Cell>& cells, const std::vector<RunResult>& runs) {
   std::vector<Row> rows;
   for (const Cell& cell : cells) {
-    Row row{cell, {}, {}, {}, 0};
+    Row row{cell, {}, {}, {}, {}, 0};
     for (const RunResult& r : runs)
       if (r.cell == cell && !r.failure.empty()) ++row.failed;
     for (const char* f : error_fields) {
@@ -188,6 +191,11 @@ std::vector<Row> summarise(const std::vector<Cell>& cells, const std::vector<Run
         sc.push_back(field_of(r.score, f));
       }
       row.flow[f] = mean_spread(fl), row.gauss[f] = mean_spread(ga), row.score[f] = mean_spread(sc);
+      auto absolute = [](std::vector<double> v) {
+        for (double& x : v) x = std::fabs(x);
+        return mean_spread(v).first;
+      };
+      row.flow_over_score[f] = absolute(fl) / absolute(sc);
     }
     rows.push_back(std::move(row));
   }
@@ -330,7 +338,9 @@ nlohmann::ordered_json metrics_json(const VerifyOptions& o, const Truth& truth,
       "local) or over the off-diagonal couplings the truth's Gamma^(2) has; spurious: per order, "
       "the largest |Gamma| where the truth is 0, absolute and over the largest true |Gamma| of "
       "that order; held-out NLL in nats per sample on a test split no estimator saw (score "
-      "matching is not normalised: null); cumulants are site means of <x_i^2>_c, of <x_i x_j>_c "
+      "matching is not normalised: null); flow_over_score_matching: the mean over seeds of |flow "
+      "error| over that of |score-matching error|; cumulants are site means of <x_i^2>_c, of <x_i "
+      "x_j>_c "
       "over the couplings, of <x_i^3>_c and <x_i^4>_c; 'predicted' by the action's Feynman "
       "diagrams to the given loops; null where not defined";
   m["truth"] = {{"source", truth.info.source}, {"name", truth.name}};
@@ -388,8 +398,7 @@ nlohmann::ordered_json metrics_json(const VerifyOptions& o, const Truth& truth,
         p[f] = {{"mean", number(part->at(f).first)}, {"spread", number(part->at(f).second)}};
     }
     for (const char* f : {"gamma2_diagonal", "gamma2_couplings", "gamma3_local", "gamma4_local"})
-      e["flow_over_score_matching"][f] =
-          number(std::fabs(row.flow.at(f).first) / std::fabs(row.score.at(f).first));
+      e["flow_over_score_matching"][f] = number(row.flow_over_score.at(f));
     js.push_back(e);
   }
   return m;
@@ -675,6 +684,13 @@ void verify(const VerifyOptions& o, std::ostream& out, std::ostream& err) {
           << fmt::format(" {:>7}   {}\n", pct(part->at("gamma4_local").first),
                          std::isfinite(nll) ? fmt::format("{:.4f}", nll) : std::string("--"));
     }
+    auto ratio = [&](const char* f) {
+      const double r = row.flow_over_score.at(f);
+      return std::isfinite(r) ? fmt::format("{:.2g}", r) : std::string("--");
+    };
+    out << fmt::format("  flow |error| / score matching |error|: {} {}{} {}\n",
+                       ratio("gamma2_diagonal"), ratio("gamma2_couplings"),
+                       cubic ? " " + ratio("gamma3_local") : std::string(), ratio("gamma4_local"));
     if (row.failed) out << fmt::format("  the flow failed in {} run(s)\n", row.failed);
   }
 }
