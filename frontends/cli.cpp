@@ -430,8 +430,8 @@ const Command closed_form_command{
     closed_form_options,
     run_closed_form};
 
-const Command* const command_table[] = {&extract_command, &diagrams_command,   &cumulants_command,
-                                        &sample_command,  &train_command,      &generate_command,
+const Command* const command_table[] = {&extract_command, &diagrams_command,    &cumulants_command,
+                                        &sample_command,  &train_command,       &generate_command,
                                         &inspect_command, &closed_form_command, &verify_command};
 
 // The main help, its command list made from the table.

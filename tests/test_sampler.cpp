@@ -239,16 +239,19 @@ TEST_CASE("sampler: a run whose tuning, acceptance or effective sample size fail
   CHECK(r.effective_samples > 0);
 }
 
-TEST_CASE("sampler: a ring of 4 with phi^3 + phi^4 reproduces moments of a grid integral over R^4") {
+TEST_CASE(
+    "sampler: a ring of 4 with phi^3 + phi^4 reproduces moments of a grid integral over R^4") {
   // S = Σ_x [½(φ_{x+1} − φ_x)² + ½m²φ² + κ/3! φ³ + λ/4! φ⁴] on a ring of 4. The moments
-  // ⟨φ₀²⟩, ⟨φ₀⁴⟩, ⟨φ₀φ₁⟩, ⟨φ₀⟩ (κ breaks φ → −φ) by a trapezoidal grid over [−L, L]⁴ — exponentially
-  // convergent for this smooth, fast-decaying integrand: two grids must agree first.
+  // ⟨φ₀²⟩, ⟨φ₀⁴⟩, ⟨φ₀φ₁⟩, ⟨φ₀⟩ (κ breaks φ → −φ) by a trapezoidal grid over [−L, L]⁴ —
+  // exponentially convergent for this smooth, fast-decaying integrand: two grids must agree first.
   Phi4Theory th{parse_lattice("4"), 0.5, 6.0, 1.5};
   auto grid = [&](int n) {
     const double L = 5.5, h = 2 * L / (n - 1);
     std::vector<double> x(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) x[i] = -L + h * i;
-    auto site = [&](double p) { return 0.5 * th.m2 * p * p + th.kappa / 6 * p * p * p + th.lambda / 24 * p * p * p * p; };
+    auto site = [&](double p) {
+      return 0.5 * th.m2 * p * p + th.kappa / 6 * p * p * p + th.lambda / 24 * p * p * p * p;
+    };
     std::vector<double> w(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) w[i] = site(x[i]);
     std::array<double, 5> m{};  // Z, φ₀, φ₀², φ₀⁴, φ₀φ₁
@@ -272,7 +275,8 @@ TEST_CASE("sampler: a ring of 4 with phi^3 + phi^4 reproduces moments of a grid 
   o.seed = 9;
   const HmcResult r = sample_phi4(th, o);
   // Site averages over the ring (translation invariance) with their binned errors.
-  const auto m1 = mean_and_error(r, [](const double* p) { return (p[0] + p[1] + p[2] + p[3]) / 4; });
+  const auto m1 =
+      mean_and_error(r, [](const double* p) { return (p[0] + p[1] + p[2] + p[3]) / 4; });
   const auto m2 = mean_and_error(r, [](const double* p) {
     return (p[0] * p[0] + p[1] * p[1] + p[2] * p[2] + p[3] * p[3]) / 4;
   });

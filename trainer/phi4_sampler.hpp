@@ -27,8 +27,8 @@ struct Lattice {
 // "8" (ring of 8 sites) or "8x4" (torus). Throws flowaction::Error on anything else.
 Lattice parse_lattice(std::string_view text);
 
-// S = Σ_x [½ Σ_μ (φ_{x+μ} − φ_x)² + ½ m² φ_x² + (κ/3!) φ_x³ + (λ/4!) φ_x⁴]: φ⁴ theory, and with κ ≠ 0
-// the skewed φ³ + φ⁴ theory (bounded below only for λ > 0).
+// S = Σ_x [½ Σ_μ (φ_{x+μ} − φ_x)² + ½ m² φ_x² + (κ/3!) φ_x³ + (λ/4!) φ_x⁴]: φ⁴ theory, and with κ ≠
+// 0 the skewed φ³ + φ⁴ theory (bounded below only for λ > 0).
 struct Phi4Theory {
   Lattice lattice;
   double m2 = 0;
