@@ -439,11 +439,14 @@ std::string main_help() {
   std::string text =
       "flowaction — the action S(x) = -ln p(x) of a trained normalizing flow, vertex by vertex\n\n"
       "usage: flowaction COMMAND [options]\n\ncommands:\n";
-  for (const Command* c : command_table) {
-    const std::string synopsis =
-        c->arguments.empty() ? std::string(c->name) : fmt::format("{} {}", c->name, c->arguments);
-    text += fmt::format("  {:<18}{}\n", synopsis, c->summary);
-  }
+  auto synopsis = [](const Command* c) {
+    return c->arguments.empty() ? std::string(c->name)
+                                : fmt::format("{} {}", c->name, c->arguments);
+  };
+  std::size_t width = 0;  // the summaries in one column, after the longest synopsis
+  for (const Command* c : command_table) width = std::max(width, synopsis(c).size());
+  for (const Command* c : command_table)
+    text += fmt::format("  {:<{}}  {}\n", synopsis(c), width, c->summary);
   return text + "\nRun `flowaction COMMAND --help` for the options of a command.\n";
 }
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "frontends/args.hpp"
@@ -234,7 +235,16 @@ TEST_CASE("the main help lists every command; an unknown command exits 2 with it
     CHECK(has(main.out, fmt::format("  {} ", c->name)));
     CHECK(has(main.out, std::string(c->summary)));
   }
-  CHECK(has(main.out, "  extract MODEL     exact"));  // the column the summaries start in
+  // The summaries start in one column, at least two spaces after every synopsis.
+  std::set<std::size_t> columns;
+  for (const Command* c : commands()) {
+    const std::size_t at = main.out.find(std::string(c->summary));
+    const std::size_t line = main.out.rfind('\n', at) + 1;
+    columns.insert(at - line);
+    CHECK(main.out.substr(at - 2, 2) == "  ");
+    CHECK(main.out.substr(line + 2, std::string(c->name).size()) == c->name);
+  }
+  CHECK(columns.size() == 1);
   const Run none = cli({});
   CHECK(none.status == 2);
   CHECK(none.err == main.out);
