@@ -519,7 +519,8 @@ training (as for `flowaction train`, same defaults): --arch, --activation, --lay
   --model FILE       use this trained flow instead of training one
 runs:
   --order K          highest vertex order extracted (default 4)
-  --loops L          loops of the perturbative cumulant predictions (default 2)
+  --loops L          loops of the perturbative cumulant predictions (default 2 up to 8 units,
+                     none above: they cost d^4 per diagram)
   --seeds N          runs per cell, seeds seed, seed+1, ... (default 1)
   --seed N           first seed (default 0)
   --sweep KEY=V,...  repeatable; KEY is layers, hidden, epochs or samples: every combination of
@@ -558,7 +559,7 @@ int run_verify(const Args& a, std::ostream& out, std::ostream& err) {
   v.training.progress = nullptr;  // one line per stage instead of one per epoch
   if (auto m = a.value("--model")) v.model = *m;
   v.order = a.order("--order", 4);
-  v.loops = static_cast<int>(a.integer("--loops", 2, 0, 6));
+  v.loops = static_cast<int>(a.integer("--loops", -1, 0, 6));
   v.seeds = static_cast<int>(a.integer("--seeds", 1, 1, 1000));
   v.seed = seed(a);
   v.tex_engine = a.one_of("--engine", {"pdflatex", "lualatex"});

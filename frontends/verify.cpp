@@ -202,9 +202,16 @@ std::vector<Row> summarise(const std::vector<Cell>& cells, const std::vector<Run
   return rows;
 }
 
+// The loops of the perturbative predictions, -1 for none (see VerifyOptions::loops).
+int prediction_loops(const VerifyOptions& o, int dim) {
+  if (o.loops >= 0) return o.loops;
+  return dim <= perturbative_max_dim ? 2 : -1;
+}
+
 RunResult run_once(const VerifyOptions& o, const Truth& truth, const MatrixXd* given,
                    const Cell& cell, std::uint64_t seed, const std::string& where, FirstRun* first,
                    std::ostream& err, const std::function<double()>& elapsed) {
+  const int loops = prediction_loops(o, truth.action.dim);
   RunResult run;
   run.cell = cell;
   run.seed = seed;
@@ -302,9 +309,11 @@ RunResult run_once(const VerifyOptions& o, const Truth& truth, const MatrixXd* g
     for (std::size_t k = 0; k < keep.size(); ++k)
       kept.col(static_cast<Eigen::Index>(k)) = gen.col(keep[k]);
     if (kept.cols() >= 2) run.flow_samples = cumulants_of(kept, truth.action);
-    if (o.order >= 4) {
+    if (o.order >= 4 && loops >= 0) {
+      err << fmt::format("verify {}: cumulants of the learned action to {} loops ({:.0f} s)\n",
+                         where, loops, elapsed());
       try {
-        run.flow_predicted = predictions(learned, truth.action, o.loops);
+        run.flow_predicted = predictions(learned, truth.action, loops);
       } catch (const Error& e) {
         err << fmt::format("verify {}: no perturbative cumulants of the learned action: {}\n",
                            where, e.what());
@@ -331,6 +340,7 @@ nlohmann::ordered_json metrics_json(const VerifyOptions& o, const Truth& truth,
                                     const std::vector<RunResult>& runs,
                                     const std::vector<Row>& rows,
                                     const std::vector<LocalCumulants>& truth_predicted) {
+  const int loops = prediction_loops(o, truth.action.dim);
   nlohmann::ordered_json m;
   m["format"] = "flowaction-verify/1";
   m["convention"] =
@@ -355,7 +365,7 @@ nlohmann::ordered_json metrics_json(const VerifyOptions& o, const Truth& truth,
       {"samples", o.samples},
       {"test_fraction", o.test_fraction},
       {"order", o.order},
-      {"loops", o.loops},
+      {"loops", loops >= 0 ? nlohmann::ordered_json(loops) : nlohmann::ordered_json()},
       {"seeds", o.seeds},
       {"first_seed", o.seed},
       {"model", o.model ? nlohmann::ordered_json(o.model->string()) : nlohmann::ordered_json()},
@@ -508,6 +518,12 @@ std::string report_tex(const VerifyOptions& o, const Truth& truth,
     for (std::size_t l = 0; l < truth_predicted.size(); ++l)
       line(fmt::format("true action, {} loop(s)", l), truth_predicted[l]);
     tex << "\\hline\n\\end{tabular}\n\n";
+    if (truth_predicted.empty())
+      tex << fmt::format(
+          "No perturbative predictions: the truth has {} units (computed up to {} "
+          "by default, with \\texttt{{--loops}} beyond) or no positive definite "
+          "$\\Gamma^{{(2)}}$.\n\n",
+          truth.action.dim, perturbative_max_dim);
     if (!r.history.empty()) {
       tex << "\\subsection*{Training (first run)}\n\\begin{tikzpicture}\n\\begin{axis}[width=12cm, "
              "height=6cm, xlabel={epoch}, ylabel={NLL (nats per sample)}, legend pos=north "
@@ -604,11 +620,20 @@ void verify(const VerifyOptions& o, std::ostream& out, std::ostream& err) {
 
   // What perturbation theory says the truth's cumulants are: the yardstick for the learned
   // action's prediction.
+  const int loops = prediction_loops(o, truth.action.dim);
   std::vector<LocalCumulants> truth_predicted;
-  try {
-    truth_predicted = predictions(truth.action, truth.action, o.loops);
-  } catch (const Error& e) {
-    err << fmt::format("verify: no perturbative cumulants of the truth: {}\n", e.what());
+  if (loops >= 0) {
+    err << fmt::format("verify: cumulants of the true action to {} loops\n", loops);
+    try {
+      truth_predicted = predictions(truth.action, truth.action, loops);
+    } catch (const Error& e) {
+      err << fmt::format("verify: no perturbative cumulants of the truth: {}\n", e.what());
+    }
+  } else {
+    err << fmt::format(
+        "verify: no perturbative cumulants for {} units (more than {}; --loops L "
+        "computes them, at a cost of d^4 per diagram)\n",
+        truth.action.dim, perturbative_max_dim);
   }
 
   const std::vector<Cell> cells = cells_of(o);

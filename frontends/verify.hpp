@@ -16,11 +16,15 @@
 
 namespace flowaction {
 
+inline constexpr int perturbative_max_dim = 8;
+
 struct VerifyOptions {
   train::Phi4Theory theory;     // when no data is given
   std::size_t samples = 20000;  // training samples per run; 0 with data: all of it
   std::optional<std::filesystem::path> data, truth, model;  // data and truth go together
-  int loops = 2;  // of the perturbative cumulant predictions
+  // Loops of the perturbative cumulant predictions; -1: 2 up to perturbative_max_dim units, none
+  // above (their dense n-point tensors cost d⁴ per diagram).
+  int loops = -1;
   train::FlowSpec spec;
   train::TrainOptions training;
   int order = 4;
