@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -36,6 +38,48 @@ std::string component_latex(std::string_view tensor, int order, const multi_inde
   if (index.empty()) return fmt::format("{}^{{({})}}", tensor, order);
   return fmt::format("{}^{{({})}}_{{{}}}", tensor, order,
                      fmt::join(index, short_indices ? "" : ","));
+}
+
+void append_json_number(fmt::memory_buffer& out, double x) {
+  if (!std::isfinite(x)) {
+    out.append(std::string_view("null"));
+    return;
+  }
+  const std::size_t start = out.size();
+  fmt::format_to(fmt::appender(out), "{}", x);
+  // A number JSON readers take as a double, as nlohmann writes one: "1.0", not "1".
+  if (std::string_view(out.data() + start, out.size() - start).find_first_of(".e") ==
+      std::string_view::npos)
+    out.append(std::string_view(".0"));
+}
+
+void append_component_json(fmt::memory_buffer& out, int order, const multi_index& index, double v) {
+  fmt::format_to(fmt::appender(out), R"({{"order":{},"index":[{}],"value":")", order,
+                 fmt::join(index, ","));
+  fmt::format_to(fmt::appender(out), "{}", v);  // value_string(v)
+  out.append(std::string_view(R"(","float":)"));
+  append_json_number(out, v);
+  out.push_back('}');
+}
+
+void append_component_json(fmt::memory_buffer& out, int order, const multi_index& index,
+                           const GiNaC::ex& v) {
+  out.append(component_json(order, index, v).dump(-1, ' ', false, json_replace));
+}
+
+void append_component_line(fmt::memory_buffer& out, const multi_index& index, double v,
+                           field_kind) {
+  const std::size_t start = out.size();
+  fmt::format_to(fmt::appender(out), "  [{}]", fmt::join(index, ","));
+  const std::size_t width = out.size() - start - 2;
+  for (std::size_t i = width; i < 16; ++i) out.push_back(' ');
+  fmt::format_to(fmt::appender(out), " {}\n", v);
+}
+
+void append_component_line(fmt::memory_buffer& out, const multi_index& index, const GiNaC::ex& v,
+                           field_kind field) {
+  fmt::format_to(fmt::appender(out), "  {:<16} {}\n", fmt::format("[{}]", fmt::join(index, ",")),
+                 value_with_decimal(v, field));
 }
 
 namespace {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <span>
@@ -185,6 +186,20 @@ void emit(const Rendering& r, std::string text, std::string_view title, std::ost
   if (r.pdf) compile_pdf(r.output.target, r.engine);
 }
 
+// The same for output printed into a context: streamed to the target as it is printed, except
+// a LaTeX document, which is assembled first.
+void emit(const Rendering& r, const std::function<void(const print_context&)>& print_to,
+          std::string_view title, std::ostream& out) {
+  if (r.standalone) {
+    std::ostringstream text;
+    print_to(*make_print_context(r.format, text));
+    emit(r, std::move(text).str(), title, out);
+    return;
+  }
+  write_output(
+      r.output, [&](std::ostream& s) { print_to(*make_print_context(r.format, s)); }, out);
+}
+
 constexpr Option extract_options[] = {{"--order", true},   {"--field", true},    {"--at", true},
                                       {"--symbols", true}, {"--simplify", true}, {"--per-layer"},
                                       {"--format", true},  output_option,        {"--standalone"},
@@ -227,15 +242,16 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
   std::visit([&](auto& a) { simplify_vertices(a, simplify); }, result.action);
   for (ActionStage& s : result.stages)
     std::visit([&](auto& a) { simplify_vertices(a, simplify); }, s.action);
-  std::ostringstream text;
-  const print_context context = *make_print_context(r.format, text);
-  if (req.per_layer)
-    print(result.stages, result.info, context);
-  else
-    std::visit([&](const auto& a) { print(a, result.info, context); }, result.action);
-  emit(r, text.str(),
-       fmt::format("The action of {}{}", model.source, req.per_layer ? ", layer by layer" : ""),
-       out);
+  emit(
+      r,
+      [&](const print_context& context) {
+        if (req.per_layer)
+          print(result.stages, result.info, context);
+        else
+          std::visit([&](const auto& a) { print(a, result.info, context); }, result.action);
+      },
+      fmt::format("The action of {}{}", model.source, req.per_layer ? ", layer by layer" : ""),
+      out);
   return 0;
 }
 
@@ -430,8 +446,8 @@ const Command closed_form_command{
     closed_form_options,
     run_closed_form};
 
-const Command* const command_table[] = {&extract_command, &diagrams_command,   &cumulants_command,
-                                        &sample_command,  &train_command,      &generate_command,
+const Command* const command_table[] = {&extract_command, &diagrams_command,    &cumulants_command,
+                                        &sample_command,  &train_command,       &generate_command,
                                         &inspect_command, &closed_form_command, &verify_command};
 
 // The main help, its command list made from the table.

@@ -1,0 +1,57 @@
+// Benchmark of the writers against the engine (prints figures; not a test): the float-field
+// pullback of an alternating affine/activation flow, then the action written as JSON and as text
+// to /dev/null, as ratios to the pullback in the same run.
+//   bench_output [D L K]                  default 64 8 4
+//   bench_output --manifest D L FILE      writes the model's manifest (for timing the CLI)
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "bench/models.hpp"
+#include "engine/action_print.hpp"
+#include "engine/extract.hpp"
+#include "frontends/manifest.hpp"
+
+using namespace flowaction;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 5 && std::string(argv[1]) == "--manifest") {
+    std::ofstream(argv[4]) << oracle::manifest(
+        bench::alternating_model(std::atoi(argv[2]), std::atoi(argv[3]), 1));
+    return 0;
+  }
+  const int d = argc > 1 ? std::atoi(argv[1]) : 64, L = argc > 2 ? std::atoi(argv[2]) : 8,
+            K = argc > 3 ? std::atoi(argv[3]) : 4;
+  const Model model = parse_manifest(oracle::manifest(bench::alternating_model(d, L, 1)), "bench");
+  const auto layers = instantiate<double>(model);
+  extract_action(layers, d, std::vector<double>(d, 0.0), K, false);  // index tables, warm caches
+  auto t0 = clock_type::now();
+  const Action<double> a = extract_action(layers, d, std::vector<double>(d, 0.0), K, false);
+  const double pullback = seconds_since(t0);
+  ActionInfo info;
+  info.field = field_kind::float64;
+  info.source = "bench";
+  info.at.assign(static_cast<std::size_t>(d), "0");
+  fmt::print("float field, d = {}, L = {}, K = {}: pullback {:.3f} s\n", d, L, K, pullback);
+  for (const char* format : {"json", "text"}) {
+    std::ofstream out("/dev/null");
+    t0 = clock_type::now();
+    print(a, info, *make_print_context(format, out));
+    out.flush();
+    const double t = seconds_since(t0);
+    fmt::print("  {:<5} {:.3f} s, {:.2f}x the pullback\n", format, t, t / pullback);
+  }
+  return 0;
+}
