@@ -280,13 +280,19 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   check_symbols(model, request.symbols);
   std::vector<jet_structure> structures;
   for (const Layer& l : model.layers) structures.push_back(spec_of(l).jet);
-  const double need = extraction_bytes(d, request.order, request.field, structures);
+  const double compute = extraction_bytes(d, request.order, request.field, structures);
+  const double need = compute + request.output_bytes;
   const double have = physical_memory();
   if (!(need <= 0.8 * have))
     throw Error(fmt::format(
         "{}: order {} at dim {} would need about {} of memory for its vertex tensors and "
-        "contraction buffers (this machine has {}); ask for a lower order",
-        model.source, request.order, d, human_bytes(need), human_bytes(have)));
+        "contraction buffers{} (this machine has {}); ask for a lower order",
+        model.source, request.order, d, human_bytes(need),
+        request.output_bytes > 0
+            ? fmt::format(" ({}) and {} ({})", human_bytes(compute), request.output_what,
+                          human_bytes(request.output_bytes))
+            : "",
+        human_bytes(have)));
   // Gather tables index components with 32 bits.
   if (sym_size(d, request.order) > std::numeric_limits<std::uint32_t>::max())
     throw Error(fmt::format(

@@ -20,6 +20,9 @@ struct ExtractRequest {
   std::vector<GiNaC::numeric> at;  // expansion point; empty = origin
   std::set<std::string> symbols;   // "layerN.FIELD", symbolic field only
   bool per_layer = false;          // also keep the action after each layer (Extraction::stages)
+  // Memory the output needs besides the vertices (binary tensors), named in the memory check.
+  double output_bytes = 0;
+  std::string output_what;  // "the dense tensors of --format npz"
 };
 
 struct Extraction {
