@@ -1,6 +1,6 @@
 // Benchmark of the writers against the engine (prints figures; not a test): the float-field
 // pullback of an alternating affine/activation flow, then the action written as JSON and as text
-// to /dev/null, as ratios to the pullback in the same run.
+// to /dev/null, as ratios to the pullback in the same run; on one thread and on all cores.
 //   bench_output [D L K]                  default 64 8 4
 //   bench_output --manifest D L FILE      writes the model's manifest (for timing the CLI)
 #include <fmt/format.h>
@@ -13,6 +13,7 @@
 #include "bench/models.hpp"
 #include "engine/action_print.hpp"
 #include "engine/extract.hpp"
+#include "engine/parallel.hpp"
 #include "frontends/manifest.hpp"
 
 using namespace flowaction;
@@ -36,22 +37,36 @@ int main(int argc, char** argv) {
             K = argc > 3 ? std::atoi(argv[3]) : 4;
   const Model model = parse_manifest(oracle::manifest(bench::alternating_model(d, L, 1)), "bench");
   const auto layers = instantiate<double>(model);
-  extract_action(layers, d, std::vector<double>(d, 0.0), K, false);  // index tables, warm caches
-  auto t0 = clock_type::now();
-  const Action<double> a = extract_action(layers, d, std::vector<double>(d, 0.0), K, false);
-  const double pullback = seconds_since(t0);
   ActionInfo info;
   info.field = field_kind::float64;
   info.source = "bench";
   info.at.assign(static_cast<std::size_t>(d), "0");
-  fmt::print("float field, d = {}, L = {}, K = {}: pullback {:.3f} s\n", d, L, K, pullback);
-  for (const char* format : {"json", "text"}) {
-    std::ofstream out("/dev/null");
-    t0 = clock_type::now();
-    print(a, info, *make_print_context(format, out));
-    out.flush();
-    const double t = seconds_since(t0);
-    fmt::print("  {:<5} {:.3f} s, {:.2f}x the pullback\n", format, t, t / pullback);
+  extract_action(layers, d, std::vector<double>(d, 0.0), K, false);  // index tables, warm caches
+  fmt::print("float field, d = {}, L = {}, K = {} (alternating affine/activation)\n", d, L, K);
+  double base[3] = {0, 0, 0};
+  for (unsigned t : {1u, hardware_threads()}) {
+    set_threads(t);
+    auto t0 = clock_type::now();
+    const Action<double> a = extract_action(layers, d, std::vector<double>(d, 0.0), K, false);
+    double times[3] = {seconds_since(t0), 0, 0};
+    for (int f = 1; f <= 2; ++f) {
+      std::ofstream out("/dev/null");
+      t0 = clock_type::now();
+      print(a, info, *make_print_context(f == 1 ? "json" : "text", out));
+      out.flush();
+      times[f] = seconds_since(t0);
+    }
+    if (t == 1) std::copy(times, times + 3, base);
+    fmt::print(
+        "  {} thread{}: pullback {:.3f} s; JSON {:.3f} s ({:.2f}x the pullback); text {:.3f} s "
+        "({:.2f}x)",
+        t, t == 1 ? " " : "s", times[0], times[1], times[1] / times[0], times[2],
+        times[2] / times[0]);
+    if (t == 1)
+      fmt::print("\n");
+    else
+      fmt::print("; speed-up over 1 thread: pullback {:.2f}x, JSON {:.2f}x, text {:.2f}x\n",
+                 base[0] / times[0], base[1] / times[1], base[2] / times[2]);
   }
   return 0;
 }

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <type_traits>
 
+#include "engine/parallel.hpp"
+
 namespace flowaction {
 
 const InsertTable& insert_table(int d, int q) {
@@ -81,7 +83,9 @@ void mode_product(int d, int s, int q, const std::vector<T>& cur, const std::vec
   } while (prefixes.next(J));
 }
 
-// The float field: GEMMs on cache-sized blocks gathered from the packed rows.
+// The float field: GEMMs on cache-sized blocks gathered from the packed rows, ranges of output
+// prefixes on threads() threads. Every block is the same product whichever thread computes it,
+// so the result does not depend on the number of threads.
 void mode_product(int d, int s, int q, const std::vector<double>& cur, const std::vector<double>& M,
                   std::vector<double>& next) {
   const SymShape prefixes(d, s);
@@ -95,42 +99,52 @@ void mode_product(int d, int s, int q, const std::vector<double>& cur, const std
   // Rows are processed in chunks small enough that the gathered block and its product stay in
   // cache: GEMM speed without materialising the unpacked tensor.
   constexpr Eigen::Index chunk = 256;
-  ColMat A(chunk, d), R(chunk, d);
-  if (q == 0) {
-    // The last leg: the remaining index is the column itself, no gather.
-    const Eigen::Map<const RowMat> C(cur.data(), static_cast<Eigen::Index>(prefixes.size()), d);
+  // The last index of every output prefix J, by rank (the first output leg j runs from it).
+  std::vector<int> last(prefixes.size(), 0);
+  if (s > 0) {
     multi_index J = prefixes.first();
     std::size_t rJ = 0;
-    for (Eigen::Index r0 = 0; r0 < C.rows(); r0 += chunk) {
-      const Eigen::Index rows = std::min(chunk, C.rows() - r0);
-      R.topRows(rows).noalias() = C.middleRows(r0, rows) * Mm;
-      for (Eigen::Index r = 0; r < rows; ++r, ++rJ) {
-        const int j0 = s ? J[s - 1] : 0;
-        for (int j = j0; j < d; ++j) next[rJ + append[j]] = R(r, j);
-        prefixes.next(J);
+    do last[rJ++] = J[s - 1];
+    while (prefixes.next(J));
+  }
+  if (q == 0) {
+    // The last leg: the remaining index is the column itself, no gather.
+    const auto rows_all = static_cast<Eigen::Index>(prefixes.size());
+    const Eigen::Map<const RowMat> C(cur.data(), rows_all, d);
+    parallel_for(static_cast<std::size_t>((rows_all + chunk - 1) / chunk), [&](std::size_t c) {
+      const Eigen::Index r0 = static_cast<Eigen::Index>(c) * chunk;
+      const Eigen::Index rows = std::min(chunk, rows_all - r0);
+      const ColMat R = C.middleRows(r0, rows) * Mm;
+      for (Eigen::Index r = 0; r < rows; ++r) {
+        const auto rJ = static_cast<std::size_t>(r0 + r);
+        for (int j = last[rJ]; j < d; ++j) next[rJ + append[j]] = R(r, j);
       }
-    }
+    });
     return;
   }
   const InsertTable& ins = insert_table(d, q);
-  multi_index J = prefixes.first();
-  std::size_t rJ = 0;
-  do {
-    const int j0 = s ? J[s - 1] : 0;
-    const double* row = cur.data() + rJ * n_in;
-    for (std::size_t r0 = 0; r0 < n_out; r0 += chunk) {
-      const auto rows = static_cast<Eigen::Index>(std::min<std::size_t>(chunk, n_out - r0));
-      for (std::size_t i = 0; i < ud; ++i) {
-        const std::uint32_t* idx = ins.rank.data() + i * n_out + r0;
-        double* a = A.col(static_cast<Eigen::Index>(i)).data();
-        for (Eigen::Index r = 0; r < rows; ++r) a[r] = row[idx[r]];
+  // Output prefixes in ranges, many more than threads: a prefix J does n_out (d − max J) columns,
+  // so the ranges differ in work and are balanced by being taken one at a time.
+  const std::size_t ranges = std::min<std::size_t>(prefixes.size(), 16 * threads());
+  parallel_for(ranges, [&](std::size_t g) {
+    ColMat A(chunk, d), R(chunk, d);
+    for (std::size_t rJ = g * prefixes.size() / ranges; rJ < (g + 1) * prefixes.size() / ranges;
+         ++rJ) {
+      const int j0 = last[rJ];
+      const double* row = cur.data() + rJ * n_in;
+      for (std::size_t r0 = 0; r0 < n_out; r0 += chunk) {
+        const auto rows = static_cast<Eigen::Index>(std::min<std::size_t>(chunk, n_out - r0));
+        for (std::size_t i = 0; i < ud; ++i) {
+          const std::uint32_t* idx = ins.rank.data() + i * n_out + r0;
+          double* a = A.col(static_cast<Eigen::Index>(i)).data();
+          for (Eigen::Index r = 0; r < rows; ++r) a[r] = row[idx[r]];
+        }
+        R.topLeftCorner(rows, d - j0).noalias() = A.topRows(rows) * Mm.rightCols(d - j0);
+        for (int j = j0; j < d; ++j)
+          std::copy_n(R.col(j - j0).data(), rows, next.data() + (rJ + append[j]) * n_out + r0);
       }
-      R.topLeftCorner(rows, d - j0).noalias() = A.topRows(rows) * Mm.rightCols(d - j0);
-      for (int j = j0; j < d; ++j)
-        std::copy_n(R.col(j - j0).data(), rows, next.data() + (rJ + append[j]) * n_out + r0);
     }
-    ++rJ;
-  } while (prefixes.next(J));
+  });
 }
 
 // The first p mode products of Γ (order k), in buffers kept per thread: fresh multi-megabyte
