@@ -10,8 +10,10 @@
 
 #include "diagrams/diagram.hpp"
 #include "engine/action_print.hpp"
+#include "engine/contraction.hpp"
 #include "engine/error.hpp"
 #include "engine/overload.hpp"
+#include "engine/parallel.hpp"
 #include "engine/pullback.hpp"
 
 namespace flowaction {
@@ -200,14 +202,26 @@ double extraction_bytes(int dim, int order, field_kind field,
                         const std::vector<jet_structure>& layers) {
   // A double is 8 bytes; an exact entry is a handle plus a shared number (~48 bytes, more for
   // long rationals or expressions). Besides the old and new vertices, each kernel's buffers:
-  // linear — two mixed tensors of the mode products (s output and k − s input legs) and their
-  // 32-bit gather tables; coupling — five polynomials of the size of the action; element-wise —
-  // nothing of that size.
-  const double entry = field == field_kind::float64 ? 8.0 : 48.0;
+  // linear — in the exact field two mixed tensors of the mode products (s output and k − s input
+  // legs), in the float field one row per level of the depth-first contraction per thread (the
+  // first level in blocks of about 2^23 doubles), and their 32-bit gather tables; coupling —
+  // five polynomials of the size of the action; element-wise — nothing of that size.
+  const bool float64 = field == field_kind::float64;
+  const double entry = float64 ? 8.0 : 48.0;
   double vertices = 0, buffer = 0, tables = 0;
   for (int k = 0; k <= order; ++k) {
     vertices += static_cast<double>(sym_size(dim, k));
     if (k < order) tables += 4.0 * dim * static_cast<double>(sym_size(dim, k));
+    if (float64) {
+      if (k == 0 || dim == 0) continue;
+      // Per thread: the first level's block of child rows, then d child rows per level.
+      const int block = first_leg_block(dim, k);
+      double rows = block * static_cast<double>(sym_size(dim, k - 1));
+      for (int s = 1; s + 1 < k; ++s) rows += dim * static_cast<double>(sym_size(dim, k - s - 1));
+      const double busy = std::min<double>(threads(), (dim + block - 1) / block);
+      buffer = std::max(buffer, 0.5 * rows * busy);  // counted twice below, as the exact buffers
+      continue;
+    }
     for (int s = 0; s <= k; ++s)
       buffer = std::max(buffer, static_cast<double>(sym_size(dim, s)) *
                                     static_cast<double>(sym_size(dim, k - s)));
@@ -219,7 +233,15 @@ double extraction_bytes(int dim, int order, field_kind field,
     else if (j == jet_structure::rank_one)
       kernel = std::max(kernel, entry * 5.0 * vertices);
   }
-  return entry * 2.0 * vertices + kernel;
+  // The program itself (code, libraries, the weights): about 16 MiB resident.
+  return 16.0 * (1 << 20) + entry * 2.0 * vertices + kernel;
+}
+
+double extraction_estimate(const Model& model, const ExtractRequest& request) {
+  std::vector<jet_structure> structures;
+  for (const Layer& l : model.layers) structures.push_back(spec_of(l).jet);
+  return extraction_bytes(model.dim, request.order, request.field, structures) +
+         request.output_bytes;
 }
 
 template <Field T>
@@ -278,10 +300,8 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   if (request.field != field_kind::symbolic && !request.symbols.empty())
     throw Error("weights can be kept as symbols only in the symbolic field");
   check_symbols(model, request.symbols);
-  std::vector<jet_structure> structures;
-  for (const Layer& l : model.layers) structures.push_back(spec_of(l).jet);
-  const double compute = extraction_bytes(d, request.order, request.field, structures);
-  const double need = compute + request.output_bytes;
+  const double need = extraction_estimate(model, request);
+  const double compute = need - request.output_bytes;
   const double have = physical_memory();
   if (!(need <= 0.8 * have))
     throw Error(fmt::format(

@@ -57,6 +57,10 @@ Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const 
 template <Field T>
 Action<T> latent_action(const std::vector<T>& z0, int order);
 
+// Bytes an extraction of model is estimated to need at its peak: the vertex tensors, the
+// contraction buffers and request.output_bytes (what extract checks against the machine).
+double extraction_estimate(const Model& model, const ExtractRequest& request);
+
 // Bytes the vertex tensors and the contraction buffers of an extraction need, for layers of the
 // given jet structures.
 double extraction_bytes(int dim, int order, field_kind field,

@@ -81,6 +81,8 @@ options:
   -o, --output FILE  write to FILE (whole or not at all) instead of standard output
   --threads N        threads for the float field's contractions and writers (default: the
                      machine's cores); results are the same for every N
+  --progress         the memory estimate and each layer's progress on stderr, one line each
+                     (shown anyway, on one line, when stderr is a terminal)
 )" LATEX_OPTIONS_HELP;
 
 constexpr const char* diagrams_help =
@@ -221,7 +223,7 @@ constexpr Option extract_options[] = {{"--order", true},   {"--field", true},   
                                       {"--symbols", true}, {"--simplify", true}, {"--per-layer"},
                                       {"--format", true},  output_option,        {"--standalone"},
                                       {"--pdf"},           {"--engine", true},   {"--dense"},
-                                      {"--threads", true}};
+                                      {"--threads", true}, {"--progress"}};
 
 // --threads N: at least 1; the machine's cores without it.
 void set_threads_from(const Args& args) {
@@ -291,17 +293,32 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
     req.output_bytes = binary_output_bytes(r.format, model.dim, req.order, dense);
     req.output_what = fmt::format("the {}tensors of --format {}", dense ? "dense " : "", r.format);
   }
-  const bool show_progress = &err == &std::cerr && ::isatty(2);
+  const bool terminal = &err == &std::cerr && ::isatty(2);
+  const bool show_progress = terminal || args.has("--progress");
   const auto start = std::chrono::steady_clock::now();
+  const auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  if (show_progress)
+    err << fmt::format(
+               "flowaction: dim {}, order {}, {} layers, {} threads: about {:.2f} GiB of "
+               "memory estimated\n",
+               model.dim, req.order, model.layers.size(), threads(),
+               extraction_estimate(model, req) / (1 << 30))
+        << std::flush;
   Extraction result = extract(model, req, [&](int done, int all) {
     if (!show_progress) return;
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    err << fmt::format("\rflowaction: pulled back {}/{} layers, {:.1f} s", done, all, s)
-        << (done == all ? "\n" : "") << std::flush;
+    err << fmt::format("{}flowaction: pulled back {}/{} layers, {:.1f} s", terminal ? "\r" : "",
+                       done, all, elapsed())
+        << (done == all || !terminal ? "\n" : "") << std::flush;
   });
+  const auto wrote = [&] {
+    if (show_progress)
+      err << fmt::format("flowaction: written, {:.1f} s\n", elapsed()) << std::flush;
+  };
   if (binary) {
     emit_binary(r, std::get<Action<double>>(result.action), dense, out);
+    wrote();
     return 0;
   }
   std::visit([&](auto& a) { simplify_vertices(a, simplify); }, result.action);
@@ -317,6 +334,7 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
       },
       fmt::format("The action of {}{}", model.source, req.per_layer ? ", layer by layer" : ""),
       out);
+  wrote();
   return 0;
 }
 
