@@ -21,6 +21,7 @@
 
 #include "bench/models.hpp"
 #include "engine/contraction.hpp"
+#include "engine/parallel.hpp"
 #include "engine/pullback.hpp"
 #include "frontends/manifest.hpp"
 #include "tests/oracle.hpp"
@@ -79,6 +80,7 @@ std::pair<double, double> in_child(const std::function<void()>& job) {
 }  // namespace
 
 int main() {
+  set_threads(1);  // bench_output compares thread counts
   fmt::print("flowaction extraction benchmark (one core)\n\n");
 
   // 1. Float field, d = 64.

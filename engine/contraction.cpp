@@ -195,11 +195,12 @@ SymTensor<T> transform_legs(const SymTensor<T>& gamma, const std::vector<T>& M) 
 }
 
 int first_leg_block(int d, int k) {
-  // Child rows of about 2^23 doubles (64 MB), and at least 8 blocks to share among threads;
-  // never dependent on the number of threads (the GEMM's shape fixes its rounding).
+  // Child rows of at most 2^27 doubles (1 GiB; each block gathers Γ once more, so blocks are
+  // made large), and at least 8 blocks to share among threads; never dependent on the number of
+  // threads (the GEMM's shape fixes its rounding).
   const std::size_t rows = sym_size(d, k - 1);
   return static_cast<int>(
-      std::clamp<std::size_t>((std::size_t{1} << 23) / rows, 1, std::max(1, d / 8)));
+      std::clamp<std::size_t>((std::size_t{1} << 27) / rows, 1, std::max(1, d / 8)));
 }
 
 SymTensor<double> transform_legs(const SymTensor<double>& gamma, const std::vector<double>& M) {

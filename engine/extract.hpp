@@ -61,9 +61,10 @@ Action<T> latent_action(const std::vector<T>& z0, int order);
 // contraction buffers and request.output_bytes (what extract checks against the machine).
 double extraction_estimate(const Model& model, const ExtractRequest& request);
 
-// Bytes the vertex tensors and the contraction buffers of an extraction need, for layers of the
-// given jet structures.
+// Bytes an extraction needs at its peak, for layers of the given jet structures: the vertex
+// tensors and contraction buffers while a layer is pulled back, or one action and output_bytes
+// while the output is written, whichever is more, and the cached gather tables.
 double extraction_bytes(int dim, int order, field_kind field,
-                        const std::vector<jet_structure>& layers);
+                        const std::vector<jet_structure>& layers, double output_bytes = 0);
 
 }  // namespace flowaction

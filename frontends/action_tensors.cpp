@@ -74,8 +74,12 @@ std::vector<RawTensor> action_tensors(const Action<double>& action, bool dense) 
     return out;
   }
   for (int k = 0; k <= action.order(); ++k) {
+    // Room for every component (rarely is one exactly 0): no growth by doubling.
+    const std::size_t n = action.vertices[static_cast<std::size_t>(k)].size();
     out.push_back({fmt::format("gamma{}_index", k), "I32", {0, static_cast<std::size_t>(k)}, {}});
+    out.back().data.reserve(4 * static_cast<std::size_t>(k) * n);
     out.push_back({fmt::format("gamma{}_value", k), "F64", {0}, {}});
+    out.back().data.reserve(8 * n);
   }
   // The JSON writer's traversal: the nonzero components by order, in reading order.
   for_each_nonzero(action.vertices, 0, d, [&](int k, const multi_index& i, double v) {

@@ -301,7 +301,7 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
   };
   if (show_progress)
     err << fmt::format(
-               "flowaction: dim {}, order {}, {} layers, {} threads: about {:.2f} GiB of "
+               "flowaction: dim {}, order {}, {} layers, {} threads: about {:.3g} GiB of "
                "memory estimated\n",
                model.dim, req.order, model.layers.size(), threads(),
                extraction_estimate(model, req) / (1 << 30))

@@ -192,30 +192,29 @@ int python(const fs::path& dir, const char* mode) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-}  // namespace
-
-TEST_CASE("python interop: numpy.load reads --format npz, and the safetensors bytes, as the JSON") {
-  TempDir dir("binary_numpy");
+// Writes every format and has Python check them in mode; a missing module is a skip.
+void check_in_python(const char* mode, const char* missing) {
+  TempDir dir(std::string("binary_") + mode);
   write_all_formats(dir.path, 3, 4);
-  const int rc = python(dir.path, "numpy");
+  const int rc = python(dir.path, mode);
   if (rc == 77) {
-    testing_support::skip(
-        "/usr/bin/python3 with NumPy is not installed (apt-get install python3-numpy)");
+    testing_support::skip(missing);
     return;
   }
   CHECK(rc == 0);
 }
 
+}  // namespace
+
+TEST_CASE("python interop: numpy.load reads --format npz, and the safetensors bytes, as the JSON") {
+  check_in_python("numpy",
+                  "/usr/bin/python3 with NumPy is not installed (apt-get install python3-numpy)");
+}
+
 TEST_CASE("python interop: safetensors.numpy.load_file reads --format safetensors as the JSON") {
-  TempDir dir("binary_safetensors");
-  write_all_formats(dir.path, 3, 4);
-  const int rc = python(dir.path, "safetensors");
-  if (rc == 77) {
-    testing_support::skip(
-        "/usr/bin/python3 with the safetensors package is not installed (pip install safetensors)");
-    return;
-  }
-  CHECK(rc == 0);
+  check_in_python(
+      "safetensors",
+      "/usr/bin/python3 with the safetensors package is not installed (pip install safetensors)");
 }
 
 TEST_CASE("binary formats: the float field only, --dense refused up front when too large") {
