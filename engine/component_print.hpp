@@ -79,7 +79,16 @@ std::size_t format_nonzero(const std::vector<SymTensor<T>>& tensors, int first, 
         const multi_index& p = prefixes[w0 + b];
         multi_index index(static_cast<std::size_t>(k), fixed ? p.back() : 0);
         std::copy(p.begin(), p.end(), index.begin());
+        // Reading order is not storage order (colex): components a few steps ahead are
+        // prefetched, or every one would wait for memory.
+        multi_index ahead = index;
+        bool more = true;
+        for (int i = 0; i < 16 && more; ++i) more = next_lex(ahead, dim, fixed);
         do {
+          if (more) {
+            __builtin_prefetch(&t[t.shape().rank(ahead)]);
+            more = next_lex(ahead, dim, fixed);
+          }
           const T& v = t.at(index);
           if (!vanishes(v)) entry(out, k, index, v), ++counts[b];
         } while (next_lex(index, dim, fixed));

@@ -18,12 +18,12 @@ namespace flowaction {
 namespace {
 
 // Little-endian bytes of a value (the order both formats store).
-template <class V>
-void append_le(std::string& out, V v) {
+template <class V, class Out>
+void append_le(Out& out, V v) {
   char bytes[sizeof(V)];
   std::memcpy(bytes, &v, sizeof(V));
   if constexpr (std::endian::native == std::endian::big) std::reverse(bytes, bytes + sizeof(V));
-  out.append(bytes, sizeof(V));
+  out.append(bytes, bytes + sizeof(V));
 }
 
 RawTensor dense_tensor(const SymTensor<double>& t, int d) {
@@ -81,14 +81,24 @@ std::vector<RawTensor> action_tensors(const Action<double>& action, bool dense) 
     out.push_back({fmt::format("gamma{}_value", k), "F64", {0}, {}});
     out.back().data.reserve(8 * n);
   }
-  // The JSON writer's traversal: the nonzero components by order, in reading order.
-  for_each_nonzero(action.vertices, 0, d, [&](int k, const multi_index& i, double v) {
-    RawTensor& index = out[2 * static_cast<std::size_t>(k)];
-    RawTensor& value = out[2 * static_cast<std::size_t>(k) + 1];
-    for (int u : i) append_le(index.data, static_cast<std::int32_t>(u));
-    append_le(value.data, v);
-    ++index.shape[0], ++value.shape[0];
-  });
+  // The JSON writer's traversal (threads, prefetching): records of k int32 and one double per
+  // nonzero component, in reading order, split into the two tensors.
+  format_nonzero(
+      action.vertices, 0, d,
+      [](fmt::memory_buffer& b, int, const multi_index& i, double v) {
+        for (int u : i) append_le(b, static_cast<std::int32_t>(u));
+        append_le(b, v);
+      },
+      [&](int k, std::string_view records) {
+        RawTensor& index = out[2 * static_cast<std::size_t>(k)];
+        RawTensor& value = out[2 * static_cast<std::size_t>(k) + 1];
+        const std::size_t width = 4 * static_cast<std::size_t>(k), record = width + 8;
+        for (std::size_t r = 0; r < records.size(); r += record) {
+          index.data.append(records.data() + r, width);
+          value.data.append(records.data() + r + width, 8);
+          ++index.shape[0], ++value.shape[0];
+        }
+      });
   return out;
 }
 
