@@ -236,3 +236,18 @@ TEST_CASE("binary formats: the float field only, --dense refused up front when t
   CHECK(testing_support::has(r.err, "the dense tensors of --format npz (77.9 GiB)"));
   CHECK(!fs::exists(out));
 }
+
+TEST_CASE("--progress: the memory estimate and each layer on stderr, a line each") {
+  TempDir dir("progress");
+  const std::string m = (dir.path / "m.json").string();
+  { std::ofstream(m) << random_manifest(3, 2, 15); }
+  const auto r = cli({"extract", m, "--field", "float", "--progress", "--threads", "2", "-o",
+                      (dir.path / "a.json").string()});
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  CHECK(testing_support::has(r.err, "dim 3, order 4, 2 layers, 2 threads: about "));
+  CHECK(testing_support::has(r.err, "GiB of memory estimated\n"));
+  CHECK(testing_support::has(r.err, "pulled back 1/2 layers"));
+  CHECK(testing_support::has(r.err, "pulled back 2/2 layers"));
+  CHECK(testing_support::has(r.err, "written, "));
+  CHECK(cli({"extract", m, "--field", "float", "-o", (dir.path / "b.json").string()}).err.empty());
+}
