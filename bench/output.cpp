@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "bench/models.hpp"
 #include "engine/action_print.hpp"
@@ -43,6 +44,23 @@ int main(int argc, char** argv) {
   info.at.assign(static_cast<std::size_t>(d), "0");
   extract_action(layers, d, std::vector<double>(d, 0.0), K, false);  // index tables, warm caches
   fmt::print("float field, d = {}, L = {}, K = {} (alternating affine/activation)\n", d, L, K);
+  // What two threads can gain on this machine right now (other jobs share the cores): an
+  // embarrassingly parallel loop through parallel_for, on 1 thread and on all.
+  const auto control = [](unsigned t) {
+    set_threads(t);
+    std::vector<double> sums(64, 0.0);
+    const auto t0 = clock_type::now();
+    parallel_for(sums.size(), [&](std::size_t i) {
+      double x = 0;
+      for (long n = 0; n < 4000000; ++n) x += static_cast<double>(n ^ static_cast<long>(i)) * 1e-9;
+      sums[i] = x;
+    });
+    const double elapsed = seconds_since(t0);
+    return sums[0] == -1 ? 0 : elapsed;
+  };
+  const double ceiling = control(1) / control(hardware_threads());
+  fmt::print("  a perfectly parallel loop runs {:.2f}x faster on {} threads than on 1 here now\n",
+             ceiling, hardware_threads());
   double base[3] = {0, 0, 0};
   for (unsigned t : {1u, hardware_threads()}) {
     set_threads(t);
