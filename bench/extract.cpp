@@ -19,43 +19,21 @@
 #include <functional>
 #include <random>
 
+#include "bench/models.hpp"
 #include "engine/contraction.hpp"
+#include "engine/parallel.hpp"
 #include "engine/pullback.hpp"
 #include "frontends/manifest.hpp"
 #include "tests/oracle.hpp"
 
 using namespace flowaction;
+using namespace flowaction::bench;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
 
 double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-// Affine layers near the identity alternating with quadratic activations, weights as short
-// decimals (k/(125 d), k/1000: exact in the manifest and short as rationals).
-oracle::Model alternating_model(int d, int L, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> w(-100, 100), a(1, 50), b(-50, 50);
-  oracle::Model m;
-  m.dim = d;
-  for (int l = 0; l < L; ++l) {
-    oracle::Layer layer;
-    if (l % 2 == 0) {
-      layer.type = "affine";
-      layer.W.assign(d, std::vector<GiNaC::numeric>(d));
-      for (int i = 0; i < d; ++i)
-        for (int j = 0; j < d; ++j)
-          layer.W[i][j] = GiNaC::numeric(i == j ? 1 : 0) + GiNaC::numeric(w(rng), 125 * d);
-      for (int i = 0; i < d; ++i) layer.b.push_back(GiNaC::numeric(b(rng), 1000));
-    } else {
-      layer.type = "activation";
-      for (int i = 0; i < d; ++i) layer.coeffs.push_back({1, GiNaC::numeric(a(rng), 1000)});
-    }
-    m.layers.push_back(layer);
-  }
-  return m;
 }
 
 // Multiply-adds of transform_legs on an order-k tensor (the same loop bounds as the code).
@@ -73,37 +51,6 @@ double transform_madds(int d, int k) {
     while (prefixes.next(J));
   }
   return total;
-}
-
-// Couplings with alternating halves, hidden width H, φ(u) = c1 u + c2 u² + c3 u³ per hidden unit.
-oracle::Model coupling_model(int d, int L, int H, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> w(-100, 100), c(-30, 30);
-  auto small = [&](int den) { return GiNaC::numeric(w(rng), den); };
-  oracle::Model m;
-  m.dim = d;
-  for (int l = 0; l < L; ++l) {
-    oracle::Layer layer;
-    layer.type = "coupling";
-    layer.mask.assign(d, 0);
-    for (int i = 0; i < d; ++i) layer.mask[i] = (i < d / 2) == (l % 2 == 0) ? 1 : 0;
-    const int nb = d / 2, na = d - nb;
-    for (int h = 0; h < H; ++h) {
-      std::vector<GiNaC::numeric> row;
-      for (int a = 0; a < na; ++a) row.push_back(small(100 * na));
-      layer.W1.push_back(row);
-      layer.b1.push_back(small(1000));
-      layer.coeffs.push_back({1, GiNaC::numeric(c(rng), 1000), GiNaC::numeric(c(rng), 1000)});
-    }
-    for (int b = 0; b < nb; ++b) {
-      std::vector<GiNaC::numeric> row;
-      for (int h = 0; h < H; ++h) row.push_back(small(100 * H));
-      layer.W2.push_back(row);
-      layer.b2.push_back(small(1000));
-    }
-    m.layers.push_back(layer);
-  }
-  return m;
 }
 
 // Runs job in a child process; returns its wall time (seconds, written by the child) and peak
@@ -133,6 +80,7 @@ std::pair<double, double> in_child(const std::function<void()>& job) {
 }  // namespace
 
 int main() {
+  set_threads(1);  // bench_output compares thread counts
   fmt::print("flowaction extraction benchmark (one core)\n\n");
 
   // 1. Float field, d = 64.

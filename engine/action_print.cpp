@@ -74,10 +74,7 @@ void print_json(const Action<T>& action, const ActionInfo& info, std::ostream& o
   JsonListing listing(
       out, json_head("flowaction-action/1", action_convention, info, action.dim, action.order()),
       "vertices");
-  for_each_nonzero(action.vertices, 0, action.dim,
-                   [&](int k, const multi_index& index, const T& v) {
-                     listing.add(component_json(k, index, v));
-                   });
+  add_components_json(listing.array(), action.vertices, 0, action.dim);
   listing.close();
 }
 
@@ -156,12 +153,7 @@ void print(const std::vector<ActionStage>& stages, const ActionInfo& info, const
               out << "   \"vertices\": ";
               JsonArray vertices(out, "    ");
               std::visit(
-                  [&]<class T>(const Action<T>& a) {
-                    for_each_nonzero(a.vertices, 0, a.dim,
-                                     [&](int k, const multi_index& index, const T& v) {
-                                       vertices.add(component_json(k, index, v));
-                                     });
-                  },
+                  [&](const auto& a) { add_components_json(vertices, a.vertices, 0, a.dim); },
                   s.action);
               vertices.close();
               out << "\n  }";

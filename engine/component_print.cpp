@@ -1,7 +1,11 @@
 #include "engine/component_print.hpp"
 
+#include <fmt/compile.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -36,6 +40,94 @@ std::string component_latex(std::string_view tensor, int order, const multi_inde
   if (index.empty()) return fmt::format("{}^{{({})}}", tensor, order);
   return fmt::format("{}^{{({})}}_{{{}}}", tensor, order,
                      fmt::join(index, short_indices ? "" : ","));
+}
+
+namespace {
+
+// The hot path of the float writers: no format strings parsed per component.
+void append_text(fmt::memory_buffer& out, std::string_view s) {
+  out.append(s.data(), s.data() + s.size());
+}
+
+void append_int(fmt::memory_buffer& out, int x) {
+  const fmt::format_int f(x);
+  out.append(f.data(), f.data() + f.size());
+}
+
+// "i,j,k"
+void append_indices(fmt::memory_buffer& out, const multi_index& index) {
+  for (std::size_t p = 0; p < index.size(); ++p) {
+    if (p > 0) out.push_back(',');
+    append_int(out, index[p]);
+  }
+}
+
+// The shortest round-trip decimal of x (value_string(x)); returns its length.
+std::size_t append_shortest(fmt::memory_buffer& out, double x) {
+  const std::size_t start = out.size();
+  fmt::format_to(fmt::appender(out), FMT_COMPILE("{}"), x);
+  return out.size() - start;
+}
+
+// A JSON number after the decimal digits of a finite x: "1.0", not "1".
+bool needs_point(std::string_view digits) {
+  return digits.find_first_of(".e") == std::string_view::npos;
+}
+
+}  // namespace
+
+void append_json_number(fmt::memory_buffer& out, double x) {
+  if (!std::isfinite(x)) {
+    append_text(out, "null");
+    return;
+  }
+  const std::size_t n = append_shortest(out, x);
+  if (needs_point(std::string_view(out.data() + out.size() - n, n))) append_text(out, ".0");
+}
+
+void append_component_json(fmt::memory_buffer& out, int order, const multi_index& index, double v) {
+  append_text(out, R"({"order":)");
+  append_int(out, order);
+  append_text(out, R"(,"index":[)");
+  append_indices(out, index);
+  append_text(out, R"(],"value":")");
+  // The value string and the number share their digits (formatted once).
+  const std::size_t n = append_shortest(out, v);
+  char digits[64];
+  std::copy_n(out.data() + out.size() - n, std::min<std::size_t>(n, sizeof digits), digits);
+  const std::string_view shortest(digits, std::min<std::size_t>(n, sizeof digits));
+  append_text(out, R"(","float":)");
+  if (!std::isfinite(v)) {
+    append_text(out, "null}");
+    return;
+  }
+  append_text(out, shortest);
+  if (needs_point(shortest)) append_text(out, ".0");
+  out.push_back('}');
+}
+
+void append_component_json(fmt::memory_buffer& out, int order, const multi_index& index,
+                           const GiNaC::ex& v) {
+  out.append(component_json(order, index, v).dump(-1, ' ', false, json_replace));
+}
+
+void append_component_line(fmt::memory_buffer& out, const multi_index& index, double v,
+                           field_kind) {
+  const std::size_t start = out.size();
+  append_text(out, "  [");
+  append_indices(out, index);
+  out.push_back(']');
+  const std::size_t width = out.size() - start - 2;
+  for (std::size_t i = width; i < 16; ++i) out.push_back(' ');
+  out.push_back(' ');
+  append_shortest(out, v);
+  out.push_back('\n');
+}
+
+void append_component_line(fmt::memory_buffer& out, const multi_index& index, const GiNaC::ex& v,
+                           field_kind field) {
+  fmt::format_to(fmt::appender(out), "  {:<16} {}\n", fmt::format("[{}]", fmt::join(index, ",")),
+                 value_with_decimal(v, field));
 }
 
 namespace {

@@ -10,10 +10,13 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "engine/field.hpp"
+#include "engine/json_listing.hpp"
+#include "engine/parallel.hpp"
 #include "engine/sym_tensor.hpp"
 
 namespace flowaction {
@@ -45,6 +48,65 @@ void for_each_nonzero(const std::vector<SymTensor<T>>& tensors, int first, int d
   }
 }
 
+// The nonzero components of tensors[first], … in the order of for_each_nonzero, formatted by
+// entry(buffer, k, index, v) into blocks (the components of order k that share their first
+// indices), and handed to sink(k, block) in that order, nonempty blocks only. In the float field
+// blocks are formatted on threads() threads, a window of them at a time, and the sink sees the
+// same bytes in the same order as on one thread. Returns the number of components.
+template <Field T, class Entry, class Sink>
+std::size_t format_nonzero(const std::vector<SymTensor<T>>& tensors, int first, int dim,
+                           Entry&& entry, Sink&& sink) {
+  const unsigned workers = std::is_same_v<T, double> ? threads() : 1;
+  const std::size_t window = 16 * static_cast<std::size_t>(workers);
+  std::vector<fmt::memory_buffer> blocks(window);
+  std::vector<std::size_t> counts(window);
+  std::size_t total = 0;
+  for (int k = first; k < static_cast<int>(tensors.size()); ++k) {
+    if (dim == 0 && k > 0) break;
+    const SymTensor<T>& t = tensors[static_cast<std::size_t>(k)];
+    // Blocks by prefix: the first two indices (the first one up to order 3, none up to order 1).
+    const std::size_t fixed = k >= 4 ? 2 : k >= 2 ? 1 : 0;
+    std::vector<multi_index> prefixes;
+    multi_index prefix(fixed, 0);
+    do prefixes.push_back(prefix);
+    while (next_lex(prefix, dim));
+    for (std::size_t w0 = 0; w0 < prefixes.size(); w0 += window) {
+      const std::size_t n = std::min(window, prefixes.size() - w0);
+      const auto format_block = [&](std::size_t b) {
+        fmt::memory_buffer& out = blocks[b];
+        out.clear();
+        counts[b] = 0;
+        const multi_index& p = prefixes[w0 + b];
+        multi_index index(static_cast<std::size_t>(k), fixed ? p.back() : 0);
+        std::copy(p.begin(), p.end(), index.begin());
+        // Reading order is not storage order (colex): components a few steps ahead are
+        // prefetched, or every one would wait for memory.
+        multi_index ahead = index;
+        bool more = true;
+        for (int i = 0; i < 16 && more; ++i) more = next_lex(ahead, dim, fixed);
+        do {
+          if (more) {
+            __builtin_prefetch(&t[t.shape().rank(ahead)]);
+            more = next_lex(ahead, dim, fixed);
+          }
+          const T& v = t.at(index);
+          if (!vanishes(v)) entry(out, k, index, v), ++counts[b];
+        } while (next_lex(index, dim, fixed));
+      };
+      if (workers > 1)
+        parallel_for(n, format_block);
+      else
+        for (std::size_t b = 0; b < n; ++b) format_block(b);
+      for (std::size_t b = 0; b < n; ++b) {
+        if (counts[b] == 0) continue;
+        total += counts[b];
+        sink(k, std::string_view(blocks[b].data(), blocks[b].size()));
+      }
+    }
+  }
+  return total;
+}
+
 // {"order": k, "index": [...], "value": "...", "float": number or null}
 template <Field T>
 nlohmann::ordered_json component_json(int order, const multi_index& index, const T& v) {
@@ -59,6 +121,28 @@ nlohmann::ordered_json component_json(int order, const multi_index& index, const
   return e;
 }
 
+// A double as a JSON number: the shortest decimal that reads back as x (fmt; nlohmann's own
+// writer is sometimes a digit longer), "1.0" for an integer, null when not finite.
+void append_json_number(fmt::memory_buffer& out, double x);
+// component_json(order, index, v) as one line of JSON: the float field written directly.
+void append_component_json(fmt::memory_buffer& out, int order, const multi_index& index, double v);
+void append_component_json(fmt::memory_buffer& out, int order, const multi_index& index,
+                           const GiNaC::ex& v);
+
+// The nonzero components of tensors[first], … as entries of a JSON array.
+template <Field T>
+void add_components_json(JsonArray& array, const std::vector<SymTensor<T>>& tensors, int first,
+                         int dim) {
+  const std::string separator = array.separator();
+  format_nonzero(
+      tensors, first, dim,
+      [&](fmt::memory_buffer& out, int k, const multi_index& index, const T& v) {
+        out.append(separator);
+        append_component_json(out, k, index, v);
+      },
+      [&](int, std::string_view entries) { array.add_entries(entries); });
+}
+
 // "value", or "value ~ decimal" in columns when the value is exact and its decimal says more.
 template <Field T>
 std::string value_with_decimal(const T& v, field_kind field) {
@@ -69,12 +153,11 @@ std::string value_with_decimal(const T& v, field_kind field) {
   return value;
 }
 
-// A line of a text table: "  [i,j,…]   value".
-template <Field T>
-std::string component_line(const multi_index& index, const T& v, field_kind field) {
-  return fmt::format("  {:<16} {}\n", fmt::format("[{}]", fmt::join(index, ",")),
-                     value_with_decimal(v, field));
-}
+// A line of a text table: "  [i,j,…]   value" (the float field written directly).
+void append_component_line(fmt::memory_buffer& out, const multi_index& index, double v,
+                           field_kind field);
+void append_component_line(fmt::memory_buffer& out, const multi_index& index, const GiNaC::ex& v,
+                           field_kind field);
 
 // The nonzero components as a text table: a heading "NAME(k):" before each order k, a line per
 // component, and a last line counting them.
@@ -82,12 +165,15 @@ template <Field T>
 void print_component_table(std::ostream& out, const std::vector<SymTensor<T>>& tensors, int first,
                            int dim, field_kind field, std::string_view name) {
   int last = -1;
-  std::size_t count = 0;
-  for_each_nonzero(tensors, first, dim, [&](int k, const multi_index& index, const T& v) {
-    if (k != last) out << fmt::format("\n{}({}):\n", name, last = k);
-    out << component_line(index, v, field);
-    ++count;
-  });
+  const std::size_t count = format_nonzero(
+      tensors, first, dim,
+      [&](fmt::memory_buffer& b, int, const multi_index& index, const T& v) {
+        append_component_line(b, index, v, field);
+      },
+      [&](int k, std::string_view lines) {
+        if (k != last) out << fmt::format("\n{}({}):\n", name, last = k);
+        out.write(lines.data(), static_cast<std::streamsize>(lines.size()));
+      });
   out << fmt::format("\n# {} nonzero components\n", count);
 }
 

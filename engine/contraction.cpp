@@ -9,6 +9,8 @@
 #include <mutex>
 #include <type_traits>
 
+#include "engine/parallel.hpp"
+
 namespace flowaction {
 
 const InsertTable& insert_table(int d, int q) {
@@ -81,43 +83,32 @@ void mode_product(int d, int s, int q, const std::vector<T>& cur, const std::vec
   } while (prefixes.next(J));
 }
 
-// The float field: GEMMs on cache-sized blocks gathered from the packed rows.
-void mode_product(int d, int s, int q, const std::vector<double>& cur, const std::vector<double>& M,
-                  std::vector<double>& next) {
-  const SymShape prefixes(d, s);
-  const std::size_t n_in = sym_size(d, q + 1), n_out = sym_size(d, q);
-  next.resize(sym_size(d, s + 1) * n_out);
-  const std::vector<std::size_t> append = append_offsets(d, s);
-  const auto ud = static_cast<std::size_t>(d);
-  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using ColMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
-  const Eigen::Map<const RowMat> Mm(M.data(), d, d);
-  // Rows are processed in chunks small enough that the gathered block and its product stay in
-  // cache: GEMM speed without materialising the unpacked tensor.
-  constexpr Eigen::Index chunk = 256;
-  ColMat A(chunk, d), R(chunk, d);
-  if (q == 0) {
-    // The last leg: the remaining index is the column itself, no gather.
-    const Eigen::Map<const RowMat> C(cur.data(), static_cast<Eigen::Index>(prefixes.size()), d);
-    multi_index J = prefixes.first();
-    std::size_t rJ = 0;
-    for (Eigen::Index r0 = 0; r0 < C.rows(); r0 += chunk) {
-      const Eigen::Index rows = std::min(chunk, C.rows() - r0);
-      R.topRows(rows).noalias() = C.middleRows(r0, rows) * Mm;
-      for (Eigen::Index r = 0; r < rows; ++r, ++rJ) {
-        const int j0 = s ? J[s - 1] : 0;
-        for (int j = j0; j < d; ++j) next[rJ + append[j]] = R(r, j);
-        prefixes.next(J);
-      }
+// The float field, depth first: the legs of Γ are contracted one at a time as in mode_product,
+// but for one output prefix J at a time — row holds the partly contracted tensor of J (its
+// remaining legs, order q + 1, packed), and each output leg j ≥ max J gives a child row, the
+// column j of a GEMM on blocks gathered from row. Only one row per level is alive (per thread),
+// instead of the whole sym(d, s) × sym(d, k − s) intermediate of a stage, which at d = 256,
+// k = 4 would be 8.7 GB. The first leg's outputs are taken in blocks of columns, on threads.
+class DepthFirst {
+ public:
+  DepthFirst(int d, int k, const std::vector<double>& M, std::vector<double>& out)
+      : d_(d), k_(k), Mm_(M.data(), d, d), out_(out) {}
+
+  // The children of prefix J (order s, rank rJ, last index j0) for output legs j in [j0, j1).
+  void expand(int s, std::size_t rJ, int j0, int j1, const double* row) const {
+    const int q = k_ - s - 1;
+    const auto ud = static_cast<std::size_t>(d_);
+    const Eigen::Index cols = j1 - j0;
+    if (q == 0) {  // row is over one leg: a row of outputs
+      const Eigen::Map<const Eigen::RowVectorXd> r(row, d_);
+      const Eigen::RowVectorXd o = r * Mm_.middleCols(j0, cols);
+      for (int j = j0; j < j1; ++j) out_[rJ + append(s, j)] = o(j - j0);
+      return;
     }
-    return;
-  }
-  const InsertTable& ins = insert_table(d, q);
-  multi_index J = prefixes.first();
-  std::size_t rJ = 0;
-  do {
-    const int j0 = s ? J[s - 1] : 0;
-    const double* row = cur.data() + rJ * n_in;
+    const std::size_t n_out = sym_size(d_, q);
+    const InsertTable& ins = insert_table(d_, q);
+    ColMat R(static_cast<Eigen::Index>(n_out), cols);
+    ColMat A(std::min<Eigen::Index>(chunk, static_cast<Eigen::Index>(n_out)), d_);
     for (std::size_t r0 = 0; r0 < n_out; r0 += chunk) {
       const auto rows = static_cast<Eigen::Index>(std::min<std::size_t>(chunk, n_out - r0));
       for (std::size_t i = 0; i < ud; ++i) {
@@ -125,13 +116,34 @@ void mode_product(int d, int s, int q, const std::vector<double>& cur, const std
         double* a = A.col(static_cast<Eigen::Index>(i)).data();
         for (Eigen::Index r = 0; r < rows; ++r) a[r] = row[idx[r]];
       }
-      R.topLeftCorner(rows, d - j0).noalias() = A.topRows(rows) * Mm.rightCols(d - j0);
-      for (int j = j0; j < d; ++j)
-        std::copy_n(R.col(j - j0).data(), rows, next.data() + (rJ + append[j]) * n_out + r0);
+      R.middleRows(static_cast<Eigen::Index>(r0), rows).noalias() =
+          A.topRows(rows) * Mm_.middleCols(j0, cols);
     }
-    ++rJ;
-  } while (prefixes.next(J));
-}
+    if (q == 1) {
+      // The children are rows over one leg: their outputs at once, F = Rᵀ M.
+      const ColMat F = R.transpose() * Mm_;
+      for (int j = j0; j < j1; ++j) {
+        const std::size_t rc = rJ + append(s, j);
+        for (int jj = j; jj < d_; ++jj) out_[rc + append(s + 1, jj)] = F(j - j0, jj);
+      }
+      return;
+    }
+    for (int j = j0; j < j1; ++j) expand(s + 1, rJ + append(s, j), j, d_, R.col(j - j0).data());
+  }
+
+ private:
+  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using ColMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+  static constexpr Eigen::Index chunk = 256;
+  // rank(J ∪ {j}) − rank(J) for J of order s, j ≥ max J.
+  static std::size_t append(int s, int j) {
+    return static_cast<std::size_t>(
+        binomial(static_cast<std::uint64_t>(j + s), static_cast<std::uint64_t>(s + 1)));
+  }
+  int d_, k_;
+  Eigen::Map<const RowMat> Mm_;
+  std::vector<double>& out_;
+};
 
 // The first p mode products of Γ (order k), in buffers kept per thread: fresh multi-megabyte
 // allocations cost more in page faults than the contraction itself.
@@ -179,6 +191,31 @@ SymTensor<T> transform_legs(const SymTensor<T>& gamma, const std::vector<T>& M) 
   std::copy(cur.begin(), cur.end(), out.data().begin());
   // Expressions own memory that must not outlive the library at thread exit.
   if constexpr (!std::is_trivially_destructible_v<T>) cur.clear(), next.clear();
+  return out;
+}
+
+int first_leg_block(int d, int k) {
+  // Child rows of at most 2^27 doubles (1 GiB; each block gathers Γ once more, so blocks are
+  // made large), and at least 8 blocks to share among threads; never dependent on the number of
+  // threads (the GEMM's shape fixes its rounding).
+  const std::size_t rows = sym_size(d, k - 1);
+  return static_cast<int>(
+      std::clamp<std::size_t>((std::size_t{1} << 27) / rows, 1, std::max(1, d / 8)));
+}
+
+SymTensor<double> transform_legs(const SymTensor<double>& gamma, const std::vector<double>& M) {
+  const int d = gamma.dim(), k = gamma.order();
+  SymTensor<double> out(d, k);
+  if (k == 0 || d == 0) {
+    out.data() = gamma.data();
+    return out;
+  }
+  const DepthFirst contraction(d, k, M, out.data());
+  const int block = first_leg_block(d, k);
+  parallel_for(static_cast<std::size_t>((d + block - 1) / block), [&](std::size_t b) {
+    const int j0 = static_cast<int>(b) * block;
+    contraction.expand(0, 0, j0, std::min(d, j0 + block), gamma.data().data());
+  });
   return out;
 }
 

@@ -14,6 +14,12 @@ namespace flowaction {
 // Successive mode products that keep the legs not yet contracted symmetric.
 template <Field T>
 SymTensor<T> transform_legs(const SymTensor<T>& gamma, const std::vector<T>& M);
+// Double precision: depth first over the output prefixes, GEMMs on gathered blocks, on threads()
+// threads; the same bits on any number of them.
+SymTensor<double> transform_legs(const SymTensor<double>& gamma, const std::vector<double>& M);
+// The columns of the first output leg one thread takes at a time (d units, order k ≥ 1): its
+// child rows are k − 1 legs each.
+int first_leg_block(int d, int k);
 // Exact rationals: integer arithmetic over one common denominator per tensor.
 SymTensor<GiNaC::ex> transform_legs(const SymTensor<GiNaC::ex>& gamma,
                                     const std::vector<GiNaC::ex>& M);

@@ -21,9 +21,7 @@ void print_json(const Cumulants<T>& c, const ActionInfo& info, std::ostream& out
   head["loops"] = c.loops;
   head["log_Z_over_Z0"] = value_string(c.log_z);
   JsonListing listing(out, head, "cumulants");
-  for_each_nonzero(c.connected, 1, c.dim, [&](int n, const multi_index& index, const T& v) {
-    listing.add(component_json(n, index, v));
-  });
+  add_components_json(listing.array(), c.connected, 1, c.dim);
   listing.close();
 }
 

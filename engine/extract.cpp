@@ -10,8 +10,10 @@
 
 #include "diagrams/diagram.hpp"
 #include "engine/action_print.hpp"
+#include "engine/contraction.hpp"
 #include "engine/error.hpp"
 #include "engine/overload.hpp"
+#include "engine/parallel.hpp"
 #include "engine/pullback.hpp"
 
 namespace flowaction {
@@ -197,29 +199,51 @@ std::vector<T> point(const std::vector<GiNaC::numeric>& at, int dim) {
 }  // namespace
 
 double extraction_bytes(int dim, int order, field_kind field,
-                        const std::vector<jet_structure>& layers) {
+                        const std::vector<jet_structure>& layers, double output_bytes) {
   // A double is 8 bytes; an exact entry is a handle plus a shared number (~48 bytes, more for
-  // long rationals or expressions). Besides the old and new vertices, each kernel's buffers:
-  // linear — two mixed tensors of the mode products (s output and k − s input legs) and their
-  // 32-bit gather tables; coupling — five polynomials of the size of the action; element-wise —
-  // nothing of that size.
-  const double entry = field == field_kind::float64 ? 8.0 : 48.0;
+  // long rationals or expressions). While a layer is pulled back: the old and new vertices and
+  // the kernel's buffers — linear: in the exact field two mixed tensors of the mode products
+  // (s output and k − s input legs), in the float field one row per level of the depth-first
+  // contraction per busy thread (the first level a block of columns); coupling: five
+  // polynomials of the size of the action; element-wise: nothing of that size. While the
+  // output is written: one action and the output. Throughout: the 32-bit gather tables of the
+  // linear kernels (cached) and the program itself (about 16 MiB resident).
+  const bool float64 = field == field_kind::float64;
+  const double entry = float64 ? 8.0 : 48.0;
   double vertices = 0, buffer = 0, tables = 0;
   for (int k = 0; k <= order; ++k) {
     vertices += static_cast<double>(sym_size(dim, k));
     if (k < order) tables += 4.0 * dim * static_cast<double>(sym_size(dim, k));
+    if (float64) {
+      if (k == 0 || dim == 0) continue;
+      const int block = first_leg_block(dim, k);
+      double rows = block * static_cast<double>(sym_size(dim, k - 1));
+      for (int s = 1; s + 1 < k; ++s) rows += dim * static_cast<double>(sym_size(dim, k - s - 1));
+      const double busy = std::min<double>(threads(), (dim + block - 1) / block);
+      buffer = std::max(buffer, rows * busy);
+      continue;
+    }
     for (int s = 0; s <= k; ++s)
-      buffer = std::max(buffer, static_cast<double>(sym_size(dim, s)) *
+      buffer = std::max(buffer, 2.0 * static_cast<double>(sym_size(dim, s)) *
                                     static_cast<double>(sym_size(dim, k - s)));
   }
-  double kernel = 0;
+  double kernel = 0, cached = 0;
   for (jet_structure j : layers) {
     if (j == jet_structure::linear || j == jet_structure::dense)
-      kernel = std::max(kernel, entry * 2.0 * buffer + tables);
+      kernel = std::max(kernel, entry * buffer), cached = tables;
     else if (j == jet_structure::rank_one)
       kernel = std::max(kernel, entry * 5.0 * vertices);
   }
-  return entry * 2.0 * vertices + kernel;
+  const double pullback = entry * 2.0 * vertices + kernel;
+  const double writing = entry * vertices + output_bytes;
+  return 16.0 * (1 << 20) + cached + std::max(pullback, writing);
+}
+
+double extraction_estimate(const Model& model, const ExtractRequest& request) {
+  std::vector<jet_structure> structures;
+  for (const Layer& l : model.layers) structures.push_back(spec_of(l).jet);
+  return extraction_bytes(model.dim, request.order, request.field, structures,
+                          request.output_bytes);
 }
 
 template <Field T>
@@ -278,15 +302,17 @@ Extraction extract(const Model& model, const ExtractRequest& request, const prog
   if (request.field != field_kind::symbolic && !request.symbols.empty())
     throw Error("weights can be kept as symbols only in the symbolic field");
   check_symbols(model, request.symbols);
-  std::vector<jet_structure> structures;
-  for (const Layer& l : model.layers) structures.push_back(spec_of(l).jet);
-  const double need = extraction_bytes(d, request.order, request.field, structures);
+  const double need = extraction_estimate(model, request);
   const double have = physical_memory();
   if (!(need <= 0.8 * have))
     throw Error(fmt::format(
         "{}: order {} at dim {} would need about {} of memory for its vertex tensors and "
-        "contraction buffers (this machine has {}); ask for a lower order",
-        model.source, request.order, d, human_bytes(need), human_bytes(have)));
+        "contraction buffers{} (this machine has {}); ask for a lower order",
+        model.source, request.order, d, human_bytes(need),
+        request.output_bytes > 0 ? fmt::format(", or for {} ({})", request.output_what,
+                                               human_bytes(request.output_bytes))
+                                 : "",
+        human_bytes(have)));
   // Gather tables index components with 32 bits.
   if (sym_size(d, request.order) > std::numeric_limits<std::uint32_t>::max())
     throw Error(fmt::format(

@@ -20,6 +20,9 @@ struct ExtractRequest {
   std::vector<GiNaC::numeric> at;  // expansion point; empty = origin
   std::set<std::string> symbols;   // "layerN.FIELD", symbolic field only
   bool per_layer = false;          // also keep the action after each layer (Extraction::stages)
+  // Memory the output needs besides the vertices (binary tensors), named in the memory check.
+  double output_bytes = 0;
+  std::string output_what;  // "the dense tensors of --format npz"
 };
 
 struct Extraction {
@@ -54,9 +57,14 @@ Action<T> extract_action(const std::vector<LayerMap<T>>& layers, int dim, const 
 template <Field T>
 Action<T> latent_action(const std::vector<T>& z0, int order);
 
-// Bytes the vertex tensors and the contraction buffers of an extraction need, for layers of the
-// given jet structures.
+// Bytes an extraction of model is estimated to need at its peak: the vertex tensors, the
+// contraction buffers and request.output_bytes (what extract checks against the machine).
+double extraction_estimate(const Model& model, const ExtractRequest& request);
+
+// Bytes an extraction needs at its peak, for layers of the given jet structures: the vertex
+// tensors and contraction buffers while a layer is pulled back, or one action and output_bytes
+// while the output is written, whichever is more, and the cached gather tables.
 double extraction_bytes(int dim, int order, field_kind field,
-                        const std::vector<jet_structure>& layers);
+                        const std::vector<jet_structure>& layers, double output_bytes = 0);
 
 }  // namespace flowaction

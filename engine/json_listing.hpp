@@ -33,6 +33,16 @@ class JsonArray {
   void add(const nlohmann::ordered_json& entry) {
     next() << entry.dump(-1, ' ', false, json_replace);
   }
+  // Entries already formatted, each preceded by separator(): written as they are (the first
+  // entry of the array without its comma).
+  void add_entries(std::string_view entries) {
+    if (entries.empty()) return;
+    out_.write(entries.data() + (first_ ? 1 : 0),
+               static_cast<std::streamsize>(entries.size() - (first_ ? 1 : 0)));
+    first_ = false;
+  }
+  // What goes before each entry of add_entries: a comma, a new line and the indent.
+  std::string separator() const { return ",\n" + indent_; }
   // Starts the line of an entry the caller writes itself (an object over several lines).
   std::ostream& next() {
     out_ << (first_ ? "\n" : ",\n") << indent_;
@@ -57,6 +67,7 @@ class JsonListing {
 
   void add(const nlohmann::ordered_json& entry) { list_.add(entry); }
   std::ostream& next() { return list_.next(); }
+  JsonArray& array() { return list_; }
   // Closes the array and the document.
   void close() {
     list_.close();

@@ -1,4 +1,8 @@
+#include <algorithm>
+#include <type_traits>
+
 #include "engine/kernels.hpp"
+#include "engine/parallel.hpp"
 
 namespace flowaction {
 
@@ -44,43 +48,50 @@ void DiagonalKernel<T>::ring(const DiagramClass& c, SymTensor<T>&) {
 template <Field T>
 void DiagonalKernel<T>::finish(SymTensor<T>& g) {
   // Γ′_J: J has units u_e with counts a_e; choose k_e fans per unit, the old vertex takes each
-  // unit k_e times.
+  // unit k_e times. Components are independent: in the float field ranges of them go to threads
+  // (each component summed in the same order on any of them).
   const int n = g.order();
-  std::vector<int> units, counts, blocks;
-  multi_index inner;
   const SymShape& shape = g.shape();
-  multi_index J = shape.first();
-  std::size_t rJ = 0;
-  do {
-    units.clear();
-    counts.clear();
-    for (int i = 0; i < n; ++i) {
-      if (i > 0 && J[i] == J[i - 1])
-        ++counts.back();
-      else
-        units.push_back(J[i]), counts.push_back(1);
-    }
-    const std::size_t t = units.size();
-    blocks.assign(t, 1);  // fans per unit, 1 … counts
-    T sum(0);
-    while (true) {
-      T w(1);
-      for (std::size_t e = 0; e < t && !vanishes(w); ++e) w *= fan_[units[e]][counts[e]][blocks[e]];
-      if (!vanishes(w)) {
-        inner.clear();
-        for (std::size_t e = 0; e < t; ++e) inner.insert(inner.end(), blocks[e], units[e]);
-        const T& v = gamma_.vertices[inner.size()].at(inner);
-        if (!vanishes(v)) sum += w * v;
+  const std::size_t ranges =
+      std::is_same_v<T, double> ? std::min<std::size_t>(shape.size(), 16 * threads()) : 1;
+  parallel_for(ranges, [&](std::size_t range) {
+    const std::size_t begin = range * shape.size() / ranges,
+                      end = (range + 1) * shape.size() / ranges;
+    if (begin == end) return;
+    std::vector<int> units, counts, blocks;
+    multi_index inner;
+    multi_index J = shape.unrank(begin);
+    for (std::size_t rJ = begin; rJ < end; ++rJ, shape.next(J)) {
+      units.clear();
+      counts.clear();
+      for (int i = 0; i < n; ++i) {
+        if (i > 0 && J[i] == J[i - 1])
+          ++counts.back();
+        else
+          units.push_back(J[i]), counts.push_back(1);
       }
-      std::size_t e = 0;
-      while (e < t && blocks[e] == counts[e]) blocks[e++] = 1;
-      if (e == t) break;
-      ++blocks[e];
+      const std::size_t t = units.size();
+      blocks.assign(t, 1);  // fans per unit, 1 … counts
+      T sum(0);
+      while (true) {
+        T w(1);
+        for (std::size_t e = 0; e < t && !vanishes(w); ++e)
+          w *= fan_[units[e]][counts[e]][blocks[e]];
+        if (!vanishes(w)) {
+          inner.clear();
+          for (std::size_t e = 0; e < t; ++e) inner.insert(inner.end(), blocks[e], units[e]);
+          const T& v = gamma_.vertices[inner.size()].at(inner);
+          if (!vanishes(v)) sum += w * v;
+        }
+        std::size_t e = 0;
+        while (e < t && blocks[e] == counts[e]) blocks[e++] = 1;
+        if (e == t) break;
+        ++blocks[e];
+      }
+      if (t == 1) sum += ring_[units[0]][n];
+      g[rJ] = sum;
     }
-    if (t == 1) sum += ring_[units[0]][n];
-    g[rJ] = sum;
-    ++rJ;
-  } while (shape.next(J));
+  });
 }
 
 #define FLOWACTION_INSTANTIATE(T) template class DiagonalKernel<T>;

@@ -68,8 +68,8 @@ bool SymShape::next(multi_index& index) const {
   return false;
 }
 
-bool next_lex(multi_index& index, int dim) {
-  for (int p = static_cast<int>(index.size()) - 1; p >= 0; --p) {
+bool next_lex(multi_index& index, int dim, std::size_t from) {
+  for (int p = static_cast<int>(index.size()) - 1; p >= static_cast<int>(from); --p) {
     if (index[p] < dim - 1) {
       ++index[p];
       for (std::size_t q = p + 1; q < index.size(); ++q) index[q] = index[p];

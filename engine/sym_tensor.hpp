@@ -52,8 +52,9 @@ class SymShape {
 };
 
 // Lexicographic successor of a sorted multi-index over dim units (for output in reading order);
-// false past the last one.
-bool next_lex(multi_index& index, int dim);
+// false past the last one. Positions before `from` stay fixed (the successor among the indices
+// with that prefix).
+bool next_lex(multi_index& index, int dim, std::size_t from = 0);
 
 // α! = Π_u α_u! for the multiplicities α of a sorted multi-index (the monomial coefficient of
 // δ^α is Γ_α / α!).

@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <span>
@@ -22,8 +24,10 @@
 #include "engine/extract.hpp"
 #include "engine/jet.hpp"
 #include "engine/latex_document.hpp"
+#include "engine/parallel.hpp"
 #include "engine/simplify.hpp"
 #include "frontends/action_reader.hpp"
+#include "frontends/action_tensors.hpp"
 #include "frontends/exact_json.hpp"
 #include "frontends/inspect.hpp"
 #include "frontends/latex_compile.hpp"
@@ -44,7 +48,7 @@ namespace {
   "  --engine E         pdflatex (default) or lualatex, for --pdf\n"
 
 constexpr const char* extract_help =
-    R"(usage: flowaction extract MODEL [--order K] [--field F] [--at X] [--symbols S] [--simplify M] [--per-layer] [--format json|text|latex] [-o FILE] [--standalone] [--pdf] [--engine E]
+    R"(usage: flowaction extract MODEL [--order K] [--field F] [--at X] [--symbols S] [--simplify M] [--per-layer] [--format json|text|latex|npz|safetensors] [--dense] [-o FILE] [--threads N] [--standalone] [--pdf] [--engine E]
 
 Pulls the standard-normal latent action back through the layers of MODEL (a "flowaction/1"
 manifest, layers listed data -> latent) and prints the vertices Gamma^(k), k = 0..K, of
@@ -68,7 +72,17 @@ options:
                      data (JSON format "flowaction-stages/1", or one table or section per stage)
   --format F         json (format "flowaction-action/1", default), text (a table) or latex (the
                      vertices by order as formulas, a fragment to \input); default latex for -o *.tex
+                     npz, safetensors: binary tensors for NumPy and PyTorch, float field only (the
+                     default field with them): for each order k, gamma{k}_index (n x k int32, the
+                     sorted 0-based indices in the order of the JSON vertices) and gamma{k}_value
+                     (n float64); default for -o *.npz, *.safetensors
+  --dense            with npz or safetensors: gamma{k} of shape (d,)*k instead, a full symmetric
+                     array (refused up front when it would not fit in memory)
   -o, --output FILE  write to FILE (whole or not at all) instead of standard output
+  --threads N        threads for the float field's contractions and writers (default: the
+                     machine's cores); results are the same for every N
+  --progress         the memory estimate and each layer's progress on stderr, one line each
+                     (shown anyway, on one line, when stderr is a terminal)
 )" LATEX_OPTIONS_HELP;
 
 constexpr const char* diagrams_help =
@@ -157,15 +171,21 @@ struct Rendering {
 
 // The format and the target of a command's output; inputs are the files it reads (-o must not
 // name one of them).
+// binary: the command also writes --format npz and safetensors (the default for -o *.npz,
+// *.safetensors).
 Rendering rendering(const Args& args, std::string_view fallback,
-                    std::span<const std::filesystem::path> inputs = {}) {
+                    std::span<const std::filesystem::path> inputs = {}, bool binary = false) {
   Rendering r;
   const std::optional<std::string> output = args.value("--output");
-  r.format = args.string("--format",
-                         output && output->ends_with(".tex") ? "latex" : std::string(fallback));
+  std::string by_name(fallback);
+  if (output && output->ends_with(".tex")) by_name = "latex";
+  if (binary && output && output->ends_with(".npz")) by_name = "npz";
+  if (binary && output && output->ends_with(".safetensors")) by_name = "safetensors";
+  r.format = args.string("--format", by_name);
   std::ostringstream probe;
-  if (!make_print_context(r.format, probe))
-    throw Usage(fmt::format("unknown --format '{}' ({})", r.format, print_context_names()));
+  if (!make_print_context(r.format, probe) && !(binary && is_binary_format(r.format)))
+    throw Usage(fmt::format("unknown --format '{}' ({}{})", r.format, print_context_names(),
+                            binary ? ", npz, safetensors" : ""));
   r.pdf = args.has("--pdf");
   r.standalone = args.has("--standalone") || r.pdf;
   r.engine = args.one_of("--engine", {tex_engines[0], tex_engines[1]});
@@ -185,10 +205,48 @@ void emit(const Rendering& r, std::string text, std::string_view title, std::ost
   if (r.pdf) compile_pdf(r.output.target, r.engine);
 }
 
+// The same for output printed into a context: streamed to the target as it is printed, except
+// a LaTeX document, which is assembled first.
+void emit(const Rendering& r, const std::function<void(const print_context&)>& print_to,
+          std::string_view title, std::ostream& out) {
+  if (r.standalone) {
+    std::ostringstream text;
+    print_to(*make_print_context(r.format, text));
+    emit(r, std::move(text).str(), title, out);
+    return;
+  }
+  write_output(
+      r.output, [&](std::ostream& s) { print_to(*make_print_context(r.format, s)); }, out);
+}
+
 constexpr Option extract_options[] = {{"--order", true},   {"--field", true},    {"--at", true},
                                       {"--symbols", true}, {"--simplify", true}, {"--per-layer"},
                                       {"--format", true},  output_option,        {"--standalone"},
-                                      {"--pdf"},           {"--engine", true}};
+                                      {"--pdf"},           {"--engine", true},   {"--dense"},
+                                      {"--threads", true}, {"--progress"}};
+
+// --threads N: at least 1; the machine's cores without it.
+void set_threads_from(const Args& args) {
+  const std::optional<std::string> v = args.value("--threads");
+  if (!v) return set_threads(0);
+  int n = 0;
+  const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || end != v->data() + v->size() || n < 1 || n > 1024)
+    throw Usage(
+        fmt::format("--threads: expected a whole number from 1 to 1024, got '{}'", excerpt(*v)));
+  set_threads(static_cast<unsigned>(n));
+}
+
+// The float-field vertices as binary tensors (frontends/action_tensors.hpp).
+void emit_binary(const Rendering& r, const Action<double>& action, bool dense, std::ostream& out) {
+  std::vector<RawTensor> tensors = action_tensors(action, dense);
+  if (r.format == "npz") {
+    write_output(r.output, npz_bytes(std::move(tensors)), out);
+    return;
+  }
+  write_output(
+      r.output, [&](std::ostream& s) { write_safetensors(s, tensors); }, out);
+}
 
 int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
   ExtractRequest req;
@@ -210,32 +268,73 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
     throw Usage(files.empty() ? "give the model manifest" : "give exactly one model manifest");
   if (!req.symbols.empty() && req.field != field_kind::symbolic)
     throw Usage("--symbols needs --field symbolic");
+  set_threads_from(args);
   const std::filesystem::path manifest = files[0];
-  const Rendering r = rendering(args, "json", std::span(&manifest, 1));
+  const Rendering r = rendering(args, "json", std::span(&manifest, 1), true);
+  const bool binary = is_binary_format(r.format), dense = args.has("--dense");
+  if (dense && !binary) throw Usage("--dense needs --format npz or safetensors");
+  if (binary) {
+    // Binary tensors hold doubles: the float field is their default, and the only one.
+    if (!args.value("--field")) req.field = field_kind::float64;
+    if (req.field != field_kind::float64)
+      throw Usage(fmt::format(
+          "--format {} writes the float field only (tensors of doubles); the exact and symbolic "
+          "values are written by --format json",
+          r.format));
+    if (req.per_layer)
+      throw Usage(fmt::format("--per-layer is not written as --format {}", r.format));
+    if (r.output.is_standard_output() && &out == &std::cout && ::isatty(1))
+      throw Usage(fmt::format("--format {} is binary: give -o FILE", r.format));
+  }
 
   const Model model = read_manifest(manifest);
   if (!model.tensor_file.empty()) check_not_input(r.output, model.tensor_file);
-  const bool show_progress = &err == &std::cerr && ::isatty(2);
+  if (binary) {
+    req.output_bytes = binary_output_bytes(r.format, model.dim, req.order, dense);
+    req.output_what = fmt::format("the {}tensors of --format {}", dense ? "dense " : "", r.format);
+  }
+  const bool terminal = &err == &std::cerr && ::isatty(2);
+  const bool show_progress = terminal || args.has("--progress");
   const auto start = std::chrono::steady_clock::now();
+  const auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  if (show_progress)
+    err << fmt::format(
+               "flowaction: dim {}, order {}, {} layers, {} threads: about {:.3g} GiB of "
+               "memory estimated\n",
+               model.dim, req.order, model.layers.size(), threads(),
+               extraction_estimate(model, req) / (1 << 30))
+        << std::flush;
   Extraction result = extract(model, req, [&](int done, int all) {
     if (!show_progress) return;
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    err << fmt::format("\rflowaction: pulled back {}/{} layers, {:.1f} s", done, all, s)
-        << (done == all ? "\n" : "") << std::flush;
+    err << fmt::format("{}flowaction: pulled back {}/{} layers, {:.1f} s", terminal ? "\r" : "",
+                       done, all, elapsed())
+        << (done == all || !terminal ? "\n" : "") << std::flush;
   });
+  const auto wrote = [&] {
+    if (show_progress)
+      err << fmt::format("flowaction: written, {:.1f} s\n", elapsed()) << std::flush;
+  };
+  if (binary) {
+    emit_binary(r, std::get<Action<double>>(result.action), dense, out);
+    wrote();
+    return 0;
+  }
   std::visit([&](auto& a) { simplify_vertices(a, simplify); }, result.action);
   for (ActionStage& s : result.stages)
     std::visit([&](auto& a) { simplify_vertices(a, simplify); }, s.action);
-  std::ostringstream text;
-  const print_context context = *make_print_context(r.format, text);
-  if (req.per_layer)
-    print(result.stages, result.info, context);
-  else
-    std::visit([&](const auto& a) { print(a, result.info, context); }, result.action);
-  emit(r, text.str(),
-       fmt::format("The action of {}{}", model.source, req.per_layer ? ", layer by layer" : ""),
-       out);
+  emit(
+      r,
+      [&](const print_context& context) {
+        if (req.per_layer)
+          print(result.stages, result.info, context);
+        else
+          std::visit([&](const auto& a) { print(a, result.info, context); }, result.action);
+      },
+      fmt::format("The action of {}{}", model.source, req.per_layer ? ", layer by layer" : ""),
+      out);
+  wrote();
   return 0;
 }
 

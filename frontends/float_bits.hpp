@@ -60,4 +60,9 @@ inline double load_float(const std::byte* p, std::size_t item, bool big_endian,
   return brain ? bfloat16_to_double(h) : half_to_double(h);
 }
 
+// A 32-bit signed integer at p (the index tables flowaction writes), exact as a double.
+inline double load_int32(const std::byte* p, bool big_endian) {
+  return static_cast<double>(static_cast<std::int32_t>(load_bits<std::uint32_t>(p, big_endian)));
+}
+
 }  // namespace flowaction

@@ -1,6 +1,7 @@
 #include "frontends/npy.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <bit>
 #include <charconv>
@@ -164,8 +165,13 @@ NpyTensor parse_npy_tensor(std::span<const std::byte> bytes, std::string_view na
       item = 2;
     kind = 'f';
   }
-  if (kind != 'f' || item == 0 || (d[0] == '|' && item != 1))
-    fail(name, fmt::format("dtype '{}' is not supported (float16/32/64 are)", d));
+  if (d.size() == 3 && (d[0] == '<' || d[0] == '>' || d[0] == '=') && d[1] == 'i' && d[2] == '4') {
+    big = d[0] == '>' || (d[0] == '=' && std::endian::native == std::endian::big);
+    item = 4;
+    kind = 'i';
+  }
+  if (kind == 0 || item == 0 || (d[0] == '|' && item != 1))
+    fail(name, fmt::format("dtype '{}' is not supported (float16/32/64 and int32 are)", d));
 
   NpyTensor t;
   t.shape = *shape;
@@ -190,7 +196,8 @@ NpyTensor parse_npy_tensor(std::span<const std::byte> bytes, std::string_view na
   std::vector<std::size_t> index(t.shape.size(), 0), stride(t.shape.size(), 1);
   for (std::size_t a = t.shape.size(); a-- > 1;) stride[a - 1] = stride[a] * t.shape[a];
   for (std::size_t k = 0; k < count; ++k) {
-    const double v = load_float(src + k * item, item, big);
+    const double v =
+        kind == 'i' ? load_int32(src + k * item, big) : load_float(src + k * item, item, big);
     if (!*fortran) {
       t.data[k] = v;
       continue;
@@ -222,9 +229,12 @@ NpyArray read_npy(const std::filesystem::path& path) {
   return parse_npy(std::as_bytes(std::span(s.data(), s.size())), path.string());
 }
 
-std::string npy_bytes(const double* data, std::size_t rows, std::size_t cols) {
+std::string npy_header(std::string_view descr, std::span<const std::size_t> shape) {
+  // As NumPy writes shapes: (), (n,), (n, m).
+  const std::string dims =
+      fmt::format("{}{}", fmt::join(shape, ", "), shape.size() == 1 ? "," : "");
   std::string header =
-      fmt::format("{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}", rows, cols);
+      fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': ({}), }}", descr, dims);
   // Magic (6) + version (2) + length (2) + header + '\n' is padded to a multiple of 64.
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
@@ -232,7 +242,12 @@ std::string npy_bytes(const double* data, std::size_t rows, std::size_t cols) {
   std::string out("\x93NUMPY\x01\x00", 8);
   out.push_back(static_cast<char>(header.size() & 0xff));
   out.push_back(static_cast<char>((header.size() >> 8) & 0xff));
-  out += header;
+  return out + header;
+}
+
+std::string npy_bytes(const double* data, std::size_t rows, std::size_t cols) {
+  const std::size_t shape[] = {rows, cols};
+  std::string out = npy_header("<f8", shape);
   const std::size_t n = rows * cols;
   const std::size_t start = out.size();
   out.resize(start + 8 * n);

@@ -34,10 +34,14 @@ struct NpyTensor {
 };
 NpyTensor parse_npy_tensor(std::span<const std::byte> bytes, std::string_view name);
 
-// Supported dtypes: <f8, >f8, <f4, >f4, <f2 (converted exactly to double); fortran_order True or
-// False; shapes (n,) and (n, m).
+// Supported dtypes: <f8, >f8, <f4, >f4, <f2, <i4, >i4 (converted exactly to double); fortran_order
+// True or False; shapes (n,) and (n, m).
 NpyArray parse_npy(std::span<const std::byte> bytes, std::string_view name);
 NpyArray read_npy(const std::filesystem::path& path);
+
+// The header of a version 1.0 .npy file (magic to padded '\n') for an array of dtype descr ("<f8",
+// "<i4") and the given shape in C order; the raw little-endian data follows it.
+std::string npy_header(std::string_view descr, std::span<const std::size_t> shape);
 
 // The bytes of a version 1.0 .npy file holding rows x cols float64 values (<f8, C order) taken
 // from data in row-major order.

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -12,6 +13,7 @@
 #include <csignal>
 #include <cstring>
 #include <mutex>
+#include <ostream>
 #include <random>
 #include <vector>
 
@@ -158,6 +160,62 @@ bool write_all(int fd, std::string_view content) {
   return true;
 }
 
+// A stream buffer over a file descriptor: a megabyte at a time through write_all; the first
+// failure is kept (errno in error()) and every later write fails.
+class FdBuffer : public std::streambuf {
+ public:
+  explicit FdBuffer(int fd) : fd_(fd), buffer_(1 << 20) {
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+  }
+  int error() const { return error_; }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (!drain()) return traits_type::eof();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (n <= epptr() - pptr()) {
+      std::copy_n(s, n, pptr());
+      pbump(static_cast<int>(n));
+      return n;
+    }
+    if (!drain() || !put(std::string_view(s, static_cast<std::size_t>(n)))) return 0;
+    return n;
+  }
+  int sync() override { return drain() ? 0 : -1; }
+
+ private:
+  bool put(std::string_view bytes) {
+    if (error_ == 0 && !write_all(fd_, bytes)) error_ = errno ? errno : EIO;
+    return error_ == 0;
+  }
+  bool drain() {
+    const bool ok = put(std::string_view(pbase(), static_cast<std::size_t>(pptr() - pbase())));
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+    return ok;
+  }
+  int fd_;
+  std::vector<char> buffer_;
+  int error_ = 0;
+};
+
+// Writes f's content to fd; false with errno set when it cannot.
+bool write_content(int fd, const OutputFile& f) {
+  if (!f.write) return write_all(fd, f.content);
+  FdBuffer buffer(fd);
+  std::ostream s(&buffer);
+  f.write(s);
+  s.flush();
+  if (buffer.error() == 0 && s.good()) return true;
+  errno = buffer.error() ? buffer.error() : EIO;
+  return false;
+}
+
 // The path the chain of symbolic links starting at name ends in (which may not exist yet).
 fs::path final_target(const std::string& name) {
   fs::path p = name;
@@ -181,11 +239,17 @@ bool names_standard_output(const std::string& name) {
          a.st_ino == b.st_ino;
 }
 
-void write_in_place(const OutputTarget& t, std::string_view content) {
+void write_in_place(const OutputTarget& t, const OutputFile& content) {
   // No O_CREAT, no O_TRUNC: the target exists and is not a regular file (a FIFO or a device).
   const int fd = ::open(t.target.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) cannot_write(t.name, errno);
-  const bool ok = write_all(fd, content);
+  bool ok = false;
+  try {
+    ok = write_content(fd, content);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
   const int err = errno;
   if (::close(fd) != 0 && ok) cannot_write(t.name, errno);
   if (!ok) cannot_write(t.name, err);
@@ -271,7 +335,12 @@ void write_outputs_together(std::span<const OutputFile> files) {
           (void)!::fchown(fd, st.st_uid, st.st_gid);
         ok = ::fchmod(fd, st.st_mode & 07777) == 0;
       }
-      ok = ok && write_all(fd, f.content) && ::fsync(fd) == 0;
+      try {
+        ok = ok && write_content(fd, f) && ::fsync(fd) == 0;
+      } catch (...) {
+        ::close(fd);
+        throw;
+      }
       const int err = errno;
       if (::close(fd) != 0 && ok) cannot_write(f.target.name, errno);
       if (!ok) cannot_write(f.target.name, err);
@@ -319,20 +388,34 @@ void write_outputs_together(std::span<const OutputFile> files) {
   for (const Pending& p : pending) sync_directory(directory_of(p.target.target));
 }
 
-void write_output(const OutputTarget& target, std::string_view content, std::ostream& out) {
-  switch (target.how) {
+namespace {
+
+void write_output(const OutputFile& file, std::ostream& out) {
+  switch (file.target.how) {
     case OutputTarget::kind::standard_output:
-      out << content;  // run_cli reports a standard output that cannot be written
+      // run_cli reports a standard output that cannot be written
+      if (file.write)
+        file.write(out);
+      else
+        out << file.content;
       return;
     case OutputTarget::kind::in_place:
-      write_in_place(target, content);
+      write_in_place(file.target, file);
       return;
-    case OutputTarget::kind::file: {
-      const OutputFile file{target, content};
+    case OutputTarget::kind::file:
       write_outputs_together(std::span(&file, 1));
       return;
-    }
   }
+}
+
+}  // namespace
+
+void write_output(const OutputTarget& target, std::string_view content, std::ostream& out) {
+  write_output(OutputFile{target, content}, out);
+}
+
+void write_output(const OutputTarget& target, const write_fn& write, std::ostream& out) {
+  write_output(OutputFile{target, {}, write}, out);
 }
 
 namespace detail {

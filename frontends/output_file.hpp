@@ -45,6 +45,12 @@ void check_not_input(const OutputTarget& target, const std::filesystem::path& in
 // it cannot be written; a regular file is then left as it was.
 void write_output(const OutputTarget& target, std::string_view content, std::ostream& out);
 
+// Content written to a stream as it is produced (large outputs are never held whole in memory):
+// to out, to the device in place, or to the temporary file that becomes the target — whole or
+// not at all as above, also when write throws.
+using write_fn = std::function<void(std::ostream&)>;
+void write_output(const OutputTarget& target, const write_fn& write, std::ostream& out);
+
 // Regular files that must change together (sample's .npy and its .truth.json): every temporary
 // file is written first, then all are renamed; if a rename fails, the targets renamed before it
 // are restored (or removed if they did not exist) and Error is thrown. Every target must be of
@@ -52,6 +58,7 @@ void write_output(const OutputTarget& target, std::string_view content, std::ost
 struct OutputFile {
   const OutputTarget& target;
   std::string_view content;
+  write_fn write = {};  // when set, writes the content instead
 };
 void write_outputs_together(std::span<const OutputFile> files);
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "engine/error.hpp"
 #include "frontends/exact_json.hpp"
@@ -24,13 +25,17 @@ struct Dtype {
   const char* name;
   std::size_t item;
   bool brain;
+  bool integer = false;
 };
-constexpr Dtype dtypes[] = {
-    {"F64", 8, false}, {"F32", 4, false}, {"F16", 2, false}, {"BF16", 2, true}};
+constexpr Dtype dtypes[] = {{"F64", 8, false},
+                            {"F32", 4, false},
+                            {"F16", 2, false},
+                            {"BF16", 2, true},
+                            {"I32", 4, false, true}};
 // Dtypes of the format we know but cannot use as weights, so that the message can say so.
-constexpr const char* other_dtypes[] = {
-    "BOOL", "U8",      "I8",      "I16",     "U16",     "I32",     "U32", "I64",
-    "U64",  "F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4",  "C64"};
+constexpr const char* other_dtypes[] = {"BOOL",    "U8",      "I8",      "I16",     "U16",
+                                        "U32",     "I64",     "U64",     "F8_E5M2", "F8_E4M3",
+                                        "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4",      "C64"};
 
 std::uint64_t integer(const JsonNode& n, std::string_view file, std::string_view tensor,
                       std::string_view field) {
@@ -114,7 +119,7 @@ TensorFile parse_safetensors(std::span<const std::byte> bytes, std::string_view 
     if (!e.dtype) {
       const bool known = std::find(std::begin(other_dtypes), std::end(other_dtypes), dt->text) !=
                          std::end(other_dtypes);
-      fail(fmt::format("dtype '{}' is {} (F64, F32, F16, BF16 are supported)", dt->text,
+      fail(fmt::format("dtype '{}' is {} (F64, F32, F16, BF16 and I32 are supported)", dt->text,
                        known ? "not a floating-point type flowaction reads" : "unknown"));
     }
     if (shape->type != JsonNode::kind::array) fail("shape is not an array");
@@ -176,29 +181,37 @@ TensorFile parse_safetensors(std::span<const std::byte> bytes, std::string_view 
     t.values.resize(count);
     const std::byte* p = data.data() + e.begin;
     for (std::size_t k = 0; k < count; ++k)
-      t.values[k] = load_float(p + k * e.dtype->item, e.dtype->item, false, e.dtype->brain);
+      t.values[k] = e.dtype->integer
+                        ? load_int32(p + k * e.dtype->item, false)
+                        : load_float(p + k * e.dtype->item, e.dtype->item, false, e.dtype->brain);
     out.tensors.emplace(e.name, std::move(t));
   }
   return out;
 }
 
-std::string safetensors_bytes(const std::vector<RawTensor>& tensors) {
+void write_safetensors(std::ostream& out, const std::vector<RawTensor>& tensors) {
   // nlohmann's ordered_json keeps the given order, as Python's writer does.
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   std::size_t offset = 0;
-  std::string data;
   for (const RawTensor& t : tensors) {
     header[t.name] = {
         {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.data.size()}}};
     offset += t.data.size();
-    data += t.data;
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // the reference writer aligns the data to 8 bytes
-  std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i)
-    out[static_cast<std::size_t>(i)] = static_cast<char>((text.size() >> (8 * i)) & 0xff);
-  return out + text + data;
+  char length[8];
+  for (int i = 0; i < 8; ++i) length[i] = static_cast<char>((text.size() >> (8 * i)) & 0xff);
+  out.write(length, 8);
+  out << text;
+  for (const RawTensor& t : tensors)
+    out.write(t.data.data(), static_cast<std::streamsize>(t.data.size()));
+}
+
+std::string safetensors_bytes(const std::vector<RawTensor>& tensors) {
+  std::ostringstream out;
+  write_safetensors(out, tensors);
+  return std::move(out).str();
 }
 
 }  // namespace flowaction

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,16 +16,18 @@
 
 namespace flowaction {
 
-// Supported dtypes: F64, F32, F16, BF16.
+// Supported dtypes: F64, F32, F16, BF16, I32 (index tables).
 TensorFile parse_safetensors(std::span<const std::byte> bytes, std::string_view name);
 
-// One tensor to write: dtype F64/F32/F16/BF16 and its raw little-endian bytes.
+// One tensor to write: dtype F64/F32/F16/BF16/I32 and its raw little-endian bytes.
 struct RawTensor {
   std::string name, dtype;
   std::vector<std::size_t> shape;
   std::string data;
 };
-// The bytes of a safetensors file holding the tensors in the given order (for tests and tools).
+// A safetensors file holding the tensors in the given order, written to out as it goes (extract
+// --format safetensors), or as bytes (for tests and tools).
+void write_safetensors(std::ostream& out, const std::vector<RawTensor>& tensors);
 std::string safetensors_bytes(const std::vector<RawTensor>& tensors);
 
 }  // namespace flowaction

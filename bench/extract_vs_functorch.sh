@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Whole-process `flowaction extract` (float field, order 4, JSON and npz output) against functorch
+# (jacfwd nested over jacrev, float64) for Gamma^(4) of the same alternating affine/activation
+# flow, L = 4, at d = 16 and 32 (and 64 with --full: functorch takes minutes there). Prints times,
+# ratios, and the largest difference between the two Gamma^(4). A benchmark, not a test.
+#   usage: bench/extract_vs_functorch.sh [--full] [BUILD_DIR] (default build); env: THREADS
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes="16 32"
+if [ "${1:-}" = --full ]; then sizes="16 32 64"; shift; fi
+build=${1:-build}
+flowaction=$build/frontends/flowaction
+models=$build/bench/bench_output
+py=/usr/bin/python3
+threads=${THREADS:-1}
+[ -x "$flowaction" ] || { echo "build first: $flowaction not found"; exit 1; }
+if ! $py -c 'import torch, functorch, numpy' 2>/dev/null; then
+  echo "skipped: PyTorch with functorch is missing (apt-get install python3-torch python3-numpy)"
+  exit 0
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+now() { date +%s.%N; }
+echo "Gamma^(4) at x0 = 0, float64, alternating affine/activation flow, L = 4; $threads thread(s), $(nproc) cores"
+printf '%4s %12s %12s %14s %14s %10s %10s %12s\n' d "extract json" "extract npz" "functorch" "python total" ratio ratio/npz "max |diff|"
+for d in $sizes; do
+  $models --manifest "$d" 4 "$work/m$d.json"
+  t0=$(now); $flowaction extract "$work/m$d.json" --order 4 --field float --threads "$threads" -o "$work/a$d.json"; t1=$(now)
+  $flowaction extract "$work/m$d.json" --order 4 --threads "$threads" -o "$work/a$d.npz"; t2=$(now)
+  $flowaction extract "$work/m$d.json" --order 4 --threads "$threads" --dense -o "$work/d$d.npz"
+  t3=$(now); json=$($py bench/functorch_action.py "$work/m$d.json" "$work/d$d.npz" --threads "$threads"); t4=$(now)
+  $py - "$d" "$t0" "$t1" "$t2" "$t3" "$t4" "$json" <<'PY'
+import json, sys
+d = sys.argv[1]
+t0, t1, t2, t3, t4 = map(float, sys.argv[2:7])
+j = json.loads(sys.argv[7])
+cj, cn, f = t1 - t0, t2 - t1, j["seconds"]
+print(f"{d:>4} {cj:11.3f}s {cn:11.3f}s {f:13.3f}s {t4 - t3:13.3f}s {f / cj:9.0f}x {f / cn:9.0f}x"
+      f" {j['max_abs_diff']:12.3g} (of {j['max_abs']:.3g})")
+PY
+done

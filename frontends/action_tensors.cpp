@@ -1,0 +1,162 @@
+#include "frontends/action_tensors.hpp"
+
+#include <fmt/format.h>
+#include <zip.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "engine/component_print.hpp"
+#include "engine/error.hpp"
+#include "frontends/npy.hpp"
+
+namespace flowaction {
+
+namespace {
+
+// Little-endian bytes of a value (the order both formats store).
+template <class V, class Out>
+void append_le(Out& out, V v) {
+  char bytes[sizeof(V)];
+  std::memcpy(bytes, &v, sizeof(V));
+  if constexpr (std::endian::native == std::endian::big) std::reverse(bytes, bytes + sizeof(V));
+  out.append(bytes, bytes + sizeof(V));
+}
+
+RawTensor dense_tensor(const SymTensor<double>& t, int d) {
+  const int k = t.order();
+  RawTensor out{fmt::format("gamma{}", k), "F64", std::vector<std::size_t>(k, d), {}};
+  std::size_t n = 1;
+  for (int p = 0; p < k; ++p) n *= static_cast<std::size_t>(d);
+  out.data.reserve(8 * n);
+  // Every full index in C order, its component found through the sorted copy.
+  multi_index full(static_cast<std::size_t>(k), 0), sorted(full);
+  for (std::size_t r = 0; r < n; ++r) {
+    std::copy(full.begin(), full.end(), sorted.begin());
+    std::sort(sorted.begin(), sorted.end());
+    append_le(out.data, t.at(sorted));
+    for (int p = k - 1; p >= 0 && ++full[p] == d; --p) full[p] = 0;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool is_binary_format(std::string_view format) {
+  return format == "npz" || format == "safetensors";
+}
+
+double dense_bytes(int dim, int order) {
+  double total = 0;
+  for (int k = 0; k <= order; ++k) total += 8.0 * std::pow(static_cast<double>(dim), k);
+  return total;
+}
+
+double binary_output_bytes(std::string_view format, int dim, int order, bool dense) {
+  double tensors = 0;
+  if (dense)
+    tensors = dense_bytes(dim, order);
+  else
+    for (int k = 0; k <= order; ++k)
+      tensors += (4.0 * k + 8.0) * static_cast<double>(sym_size(dim, k));
+  // The tensors, and for .npz the archive built from them beside them.
+  return (format == "npz" ? 2.0 : 1.0) * tensors;
+}
+
+std::vector<RawTensor> action_tensors(const Action<double>& action, bool dense) {
+  std::vector<RawTensor> out;
+  const int d = action.dim;
+  if (dense) {
+    for (const SymTensor<double>& t : action.vertices) out.push_back(dense_tensor(t, d));
+    return out;
+  }
+  for (int k = 0; k <= action.order(); ++k) {
+    // Room for every component (rarely is one exactly 0): no growth by doubling.
+    const std::size_t n = action.vertices[static_cast<std::size_t>(k)].size();
+    out.push_back({fmt::format("gamma{}_index", k), "I32", {0, static_cast<std::size_t>(k)}, {}});
+    out.back().data.reserve(4 * static_cast<std::size_t>(k) * n);
+    out.push_back({fmt::format("gamma{}_value", k), "F64", {0}, {}});
+    out.back().data.reserve(8 * n);
+  }
+  // The JSON writer's traversal (threads, prefetching): records of k int32 and one double per
+  // nonzero component, in reading order, split into the two tensors.
+  format_nonzero(
+      action.vertices, 0, d,
+      [](fmt::memory_buffer& b, int, const multi_index& i, double v) {
+        for (int u : i) append_le(b, static_cast<std::int32_t>(u));
+        append_le(b, v);
+      },
+      [&](int k, std::string_view records) {
+        RawTensor& index = out[2 * static_cast<std::size_t>(k)];
+        RawTensor& value = out[2 * static_cast<std::size_t>(k) + 1];
+        const std::size_t width = 4 * static_cast<std::size_t>(k), record = width + 8;
+        for (std::size_t r = 0; r < records.size(); r += record) {
+          index.data.append(records.data() + r, width);
+          value.data.append(records.data() + r + width, 8);
+          ++index.shape[0], ++value.shape[0];
+        }
+      });
+  return out;
+}
+
+std::string npz_bytes(std::vector<RawTensor> tensors) {
+  zip_error_t error;
+  zip_error_init(&error);
+  const auto fail = [&](const char* what) {
+    const std::string why = zip_error_strerror(&error);
+    zip_error_fini(&error);
+    throw Error(fmt::format("cannot build the .npz archive: {}: {}", what, why));
+  };
+  zip_source_t* buffer = zip_source_buffer_create(nullptr, 0, 0, &error);
+  if (!buffer) fail("buffer");
+  zip_t* archive = zip_open_from_source(buffer, ZIP_TRUNCATE, &error);
+  if (!archive) {
+    zip_source_free(buffer);
+    fail("open");
+  }
+  zip_source_keep(buffer);  // read back after zip_close
+  // Members stay alive until zip_close reads them.
+  std::vector<std::string> members;
+  members.reserve(tensors.size());
+  for (RawTensor& t : tensors) {
+    members.push_back(npy_header(t.dtype == "I32" ? "<i4" : "<f8", t.shape));
+    members.back().append(t.data);
+    std::string().swap(t.data);  // one copy of the data at a time
+    zip_source_t* s = zip_source_buffer(archive, members.back().data(), members.back().size(), 0);
+    const zip_int64_t i =
+        s ? zip_file_add(archive, (t.name + ".npy").c_str(), s, ZIP_FL_ENC_UTF_8) : -1;
+    if (i < 0 ||
+        zip_set_file_compression(archive, static_cast<zip_uint64_t>(i), ZIP_CM_STORE, 0) != 0) {
+      if (s && i < 0) zip_source_free(s);
+      zip_error_set(&error, zip_error_code_zip(zip_get_error(archive)), 0);
+      zip_discard(archive);
+      zip_source_free(buffer);
+      fail(t.name.c_str());
+    }
+  }
+  if (zip_close(archive) != 0) {
+    zip_error_set(&error, zip_error_code_zip(zip_get_error(archive)), 0);
+    zip_discard(archive);
+    zip_source_free(buffer);
+    fail("close");
+  }
+  members.clear();
+  zip_stat_t st;
+  std::string out;
+  if (zip_source_stat(buffer, &st) != 0 || zip_source_open(buffer) != 0) {
+    zip_source_free(buffer);
+    fail("read back");
+  }
+  out.resize(st.size);
+  const zip_int64_t n = zip_source_read(buffer, out.data(), st.size);
+  zip_source_close(buffer);
+  zip_source_free(buffer);
+  if (n != static_cast<zip_int64_t>(st.size)) fail("read back");
+  zip_error_fini(&error);
+  return out;
+}
+
+}  // namespace flowaction

@@ -1,0 +1,35 @@
+// The vertices of a float-field action as binary tensors, for NumPy and PyTorch (extract --format
+// npz | safetensors). For each order k = 0 … K:
+//   gamma{k}_index  int32, shape (n, k): the sorted 0-based multi-indices of the n nonzero
+//                   components, in the order of the JSON "vertices" list;
+//   gamma{k}_value  float64, shape (n,): their values;
+// or with dense, gamma{k}: float64 of shape (d,)·k, every permutation of an index holding its
+// component (a full symmetric array). The exact and symbolic fields are not written as binary.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/action.hpp"
+#include "frontends/safetensors.hpp"
+
+namespace flowaction {
+
+// "npz" or "safetensors".
+bool is_binary_format(std::string_view format);
+
+std::vector<RawTensor> action_tensors(const Action<double>& action, bool dense);
+
+// Bytes of the dense tensors of orders 0 … order over dim units (8 d^k each).
+double dense_bytes(int dim, int order);
+
+// A NumPy .npz archive of the tensors (members NAME.npy, stored uncompressed as numpy.savez
+// writes them). The tensors' data is released as it is copied into the archive.
+std::string npz_bytes(std::vector<RawTensor> tensors);
+
+// Bytes the binary output of orders 0 … order over dim units needs in memory while it is written
+// (every component counted, as the memory check before an extraction does).
+double binary_output_bytes(std::string_view format, int dim, int order, bool dense);
+
+}  // namespace flowaction

@@ -1,0 +1,253 @@
+// Large models end to end: the float writers (JSON numbers, the same output on any number of
+// threads), the binary tensors of --format npz and safetensors read back by flowaction's own
+// readers and by Python, and --threads.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "cli_run.hpp"
+#include "engine/action_print.hpp"
+#include "engine/component_print.hpp"
+#include "engine/extract.hpp"
+#include "engine/parallel.hpp"
+#include "frontends/manifest.hpp"
+#include "frontends/tensor_file.hpp"
+#include "oracle.hpp"
+#include "skip.hpp"
+#include "temp_dir.hpp"
+
+using namespace flowaction;
+using testing_support::cli;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A random model of every layer type, d units.
+std::string random_manifest(int d, int L, unsigned seed) {
+  std::mt19937 rng(seed);
+  const std::vector<GiNaC::numeric> x0(static_cast<std::size_t>(d), 0);
+  return oracle::manifest(oracle::random_model(rng, d, L, x0, true, true));
+}
+
+Action<double> float_action(const std::string& manifest, int K) {
+  ExtractRequest req;
+  req.order = K;
+  req.field = field_kind::float64;
+  return std::get<Action<double>>(extract(parse_manifest(manifest, "m.json"), req).action);
+}
+
+std::string printed(const Action<double>& a, const char* format) {
+  ActionInfo info;
+  info.field = field_kind::float64;
+  std::ostringstream out;
+  print(a, info, *make_print_context(format, out));
+  return out.str();
+}
+
+// Restores one thread count per test case.
+struct ThreadCount {
+  explicit ThreadCount(unsigned n) { set_threads(n); }
+  ~ThreadCount() { set_threads(0); }
+};
+
+}  // namespace
+
+TEST_CASE("JSON numbers of the float field: shortest round trip, read back as doubles") {
+  const double values[] = {0.0,    -0.0,  1.0,       -3.0,    0.1,
+                           1e15,   1e16,  1.5e17,    1e-4,    1e-5,
+                           5e-324, 1e308, -2.5e-300, 1.0 / 3, 123456789012345678.0};
+  for (double x : values) {
+    fmt::memory_buffer b;
+    append_json_number(b, x);
+    const std::string s(b.data(), b.size());
+    CAPTURE(s);
+    const auto j = nlohmann::json::parse(s);
+    CHECK(j.is_number_float());
+    CHECK(std::memcmp(&x, &j.get_ref<const double&>(), sizeof x) == 0);
+  }
+  fmt::memory_buffer b;
+  append_json_number(b, std::numeric_limits<double>::quiet_NaN());
+  CHECK(std::string(b.data(), b.size()) == "null");
+}
+
+TEST_CASE("float JSON written directly holds what component_json holds, entry by entry") {
+  const Action<double> a = float_action(random_manifest(5, 4, 11), 4);
+  const auto j = nlohmann::json::parse(printed(a, "json"));
+  std::size_t n = 0;
+  for_each_nonzero(a.vertices, 0, a.dim, [&](int k, const multi_index& index, double v) {
+    REQUIRE(n < j["vertices"].size());
+    CHECK(j["vertices"][n] == nlohmann::json(component_json(k, index, v)));
+    ++n;
+  });
+  CHECK(n == j["vertices"].size());
+}
+
+TEST_CASE("--threads: the pullback and the writers give the same bits on 1, 2 and 3 threads") {
+  const std::string m = random_manifest(9, 6, 12);
+  std::vector<Action<double>> actions;
+  std::vector<std::string> json, text;
+  for (unsigned t : {1u, 2u, 3u}) {
+    const ThreadCount threads(t);
+    actions.push_back(float_action(m, 4));
+    json.push_back(printed(actions.back(), "json"));
+    text.push_back(printed(actions.back(), "text"));
+  }
+  for (std::size_t i = 1; i < actions.size(); ++i) {
+    CAPTURE(i);
+    for (int k = 0; k <= 4; ++k) {
+      const auto& x = actions[0].vertices[k].data();
+      const auto& y = actions[i].vertices[k].data();
+      REQUIRE(x.size() == y.size());
+      CHECK(std::memcmp(x.data(), y.data(), 8 * x.size()) == 0);
+    }
+    CHECK(json[i] == json[0]);
+    CHECK(text[i] == text[0]);
+  }
+  CHECK(cli({"extract", "x.json", "--threads", "0"}).status == 2);
+  CHECK(cli({"extract", "x.json", "--threads", "two"}).status == 2);
+}
+
+namespace {
+
+// extract -o a.json (float field), a.npz, a.safetensors and their --dense forms into dir.
+void write_all_formats(const fs::path& dir, int d, int K) {
+  { std::ofstream(dir / "m.json") << random_manifest(d, 4, 13); }
+  const std::string m = (dir / "m.json").string(), order = std::to_string(K);
+  for (const auto& [file, extra] :
+       std::vector<std::pair<std::string, std::string>>{{"a.json", "--field=float"},
+                                                        {"a.npz", ""},
+                                                        {"a.safetensors", ""},
+                                                        {"d.npz", "--dense"},
+                                                        {"d.safetensors", "--dense"}}) {
+    std::vector<std::string> args = {"extract", m, "--order", order, "-o", (dir / file).string()};
+    if (!extra.empty()) args.push_back(extra);
+    const auto r = cli(args);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("--format npz and safetensors read back with flowaction's readers as the JSON holds") {
+  TempDir dir("binary");
+  const int d = 4, K = 4;
+  write_all_formats(dir.path, d, K);
+  const auto j = nlohmann::json::parse(read_file(dir.path / "a.json"));
+  for (const char* file : {"a.npz", "a.safetensors", "d.npz", "d.safetensors"}) {
+    CAPTURE(file);
+    const bool dense = file[0] == 'd';
+    const TensorFile t = read_tensor_file(dir.path / file);
+    CHECK(t.tensors.size() == (dense ? 1u : 2u) * (K + 1));
+    std::map<std::vector<int>, double> json_values;
+    std::vector<std::size_t> seen(K + 1, 0);
+    for (const auto& e : j["vertices"]) {
+      const int k = e["order"];
+      const auto index = e["index"].get<std::vector<int>>();
+      const double v = e["float"];
+      json_values[index] = v;
+      if (dense) continue;
+      const StoredTensor& ix = t.tensors.at(fmt::format("gamma{}_index", k));
+      const StoredTensor& val = t.tensors.at(fmt::format("gamma{}_value", k));
+      CHECK(ix.dtype == (file[2] == 'n' ? "<i4" : "I32"));
+      const std::size_t n = seen[k]++;
+      REQUIRE(n < val.values.size());
+      for (int p = 0; p < k; ++p) CHECK(ix.values[n * k + p] == index[p]);
+      CHECK(val.values[n] == v);
+    }
+    for (int k = 0; k <= K; ++k) {
+      if (!dense) {
+        CHECK(t.tensors.at(fmt::format("gamma{}_value", k)).values.size() == seen[k]);
+        continue;
+      }
+      const StoredTensor& g = t.tensors.at(fmt::format("gamma{}", k));
+      CHECK(g.shape == std::vector<std::size_t>(k, d));
+      multi_index full(k, 0);
+      for (double x : g.values) {
+        multi_index sorted = full;
+        std::sort(sorted.begin(), sorted.end());
+        const auto it = json_values.find(sorted);
+        CHECK(x == (it == json_values.end() ? 0.0 : it->second));
+        for (int p = k - 1; p >= 0 && ++full[p] == d; --p) full[p] = 0;
+      }
+    }
+  }
+}
+
+namespace {
+
+int python(const fs::path& dir, const char* mode) {
+  if (!fs::exists("/usr/bin/python3")) return 77;
+  const std::string cmd =
+      fmt::format("/usr/bin/python3 '{}/tests/python/read_action_tensors.py' '{}' {}",
+                  FLOWACTION_SOURCE_DIR, dir.string(), mode);
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Writes every format and has Python check them in mode; a missing module is a skip.
+void check_in_python(const char* mode, const char* missing) {
+  TempDir dir(std::string("binary_") + mode);
+  write_all_formats(dir.path, 3, 4);
+  const int rc = python(dir.path, mode);
+  if (rc == 77) {
+    testing_support::skip(missing);
+    return;
+  }
+  CHECK(rc == 0);
+}
+
+}  // namespace
+
+TEST_CASE("python interop: numpy.load reads --format npz, and the safetensors bytes, as the JSON") {
+  check_in_python("numpy",
+                  "/usr/bin/python3 with NumPy is not installed (apt-get install python3-numpy)");
+}
+
+TEST_CASE("python interop: safetensors.numpy.load_file reads --format safetensors as the JSON") {
+  check_in_python(
+      "safetensors",
+      "/usr/bin/python3 with the safetensors package is not installed (pip install safetensors)");
+}
+
+TEST_CASE("binary formats: the float field only, --dense refused up front when too large") {
+  TempDir dir("binary_refused");
+  const std::string m = (dir.path / "m.json").string();
+  { std::ofstream(m) << random_manifest(3, 2, 14); }
+  const std::string out = (dir.path / "a.npz").string();
+  auto r = cli({"extract", m, "--field", "exact", "-o", out});
+  CHECK(r.status == 2);
+  CHECK(testing_support::has(r.err, "float field only"));
+  r = cli({"extract", m, "--dense", "-o", (dir.path / "a.json").string()});
+  CHECK(r.status == 2);
+  CHECK(testing_support::has(r.err, "--dense needs --format npz or safetensors"));
+  r = cli({"extract", m, "--per-layer", "-o", out});
+  CHECK(r.status == 2);
+  // Order 20 dense at d = 3: 3^20 doubles and more, about 39 GiB, twice for the archive.
+  r = cli({"extract", m, "--order", "20", "--dense", "-o", out});
+  CHECK(r.status == 1);
+  CHECK(testing_support::has(r.err, "the dense tensors of --format npz (77.9 GiB)"));
+  CHECK(!fs::exists(out));
+}
+
+TEST_CASE("--progress: the memory estimate and each layer on stderr, a line each") {
+  TempDir dir("progress");
+  const std::string m = (dir.path / "m.json").string();
+  { std::ofstream(m) << random_manifest(3, 2, 15); }
+  const auto r = cli({"extract", m, "--field", "float", "--progress", "--threads", "2", "-o",
+                      (dir.path / "a.json").string()});
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  CHECK(testing_support::has(r.err, "dim 3, order 4, 2 layers, 2 threads: about "));
+  CHECK(testing_support::has(r.err, "GiB of memory estimated\n"));
+  CHECK(testing_support::has(r.err, "pulled back 1/2 layers"));
+  CHECK(testing_support::has(r.err, "pulled back 2/2 layers"));
+  CHECK(testing_support::has(r.err, "written, "));
+  CHECK(cli({"extract", m, "--field", "float", "-o", (dir.path / "b.json").string()}).err.empty());
+}
