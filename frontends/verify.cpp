@@ -226,24 +226,18 @@ RunResult run_once(const VerifyOptions& o, const Truth& truth, const MatrixXd* g
     if (key == "samples") samples = static_cast<std::size_t>(v);
   }
   const int d = truth.action.dim;
-  auto wanted = [&](std::size_t n) { return wanted_rows(n, o.test_fraction); };
   MatrixXd all;
-  if (given) {
+  if (given) {  // verify() checked up front that every cell's rows are there
     const auto have = static_cast<std::size_t>(given->cols());
-    const std::size_t n = samples == 0 ? have : wanted(samples);
-    if (n > have)
-      throw Error(
-          fmt::format("{}: {} training samples need {} rows (with the {:.0f} % held out), "
-                      "the file has {}",
-                      o.data->string(), samples, n, 100 * o.test_fraction, have));
+    const std::size_t n = samples == 0 ? have : wanted_rows(samples, o.test_fraction);
     all = given->leftCols(static_cast<Eigen::Index>(n));
   } else {
     // The data set changes with the seed as well: HMC data sets move results more than
     // training seeds do.
     err << fmt::format("verify {}: sampling {} configurations of the {} by HMC ({:.0f} s)\n", where,
-                       wanted(samples), o.theory.lattice.name(), elapsed());
+                       wanted_rows(samples, o.test_fraction), o.theory.lattice.name(), elapsed());
     train::HmcOptions hmc;
-    hmc.samples = wanted(samples);
+    hmc.samples = wanted_rows(samples, o.test_fraction);
     hmc.seed = seed;
     const train::HmcResult h = train::sample_phi4(o.theory, hmc);
     all = Eigen::Map<const MatrixXd>(h.samples.data(), static_cast<Eigen::Index>(h.cols),
