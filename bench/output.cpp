@@ -1,7 +1,8 @@
 // Benchmark of the writers against the engine (prints figures; not a test): the float-field
 // pullback of an alternating affine/activation flow, then the action written as JSON and as text
 // to /dev/null, as ratios to the pullback in the same run; on one thread and on all cores.
-//   bench_output [D L K]                  default 64 8 4
+//   bench_output [D L K [coupling H]]     default 64 8 4; `coupling H`: additive couplings with
+//                                         H hidden units, cubic, instead
 //   bench_output --manifest D L FILE      writes the model's manifest (for timing the CLI)
 #include <fmt/format.h>
 
@@ -36,14 +37,20 @@ int main(int argc, char** argv) {
   }
   const int d = argc > 1 ? std::atoi(argv[1]) : 64, L = argc > 2 ? std::atoi(argv[2]) : 8,
             K = argc > 3 ? std::atoi(argv[3]) : 4;
-  const Model model = parse_manifest(oracle::manifest(bench::alternating_model(d, L, 1)), "bench");
+  const bool coupling = argc > 4 && std::string(argv[4]) == "coupling";
+  const int H = argc > 5 ? std::atoi(argv[5]) : 16;
+  const Model model = parse_manifest(oracle::manifest(coupling ? bench::coupling_model(d, L, H, 1)
+                                                               : bench::alternating_model(d, L, 1)),
+                                     "bench");
   const auto layers = instantiate<double>(model);
   ActionInfo info;
   info.field = field_kind::float64;
   info.source = "bench";
   info.at.assign(static_cast<std::size_t>(d), "0");
   extract_action(layers, d, std::vector<double>(d, 0.0), K, false);  // index tables, warm caches
-  fmt::print("float field, d = {}, L = {}, K = {} (alternating affine/activation)\n", d, L, K);
+  fmt::print("float field, d = {}, L = {}, K = {} ({})\n", d, L, K,
+             coupling ? fmt::format("additive couplings, {} hidden units, cubic", H)
+                      : std::string("alternating affine/activation"));
   // What two threads can gain on this machine right now (other jobs share the cores): an
   // embarrassingly parallel loop through parallel_for, on 1 thread and on all.
   const auto control = [](unsigned t) {

@@ -56,7 +56,7 @@ void for_each_nonzero(const std::vector<SymTensor<T>>& tensors, int first, int d
 template <Field T, class Entry, class Sink>
 std::size_t format_nonzero(const std::vector<SymTensor<T>>& tensors, int first, int dim,
                            Entry&& entry, Sink&& sink) {
-  const unsigned workers = std::is_same_v<T, double> ? threads() : 1;
+  const unsigned workers = field_traits<T>::threads ? threads() : 1;
   const std::size_t window = 16 * static_cast<std::size_t>(workers);
   std::vector<fmt::memory_buffer> blocks(window);
   std::vector<std::size_t> counts(window);

@@ -32,6 +32,8 @@ struct field_traits<cln::cl_I> {
 template <>
 struct field_traits<double> {
   static constexpr const char* name = "double";
+  // Contractions may run on threads (plain values; see engine/parallel.hpp).
+  static constexpr bool threads = true;
   static bool vanishes(double x) { return x == 0.0; }
   static double from_int(long n) { return static_cast<double>(n); }
   static double from_rational(const GiNaC::numeric& q) { return q.to_double(); }
@@ -51,6 +53,7 @@ struct field_traits<double> {
 template <>
 struct field_traits<GiNaC::ex> {
   static constexpr const char* name = "GiNaC::ex";
+  static constexpr bool threads = false;  // GiNaC's reference counts are not atomic
   static bool vanishes(const GiNaC::ex& x) { return x.is_zero(); }
   // An exact integer (never a GiNaC float).
   static GiNaC::ex from_int(long n) { return GiNaC::numeric(n); }
@@ -81,6 +84,7 @@ concept Field = std::copy_constructible<T> &&
   { a / b } -> std::convertible_to<T>;
   a += b;
   { field_traits<T>::vanishes(b) } -> std::same_as<bool>;
+  { field_traits<T>::threads } -> std::convertible_to<bool>;
   { field_traits<T>::from_int(n) } -> std::same_as<T>;
   { field_traits<T>::from_rational(q) } -> std::same_as<T>;
   { field_traits<T>::log_abs(b) } -> std::same_as<T>;

@@ -53,7 +53,7 @@ void DiagonalKernel<T>::finish(SymTensor<T>& g) {
   const int n = g.order();
   const SymShape& shape = g.shape();
   const std::size_t ranges =
-      std::is_same_v<T, double> ? std::min<std::size_t>(shape.size(), 16 * threads()) : 1;
+      field_traits<T>::threads ? std::min<std::size_t>(shape.size(), 16 * threads()) : 1;
   parallel_for(ranges, [&](std::size_t range) {
     const std::size_t begin = range * shape.size() / ranges,
                       end = (range + 1) * shape.size() / ranges;

@@ -1,7 +1,10 @@
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <stdexcept>
 
 #include "engine/kernels.hpp"
+#include "engine/parallel.hpp"
 
 namespace flowaction {
 
@@ -44,6 +47,54 @@ Removals removals(int n, int r) {
 template <class T>
 using Blocks = std::vector<std::vector<std::vector<T>>>;
 
+// Columns [begin, end) of block (b, a).
+struct Span {
+  int b, a;
+  std::size_t begin, end;
+};
+
+// Each pass over the blocks is cut into spans of columns that go to threads in the float field.
+// Every entry is written by one span in the same order of operations, so the results do not
+// depend on the number of threads; small passes stay on the calling thread (starting threads
+// would cost more than they save).
+class Spans {
+ public:
+  explicit Spans(bool threads) : threads_(threads) {}
+  void clear() {
+    spans_.clear();
+    work_ = 0;
+  }
+  // The columns of block (b, a), `rows` entries each, about `cost` operations per entry.
+  void add(int b, int a, std::size_t rows, std::size_t cols, std::size_t cost = 1) {
+    const std::size_t per_column = std::max<std::size_t>(1, rows * cost);
+    const std::size_t step = std::max<std::size_t>(1, grain / per_column);
+    for (std::size_t c = 0; c < cols; c += step)
+      spans_.push_back({b, a, c, std::min(cols, c + step)});
+    work_ += per_column * cols;
+  }
+  template <class Fn>
+  void run(const Fn& fn) const {
+    if (!threads_ || work_ < parallel_work) {
+      for (const Span& s : spans_) fn(s);
+      return;
+    }
+    parallel_for(spans_.size(), [&](std::size_t i) { fn(spans_[i]); });
+  }
+
+ private:
+  static constexpr std::size_t grain = std::size_t{1} << 14;
+  static constexpr std::size_t parallel_work = std::size_t{1} << 17;
+  bool threads_;
+  std::vector<Span> spans_;
+  std::size_t work_ = 0;
+};
+
+// Ranges of a tensor's components for threads (one range when the field keeps to one thread).
+template <Field T>
+std::size_t component_ranges(std::size_t size) {
+  return field_traits<T>::threads ? std::min<std::size_t>(size, 16 * threads()) : 1;
+}
+
 }  // namespace
 
 template <Field T>
@@ -84,20 +135,24 @@ void RankOneKernel<T>::shift() {
     std::vector<int> local(ud);
     for (std::size_t i = 0; i < jet_.A.size(); ++i) local[jet_.A[i]] = static_cast<int>(i);
     for (std::size_t i = 0; i < jet_.B.size(); ++i) local[jet_.B[i]] = -1 - static_cast<int>(i);
-    multi_index ia, ib;
     for (int r = 0; r <= K; ++r) {
       const SymTensor<T>& g = gamma_.vertices[r];
-      multi_index a = g.shape().first();
-      std::size_t rho = 0;
-      do {
-        ia.clear(), ib.clear();
-        for (int u : a)
-          (local[u] >= 0 ? ia : ib).push_back(local[u] >= 0 ? local[u] : -1 - local[u]);
-        const auto b = ib.size(), na = ia.size();
-        term[b][na][shapeA[na].rank(ia) * sizeB[b] + shapeB[b].rank(ib)] =
-            g[rho] / from_int<T>(static_cast<long>(multiplicity_factorial(a)));
-        ++rho;
-      } while (g.shape().next(a));
+      const SymShape& shape = g.shape();
+      const std::size_t ranges = component_ranges<T>(shape.size());
+      parallel_for(ranges, [&](std::size_t range) {
+        const std::size_t begin = range * shape.size() / ranges,
+                          end = (range + 1) * shape.size() / ranges;
+        if (begin == end) return;
+        multi_index a = shape.unrank(begin), ia, ib;
+        for (std::size_t rho = begin; rho < end; ++rho, shape.next(a)) {
+          ia.clear(), ib.clear();
+          for (int u : a)
+            (local[u] >= 0 ? ia : ib).push_back(local[u] >= 0 ? local[u] : -1 - local[u]);
+          const auto b = ib.size(), na = ia.size();
+          term[b][na][shapeA[na].rank(ia) * sizeB[b] + shapeB[b].rank(ib)] =
+              g[rho] / from_int<T>(static_cast<long>(multiplicity_factorial(a)));
+        }
+      });
     }
   }
   sum_ = term;
@@ -119,16 +174,30 @@ void RankOneKernel<T>::shift() {
     if (any_psi && any_v) active.push_back(h);
   }
   Blocks<T> next = zero_blocks(), derivative = zero_blocks(), horner = zero_blocks();
-  std::vector<T> weight;  // count · v_u per removal entry of the current B-degree
-  // horner ← (w·δ_A) horner, A-degrees beyond K − b dropped; in place from the top down.
+  Spans spans(field_traits<T>::threads);
+  // fn(span, first entry, end entry) over the blocks (b, a) with a ≥ from_a, a + b ≤ K − shrink
+  // and b ≤ K − shrink.
+  auto for_entries = [&](int from_a, int shrink, const auto& fn) {
+    spans.clear();
+    for (int b = 0; b + shrink <= K; ++b)
+      for (int a = from_a; a + b + shrink <= K; ++a) spans.add(b, a, sizeB[b], sizeA[a]);
+    spans.run([&](const Span& s) { fn(s, s.begin * sizeB[s.b], s.end * sizeB[s.b]); });
+  };
+  // weight[b][e] = count · v_u for the removal entries e of B-degree b.
+  std::vector<std::vector<T>> weight(deg);
+  // horner ← (w·δ_A) horner, A-degrees beyond K − b dropped; level by level from the top down
+  // (each block of A-degree a + 1 is made from the one of degree a, the B-degrees apart).
   auto times_linear = [&](const std::vector<T>& wh, int from_a) {
-    for (int b = 0; b <= K; ++b) {
-      const std::size_t rows = sizeB[b];
-      for (int a = K - b - 1; a >= from_a; --a) {
-        const std::vector<T>& X = horner[b][a];
-        std::vector<T>& Y = horner[b][a + 1];
-        const Removals& rem = remA[a + 1];
-        for (std::size_t g = 0; g < sizeA[a + 1]; ++g) {
+    for (int a = K - 1; a >= from_a; --a) {
+      spans.clear();
+      for (int b = 0; a + 1 + b <= K; ++b)
+        spans.add(b, a + 1, sizeB[b], sizeA[a + 1], static_cast<std::size_t>(a) + 1);
+      spans.run([&](const Span& s) {
+        const std::size_t rows = sizeB[s.b];
+        const std::vector<T>& X = horner[s.b][s.a - 1];
+        std::vector<T>& Y = horner[s.b][s.a];
+        const Removals& rem = remA[s.a];
+        for (std::size_t g = s.begin; g < s.end; ++g) {
           T* y = Y.data() + g * rows;
           std::fill(y, y + rows, T(0));
           for (std::uint32_t e = rem.start[g]; e < rem.start[g + 1]; ++e) {
@@ -138,67 +207,85 @@ void RankOneKernel<T>::shift() {
             for (std::size_t i = 0; i < rows; ++i) y[i] += wu * x[i];
           }
         }
-      }
-      if (from_a <= K - b) std::fill(horner[b][from_a].begin(), horner[b][from_a].end(), T(0));
+      });
     }
+    for (int b = 0; from_a + b <= K; ++b)
+      std::fill(horner[b][from_a].begin(), horner[b][from_a].end(), T(0));
   };
   for (int j = 1; j <= K; ++j) {
     // term = T_{j−1} has A-degree ≥ j − 1; T_j has A-degree ≥ j.
     const int lowest = j - 1;
-    for (auto& row : next)
-      for (auto& block : row) std::fill(block.begin(), block.end(), T(0));
+    for_entries(0, 0, [&](const Span& s, std::size_t begin, std::size_t end) {
+      std::fill(next[s.b][s.a].begin() + begin, next[s.b][s.a].begin() + end, T(0));
+    });
     bool any = false;
     for (std::size_t h : active) {
       // D = (v_h·∇_B) T_{j−1}: B-degree b → b − 1, column by column.
-      bool nonzero = false;
       for (int b = 1; b <= K; ++b) {
         const Removals& rem = remB[b];
-        weight.resize(rem.unit.size());
+        weight[b].resize(rem.unit.size());
         for (std::size_t e = 0; e < rem.unit.size(); ++e)
-          weight[e] = from_int<T>(rem.count[e]) * v[h][static_cast<std::size_t>(rem.unit[e])];
-        for (int a = lowest; a + b <= K; ++a) {
-          const std::vector<T>& X = term[b][a];
-          std::vector<T>& D = derivative[b - 1][a];
-          std::fill(D.begin(), D.end(), T(0));
-          for (std::size_t col = 0; col < sizeA[a]; ++col) {
-            const T* x = X.data() + col * sizeB[b];
-            T* out = D.data() + col * sizeB[b - 1];
-            for (std::size_t beta = 0; beta < sizeB[b]; ++beta) {
-              if (vanishes(x[beta])) continue;
-              for (std::uint32_t e = rem.start[beta]; e < rem.start[beta + 1]; ++e)
-                if (!vanishes(weight[e])) out[rem.rank[e]] += weight[e] * x[beta], nonzero = true;
-            }
+          weight[b][e] = from_int<T>(rem.count[e]) * v[h][static_cast<std::size_t>(rem.unit[e])];
+      }
+      spans.clear();
+      for (int b = 1; b <= K; ++b)
+        for (int a = lowest; a + b <= K; ++a)
+          spans.add(b, a, sizeB[b], sizeA[a], static_cast<std::size_t>(b));
+      std::atomic<bool> nonzero{false};
+      spans.run([&](const Span& s) {
+        const Removals& rem = remB[s.b];
+        const std::vector<T>& wt = weight[s.b];
+        const std::vector<T>& X = term[s.b][s.a];
+        std::vector<T>& D = derivative[s.b - 1][s.a];
+        const std::size_t in_rows = sizeB[s.b], out_rows = sizeB[s.b - 1];
+        std::fill(D.begin() + s.begin * out_rows, D.begin() + s.end * out_rows, T(0));
+        bool found = false;
+        for (std::size_t col = s.begin; col < s.end; ++col) {
+          const T* x = X.data() + col * in_rows;
+          T* out = D.data() + col * out_rows;
+          for (std::size_t beta = 0; beta < in_rows; ++beta) {
+            if (vanishes(x[beta])) continue;
+            for (std::uint32_t e = rem.start[beta]; e < rem.start[beta + 1]; ++e)
+              if (!vanishes(wt[e])) out[rem.rank[e]] += wt[e] * x[beta], found = true;
           }
         }
-      }
+        if (found) nonzero.store(true, std::memory_order_relaxed);
+      });
       if (!nonzero) continue;
       // ψ_h(w_h·δ) D = t(ψ₁D + t(ψ₂D + … + t ψ_p D)), t = w_h·δ_A.
-      for (int b = 0; b < K; ++b)
-        for (int a = lowest; a + b < K; ++a) {
-          horner[b][a] = derivative[b][a];
-          for (T& x : horner[b][a]) x *= psi[h][p];
-        }
+      for_entries(lowest, 1, [&](const Span& s, std::size_t begin, std::size_t end) {
+        const std::vector<T>& D = derivative[s.b][s.a];
+        std::vector<T>& Y = horner[s.b][s.a];
+        for (std::size_t i = begin; i < end; ++i) Y[i] = D[i] * psi[h][p];
+      });
       for (int m = p - 1; m >= 1; --m) {
         times_linear(w[h], lowest);
-        for (int b = 0; b < K; ++b)
-          for (int a = lowest; a + b < K; ++a)
-            for (std::size_t i = 0; i < horner[b][a].size(); ++i)
-              horner[b][a][i] += psi[h][m] * derivative[b][a][i];
+        for_entries(lowest, 1, [&](const Span& s, std::size_t begin, std::size_t end) {
+          const std::vector<T>& D = derivative[s.b][s.a];
+          std::vector<T>& Y = horner[s.b][s.a];
+          for (std::size_t i = begin; i < end; ++i) Y[i] += psi[h][m] * D[i];
+        });
       }
       times_linear(w[h], lowest);
-      for (int b = 0; b < K; ++b)
-        for (int a = lowest + 1; a + b <= K; ++a)
-          for (std::size_t i = 0; i < horner[b][a].size(); ++i) next[b][a][i] += horner[b][a][i];
+      // Only B-degrees below K gain terms (D lowered them by one).
+      for_entries(lowest + 1, 0, [&](const Span& s, std::size_t begin, std::size_t end) {
+        if (s.b == K) return;
+        const std::vector<T>& Y = horner[s.b][s.a];
+        std::vector<T>& N = next[s.b][s.a];
+        for (std::size_t i = begin; i < end; ++i) N[i] += Y[i];
+      });
       any = true;
     }
     if (!any) break;
     const T inv = T(1) / from_int<T>(j);
-    for (int b = 0; b <= K; ++b)
-      for (int a = 0; a + b <= K; ++a)
-        for (std::size_t i = 0; i < next[b][a].size(); ++i) {
-          next[b][a][i] *= inv;
-          sum_[b][a][i] += next[b][a][i];
-        }
+    for_entries(0, 0, [&](const Span& s, std::size_t begin, std::size_t end) {
+      std::vector<T>& N = next[s.b][s.a];
+      std::vector<T>& S = sum_[s.b][s.a];
+      for (std::size_t i = begin; i < end; ++i) {
+        N[i] *= inv;
+        S[i] += N[i];
+      }
+    });
     std::swap(term, next);
   }
 }
@@ -213,16 +300,21 @@ void RankOneKernel<T>::finish(SymTensor<T>& out) {
   for (std::size_t i = 0; i < jet_.B.size(); ++i) local[jet_.B[i]] = -1 - static_cast<int>(i);
   std::vector<SymShape> shapeA, shapeB;
   for (int r = 0; r <= out.order(); ++r) shapeA.emplace_back(nA, r), shapeB.emplace_back(nB, r);
-  multi_index a = out.shape().first(), ia, ib;
-  std::size_t rho = 0;
-  do {
-    ia.clear(), ib.clear();
-    for (int u : a) (local[u] >= 0 ? ia : ib).push_back(local[u] >= 0 ? local[u] : -1 - local[u]);
-    const auto b = ib.size(), na = ia.size();
-    const T& c = sum_[b][na][shapeA[na].rank(ia) * shapeB[b].size() + shapeB[b].rank(ib)];
-    out[rho] = c * from_int<T>(static_cast<long>(multiplicity_factorial(a)));
-    ++rho;
-  } while (out.shape().next(a));
+  const SymShape& shape = out.shape();
+  const std::size_t ranges = component_ranges<T>(shape.size());
+  parallel_for(ranges, [&](std::size_t range) {
+    const std::size_t begin = range * shape.size() / ranges,
+                      end = (range + 1) * shape.size() / ranges;
+    if (begin == end) return;
+    multi_index a = shape.unrank(begin), ia, ib;
+    for (std::size_t rho = begin; rho < end; ++rho, shape.next(a)) {
+      ia.clear(), ib.clear();
+      for (int u : a) (local[u] >= 0 ? ia : ib).push_back(local[u] >= 0 ? local[u] : -1 - local[u]);
+      const auto b = ib.size(), na = ia.size();
+      const T& c = sum_[b][na][shapeA[na].rank(ia) * shapeB[b].size() + shapeB[b].rank(ib)];
+      out[rho] = c * from_int<T>(static_cast<long>(multiplicity_factorial(a)));
+    }
+  });
 }
 
 #define FLOWACTION_INSTANTIATE(T) template class RankOneKernel<T>;
