@@ -7,6 +7,12 @@
 //  4. one quadratic activation unit at order 20 (classes pruned by the layer's degree);
 //  5. additive coupling flows, d = 16 and d = 32, L = 4, hidden 16, cubic, K = 6, float field:
 //     time and peak memory (each in a child process), against the packed vertex tensors.
+//
+//   bench_extract                      all of the above
+//   bench_extract --series MODEL K [X] the exact field on MODEL (any manifest, e.g. a PyTorch-
+//                                      trained float32 flow) at X (comma-separated; default the
+//                                      origin) against brute-force GiNaC series(), vertices
+//                                      compared
 #include "engine/extract.hpp"
 
 #include <fmt/format.h>
@@ -23,6 +29,7 @@
 #include "engine/contraction.hpp"
 #include "engine/parallel.hpp"
 #include "engine/pullback.hpp"
+#include "frontends/exact_json.hpp"
 #include "frontends/manifest.hpp"
 #include "tests/oracle.hpp"
 
@@ -77,9 +84,73 @@ std::pair<double, double> in_child(const std::function<void()>& job) {
   return {t, static_cast<double>(usage.ru_maxrss) * 1024.0};
 }
 
+// x to 60 digits, as a double.
+double evaluated(const GiNaC::ex& x) {
+  const long digits = GiNaC::Digits;
+  GiNaC::Digits = 60;
+  const double v = GiNaC::ex_to<GiNaC::numeric>(GiNaC::evalf(x)).to_double();
+  GiNaC::Digits = digits;
+  return v;
+}
+
+// The exact field on a model file against brute-force GiNaC series(): times, ratio, agreement.
+int series_against_engine(const std::string& path, int K, const std::string& at) {
+  const Model model = read_manifest(path);
+  std::vector<GiNaC::numeric> x0(static_cast<std::size_t>(model.dim), 0);
+  if (!at.empty()) {
+    x0.clear();
+    std::size_t start = 0;
+    for (std::size_t comma; (comma = at.find(',', start)) != std::string::npos; start = comma + 1)
+      x0.push_back(parse_decimal(at.substr(start, comma - start)));
+    x0.push_back(parse_decimal(at.substr(start)));
+  }
+  ExtractRequest req;
+  req.order = K;
+  req.at = x0;
+  int reps = 0;
+  auto t0 = clock_type::now();
+  Extraction r = extract(model, req);
+  for (++reps; seconds_since(t0) < 1.0; ++reps) r = extract(model, req);
+  const double t_engine = seconds_since(t0) / reps;
+  const auto& action = std::get<Action<GiNaC::ex>>(r.action);
+  int bits = 0;  // the longest denominator, a measure of how hard the rationals are
+  for (const auto& g : action.vertices)
+    for (std::size_t i = 0; i < g.size(); ++i)
+      if (GiNaC::is_a<GiNaC::numeric>(g[i]))
+        bits = std::max(bits, GiNaC::ex_to<GiNaC::numeric>(g[i]).denom().int_length());
+  fmt::print("exact field, {} (d = {}, {} layers), K = {}: diagram engine {:.4f} s", path,
+             model.dim, model.layers.size(), K, t_engine);
+  fmt::print(" (denominators up to {} bits)\n", bits);
+  std::fflush(stdout);
+  t0 = clock_type::now();
+  const oracle::vertices w = oracle::series_vertices(to_oracle(model), x0, K, true);
+  const double t_series = seconds_since(t0);
+  std::size_t compared = 0, differ = 0;
+  for (int k = 0; k <= K; ++k) {
+    const auto& g = action.vertices[k];
+    multi_index index = g.shape().first();
+    std::size_t rho = 0;
+    do {
+      const auto it = w.find({k, index});
+      const GiNaC::ex theirs = it == w.end() ? GiNaC::ex(0) : it->second;
+      // Γ⁽⁰⁾ holds logarithms the two write differently: compared to 60 digits.
+      const GiNaC::ex diff = GiNaC::expand(g[rho] - theirs);
+      if (k > 0 ? !diff.is_zero() : std::fabs(evaluated(diff)) > 1e-45) ++differ;
+      ++compared, ++rho;
+    } while (g.shape().next(index));
+  }
+  fmt::print(
+      "brute force with GiNaC series(): {:.3f} s, {:.0f}x slower than the engine; {} of {} "
+      "components differ\n",
+      t_series, t_series / t_engine, differ, compared);
+  return differ == 0 ? 0 : 1;
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc >= 4 && std::string(argv[1]) == "--series")
+    return series_against_engine(argv[2], std::atoi(argv[3]), argc > 4 ? argv[4] : "");
   set_threads(1);  // bench_output compares thread counts
   fmt::print("flowaction extraction benchmark (one core)\n\n");
 

@@ -2,7 +2,9 @@
 # Whole-process `flowaction extract` (float field, order 4, JSON and npz output) against functorch
 # (jacfwd nested over jacrev, float64) for Gamma^(4) of the same alternating affine/activation
 # flow, L = 4, at d = 16 and 32 (and 64 with --full: functorch takes minutes there). Prints times,
-# ratios, and the largest difference between the two Gamma^(4). A benchmark, not a test.
+# ratios, and the largest difference between the two Gamma^(4). Then the exact field on a
+# PyTorch-trained float32 flow (d = 4, order 6, at a nonzero point) against brute-force GiNaC
+# series() (bench_extract --series), every component compared. A benchmark, not a test.
 #   usage: bench/extract_vs_functorch.sh [--full] [BUILD_DIR] (default build); env: THREADS
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,3 +41,8 @@ print(f"{d:>4} {cj:11.3f}s {cn:11.3f}s {f:13.3f}s {t4 - t3:13.3f}s {f / cj:9.0f}
       f" {j['max_abs_diff']:12.3g} (of {j['max_abs']:.3g})")
 PY
 done
+
+echo
+echo "Exact field on a PyTorch-trained float32 flow (d = 4, order 6) against brute-force GiNaC series():"
+$py bench/torch_float32_flow.py "$work/torch4.flow.json"
+$build/bench/bench_extract --series "$work/torch4.flow.json" 6 0.1,-0.2,0,0.3

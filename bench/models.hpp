@@ -2,7 +2,11 @@
 #pragma once
 
 #include <random>
+#include <stdexcept>
+#include <variant>
 
+#include "engine/model.hpp"
+#include "engine/overload.hpp"
 #include "tests/oracle.hpp"
 
 namespace flowaction::bench {
@@ -59,6 +63,63 @@ inline oracle::Model coupling_model(int d, int L, int H, unsigned seed) {
       layer.b2.push_back(small(1000));
     }
     m.layers.push_back(layer);
+  }
+  return m;
+}
+
+// A model read by the engine (any manifest, its tensors from any file) as the oracle's plain
+// matrices, for timing the brute force on trained models.
+inline oracle::Model to_oracle(const Model& model) {
+  using GiNaC::numeric;
+  const auto vec = [](const Tensor& t) { return t.values; };
+  const auto mat = [](const Tensor& t) {
+    oracle::matrix m(static_cast<std::size_t>(t.shape.at(0)));
+    const auto cols = static_cast<std::size_t>(t.shape.at(1));
+    for (std::size_t r = 0; r < m.size(); ++r)
+      m[r].assign(t.values.begin() + static_cast<long>(r * cols),
+                  t.values.begin() + static_cast<long>((r + 1) * cols));
+    return m;
+  };
+  // φ per unit as c₁ … c_p: "alpha" is φ(u) = u + αu² (scalar or per unit), "coeffs" a shared
+  // row or one row per unit.
+  const auto phi = [&](const Tensor& alpha, const Tensor& coeffs, int units) {
+    oracle::matrix out(static_cast<std::size_t>(units));
+    for (int u = 0; u < units; ++u) {
+      if (!alpha.empty()) {
+        out[u] = {numeric(1), alpha.values[alpha.shape.empty() ? 0 : static_cast<std::size_t>(u)]};
+      } else if (coeffs.shape.size() == 1) {
+        out[u] = coeffs.values;
+      } else {
+        out[u] = mat(coeffs)[static_cast<std::size_t>(u)];
+      }
+    }
+    return out;
+  };
+  oracle::Model m;
+  m.dim = model.dim;
+  for (const Layer& layer : model.layers) {
+    oracle::Layer o;
+    std::visit(overload{[&](const AffineLayer& l) {
+                          o.type = "affine", o.W = mat(l.W);
+                          o.b = l.b.empty() ? std::vector<numeric>(model.dim, 0) : vec(l.b);
+                        },
+                        [&](const ActivationLayer& l) {
+                          o.type = "activation", o.coeffs = phi(l.alpha, l.coeffs, model.dim);
+                        },
+                        [&](const CouplingLayer& l) {
+                          o.type = "coupling";
+                          for (const numeric& x : l.mask.values) o.mask.push_back(x.to_int());
+                          o.W1 = mat(l.W1), o.W2 = mat(l.W2);
+                          o.b1 = l.b1.empty() ? std::vector<numeric>(l.hidden(), 0) : vec(l.b1);
+                          o.b2 = l.b2.empty() ? std::vector<numeric>(o.W2.size(), 0) : vec(l.b2);
+                          o.coeffs = phi(l.alpha, l.coeffs, l.hidden());
+                        },
+                        [&](const ActNormLayer& l) {
+                          o.type = "actnorm", o.scale = vec(l.scale);
+                          o.b = l.shift.empty() ? std::vector<numeric>(model.dim, 0) : vec(l.shift);
+                        }},
+               layer);
+    m.layers.push_back(o);
   }
   return m;
 }
