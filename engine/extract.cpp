@@ -199,7 +199,8 @@ std::vector<T> point(const std::vector<GiNaC::numeric>& at, int dim) {
 }  // namespace
 
 double extraction_bytes(int dim, int order, field_kind field,
-                        const std::vector<jet_structure>& layers, double output_bytes) {
+                        const std::vector<jet_structure>& layers, double output_bytes,
+                        int kept_actions) {
   // A double is 8 bytes; an exact entry is a handle plus a shared number (~48 bytes, more for
   // long rationals or expressions). While a layer is pulled back: the old and new vertices and
   // the kernel's buffers — linear: in the exact field two mixed tensors of the mode products
@@ -236,14 +237,15 @@ double extraction_bytes(int dim, int order, field_kind field,
   }
   const double pullback = entry * 2.0 * vertices + kernel;
   const double writing = entry * vertices + output_bytes;
-  return 16.0 * (1 << 20) + cached + std::max(pullback, writing);
+  const double kept = entry * kept_actions * vertices;
+  return 16.0 * (1 << 20) + cached + kept + std::max(pullback, writing);
 }
 
 double extraction_estimate(const Model& model, const ExtractRequest& request) {
   std::vector<jet_structure> structures;
   for (const Layer& l : model.layers) structures.push_back(spec_of(l).jet);
-  return extraction_bytes(model.dim, request.order, request.field, structures,
-                          request.output_bytes);
+  return extraction_bytes(model.dim, request.order, request.field, structures, request.output_bytes,
+                          request.per_layer ? static_cast<int>(model.layers.size()) + 1 : 0);
 }
 
 template <Field T>

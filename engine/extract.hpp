@@ -63,8 +63,10 @@ double extraction_estimate(const Model& model, const ExtractRequest& request);
 
 // Bytes an extraction needs at its peak, for layers of the given jet structures: the vertex
 // tensors and contraction buffers while a layer is pulled back, or one action and output_bytes
-// while the output is written, whichever is more, and the cached gather tables.
+// while the output is written, whichever is more, and the cached gather tables; with
+// kept_actions (--per-layer: one per layer and the latent one) those actions throughout.
 double extraction_bytes(int dim, int order, field_kind field,
-                        const std::vector<jet_structure>& layers, double output_bytes = 0);
+                        const std::vector<jet_structure>& layers, double output_bytes = 0,
+                        int kept_actions = 0);
 
 }  // namespace flowaction

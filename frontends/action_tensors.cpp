@@ -26,9 +26,9 @@ void append_le(Out& out, V v) {
   out.append(bytes, bytes + sizeof(V));
 }
 
-RawTensor dense_tensor(const SymTensor<double>& t, int d) {
+RawTensor dense_tensor(const SymTensor<double>& t, int d, const std::string& prefix) {
   const int k = t.order();
-  RawTensor out{fmt::format("gamma{}", k), "F64", std::vector<std::size_t>(k, d), {}};
+  RawTensor out{fmt::format("{}gamma{}", prefix, k), "F64", std::vector<std::size_t>(k, d), {}};
   std::size_t n = 1;
   for (int p = 0; p < k; ++p) n *= static_cast<std::size_t>(d);
   out.data.reserve(8 * n);
@@ -55,30 +55,32 @@ double dense_bytes(int dim, int order) {
   return total;
 }
 
-double binary_output_bytes(std::string_view format, int dim, int order, bool dense) {
-  double tensors = 0;
+double binary_output_bytes(std::string_view format, int dim, int order, bool dense, int actions) {
+  double one = 0;  // the tensors of one action
   if (dense)
-    tensors = dense_bytes(dim, order);
+    one = dense_bytes(dim, order);
   else
-    for (int k = 0; k <= order; ++k)
-      tensors += (4.0 * k + 8.0) * static_cast<double>(sym_size(dim, k));
+    for (int k = 0; k <= order; ++k) one += (4.0 * k + 8.0) * static_cast<double>(sym_size(dim, k));
+  const double tensors = actions * one + (actions > 1 ? 8.0 * dim * actions : 0);  // stage{s}_at
   // The tensors, and for .npz the archive built from them beside them.
   return (format == "npz" ? 2.0 : 1.0) * tensors;
 }
 
-std::vector<RawTensor> action_tensors(const Action<double>& action, bool dense) {
+std::vector<RawTensor> action_tensors(const Action<double>& action, bool dense,
+                                      const std::string& prefix) {
   std::vector<RawTensor> out;
   const int d = action.dim;
   if (dense) {
-    for (const SymTensor<double>& t : action.vertices) out.push_back(dense_tensor(t, d));
+    for (const SymTensor<double>& t : action.vertices) out.push_back(dense_tensor(t, d, prefix));
     return out;
   }
   for (int k = 0; k <= action.order(); ++k) {
     // Room for every component (rarely is one exactly 0): no growth by doubling.
     const std::size_t n = action.vertices[static_cast<std::size_t>(k)].size();
-    out.push_back({fmt::format("gamma{}_index", k), "I32", {0, static_cast<std::size_t>(k)}, {}});
+    out.push_back(
+        {fmt::format("{}gamma{}_index", prefix, k), "I32", {0, static_cast<std::size_t>(k)}, {}});
     out.back().data.reserve(4 * static_cast<std::size_t>(k) * n);
-    out.push_back({fmt::format("gamma{}_value", k), "F64", {0}, {}});
+    out.push_back({fmt::format("{}gamma{}_value", prefix, k), "F64", {0}, {}});
     out.back().data.reserve(8 * n);
   }
   // The JSON writer's traversal (threads, prefetching): records of k int32 and one double per
@@ -99,6 +101,20 @@ std::vector<RawTensor> action_tensors(const Action<double>& action, bool dense) 
           ++index.shape[0], ++value.shape[0];
         }
       });
+  return out;
+}
+
+std::vector<RawTensor> stage_tensors(const std::vector<ActionStage>& stages, bool dense) {
+  std::vector<RawTensor> out;
+  for (std::size_t s = 0; s < stages.size(); ++s) {
+    const auto& action = std::get<Action<double>>(stages[s].action);
+    const std::string prefix = fmt::format("stage{}_", s);
+    RawTensor at{prefix + "at", "F64", {stages[s].at.size()}, {}};
+    // The float field writes each coordinate as its shortest round-trip decimal.
+    for (const std::string& x : stages[s].at) append_le(at.data, std::stod(x));
+    out.push_back(std::move(at));
+    for (RawTensor& t : action_tensors(action, dense, prefix)) out.push_back(std::move(t));
+  }
   return out;
 }
 

@@ -4,7 +4,10 @@
 //                   components, in the order of the JSON "vertices" list;
 //   gamma{k}_value  float64, shape (n,): their values;
 // or with dense, gamma{k}: float64 of shape (d,)·k, every permutation of an index holding its
-// component (a full symmetric array). The exact and symbolic fields are not written as binary.
+// component (a full symmetric array). With --per-layer, every stage s = 0 … L in the order of the
+// JSON "stages" list (0: the latent Gaussian of z, L: the data's action) as the same tensors
+// named stage{s}_gamma{k}…, and stage{s}_at (float64, (d,)): the point that stage is expanded
+// around. The exact and symbolic fields are not written as binary.
 #pragma once
 
 #include <string>
@@ -19,7 +22,11 @@ namespace flowaction {
 // "npz" or "safetensors".
 bool is_binary_format(std::string_view format);
 
-std::vector<RawTensor> action_tensors(const Action<double>& action, bool dense);
+// Tensor names start with prefix.
+std::vector<RawTensor> action_tensors(const Action<double>& action, bool dense,
+                                      const std::string& prefix = "");
+// --per-layer: the stages of a float-field extraction.
+std::vector<RawTensor> stage_tensors(const std::vector<ActionStage>& stages, bool dense);
 
 // Bytes of the dense tensors of orders 0 … order over dim units (8 d^k each).
 double dense_bytes(int dim, int order);
@@ -29,7 +36,9 @@ double dense_bytes(int dim, int order);
 std::string npz_bytes(std::vector<RawTensor> tensors);
 
 // Bytes the binary output of orders 0 … order over dim units needs in memory while it is written
-// (every component counted, as the memory check before an extraction does).
-double binary_output_bytes(std::string_view format, int dim, int order, bool dense);
+// (every component counted, as the memory check before an extraction does), for `actions`
+// actions (--per-layer: the layers and the latent one).
+double binary_output_bytes(std::string_view format, int dim, int order, bool dense,
+                           int actions = 1);
 
 }  // namespace flowaction

@@ -69,7 +69,8 @@ options:
                      collected), collect (a polynomial nested by symbol), expand (expanded numerator
                      over denominator)
   --per-layer        the action after each layer of the pullback, from the latent Gaussian to the
-                     data (JSON format "flowaction-stages/1", or one table or section per stage)
+                     data (JSON format "flowaction-stages/1", or one table or section per stage;
+                     npz, safetensors: stage{s}_gamma{k}_... and stage{s}_at for s = 0 ... L)
   --format F         json (format "flowaction-action/1", default), text (a table) or latex (the
                      vertices by order as formulas, a fragment to \input); default latex for -o *.tex
                      npz, safetensors: binary tensors for NumPy and PyTorch, float field only (the
@@ -238,8 +239,10 @@ void set_threads_from(const Args& args) {
 }
 
 // The float-field vertices as binary tensors (frontends/action_tensors.hpp).
-void emit_binary(const Rendering& r, const Action<double>& action, bool dense, std::ostream& out) {
-  std::vector<RawTensor> tensors = action_tensors(action, dense);
+void emit_binary(const Rendering& r, const Extraction& result, bool dense, std::ostream& out) {
+  std::vector<RawTensor> tensors =
+      result.stages.empty() ? action_tensors(std::get<Action<double>>(result.action), dense)
+                            : stage_tensors(result.stages, dense);
   if (r.format == "npz") {
     write_output(r.output, npz_bytes(std::move(tensors)), out);
     return;
@@ -281,8 +284,6 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
           "--format {} writes the float field only (tensors of doubles); the exact and symbolic "
           "values are written by --format json",
           r.format));
-    if (req.per_layer)
-      throw Usage(fmt::format("--per-layer is not written as --format {}", r.format));
     if (r.output.is_standard_output() && &out == &std::cout && ::isatty(1))
       throw Usage(fmt::format("--format {} is binary: give -o FILE", r.format));
   }
@@ -290,7 +291,9 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
   const Model model = read_manifest(manifest);
   if (!model.tensor_file.empty()) check_not_input(r.output, model.tensor_file);
   if (binary) {
-    req.output_bytes = binary_output_bytes(r.format, model.dim, req.order, dense);
+    req.output_bytes =
+        binary_output_bytes(r.format, model.dim, req.order, dense,
+                            req.per_layer ? static_cast<int>(model.layers.size()) + 1 : 1);
     req.output_what = fmt::format("the {}tensors of --format {}", dense ? "dense " : "", r.format);
   }
   const bool terminal = &err == &std::cerr && ::isatty(2);
@@ -317,7 +320,7 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
       err << fmt::format("flowaction: written, {:.1f} s\n", elapsed()) << std::flush;
   };
   if (binary) {
-    emit_binary(r, std::get<Action<double>>(result.action), dense, out);
+    emit_binary(r, result, dense, out);
     wrote();
     return 0;
   }

@@ -254,13 +254,90 @@ TEST_CASE("binary formats: the float field only, --dense refused up front when t
   r = cli({"extract", m, "--dense", "-o", (dir.path / "a.json").string()});
   CHECK(r.status == 2);
   CHECK(testing_support::has(r.err, "--dense needs --format npz or safetensors"));
-  r = cli({"extract", m, "--per-layer", "-o", out});
-  CHECK(r.status == 2);
   // Order 20 dense at d = 3: 3^20 doubles and more, about 39 GiB, twice for the archive.
   r = cli({"extract", m, "--order", "20", "--dense", "-o", out});
   CHECK(r.status == 1);
   CHECK(testing_support::has(r.err, "the dense tensors of --format npz (77.9 GiB)"));
   CHECK(!fs::exists(out));
+  // --per-layer keeps one action per stage (2 layers and the latent one): three times as much.
+  r = cli({"extract", m, "--order", "20", "--dense", "--per-layer", "-o", out});
+  CHECK(r.status == 1);
+  double dense = 0;
+  for (int k = 0; k <= 20; ++k) dense += 8 * std::pow(3.0, k);
+  CHECK(testing_support::has(r.err, fmt::format("the dense tensors of --format npz ({:.1f} GiB)",
+                                                (2 * 3 * dense + 2 * 3 * 8.0 * 3) / (1 << 30))));
+  CHECK(!fs::exists(out));
+}
+
+TEST_CASE("--per-layer --format npz | safetensors: every stage as the JSON stages hold it") {
+  TempDir dir("per_layer_binary");
+  const int d = 4, K = 4, L = 3;
+  const std::string m = (dir.path / "m.json").string();
+  { std::ofstream(m) << random_manifest(d, L, 15); }
+  for (const char* file : {"s.json", "s.npz", "s.safetensors", "sd.npz", "a.npz"}) {
+    std::vector<std::string> args = {"extract", m,       "--order", "4",
+                                     "--field", "float", "-o",      (dir.path / file).string()};
+    if (file[0] == 's') args.push_back("--per-layer");
+    if (file[1] == 'd') args.push_back("--dense");
+    const auto r = cli(args);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+  }
+  const auto j = nlohmann::json::parse(read_file(dir.path / "s.json"));
+  REQUIRE(j["stages"].size() == L + 1);
+  for (const char* file : {"s.npz", "s.safetensors", "sd.npz"}) {
+    CAPTURE(file);
+    const bool dense = file[1] == 'd';
+    const TensorFile t = read_tensor_file(dir.path / file);
+    CHECK(t.tensors.size() == (L + 1) * (1 + (dense ? 1u : 2u) * (K + 1)));
+    for (std::size_t s = 0; s <= L; ++s) {
+      CAPTURE(s);
+      const auto& stage = j["stages"][s];
+      const StoredTensor& at = t.tensors.at(fmt::format("stage{}_at", s));
+      REQUIRE(at.values.size() == d);
+      for (int i = 0; i < d; ++i)
+        CHECK(at.values[i] == std::stod(stage["at"][i].get<std::string>()));
+      std::vector<std::size_t> seen(K + 1, 0);
+      for (const auto& e : stage["vertices"]) {
+        const int k = e["order"];
+        const auto index = e["index"].get<std::vector<int>>();
+        const double v = e["float"];
+        if (dense) {
+          // The dense array at the sorted index and at its reverse (a permutation).
+          const StoredTensor& g = t.tensors.at(fmt::format("stage{}_gamma{}", s, k));
+          std::size_t flat = 0, reversed = 0;
+          for (int p = 0; p < k; ++p)
+            flat = flat * d + index[p], reversed = reversed * d + index[k - 1 - p];
+          CHECK(g.values.at(flat) == v);
+          CHECK(g.values.at(reversed) == v);
+          continue;
+        }
+        const StoredTensor& ix = t.tensors.at(fmt::format("stage{}_gamma{}_index", s, k));
+        const StoredTensor& val = t.tensors.at(fmt::format("stage{}_gamma{}_value", s, k));
+        const std::size_t n = seen[k]++;
+        REQUIRE(n < val.values.size());
+        for (int p = 0; p < k; ++p) CHECK(ix.values[n * k + p] == index[p]);
+        CHECK(val.values[n] == v);
+      }
+      if (!dense)
+        for (int k = 0; k <= K; ++k)
+          CHECK(t.tensors.at(fmt::format("stage{}_gamma{}_value", s, k)).values.size() == seen[k]);
+    }
+    // Stage 0 is the latent Gaussian around z₀: Γ⁽¹⁾ = z₀, Γ⁽²⁾ = 1 on the diagonal, no more.
+    if (!dense) {
+      const StoredTensor& z0 = t.tensors.at("stage0_at");
+      const StoredTensor& g1 = t.tensors.at("stage0_gamma1_value");
+      const StoredTensor& g1i = t.tensors.at("stage0_gamma1_index");
+      for (std::size_t n = 0; n < g1.values.size(); ++n)
+        CHECK(g1.values[n] == z0.values.at(static_cast<std::size_t>(g1i.values[n])));
+      CHECK(t.tensors.at("stage0_gamma2_value").values == std::vector<double>(d, 1.0));
+      CHECK(t.tensors.at("stage0_gamma3_value").values.empty());
+      // The last stage is the data's action: the same tensors as without --per-layer.
+      const TensorFile whole = read_tensor_file(dir.path / "a.npz");
+      for (int k = 0; k <= K; ++k)
+        CHECK(t.tensors.at(fmt::format("stage{}_gamma{}_value", L, k)).values ==
+              whole.tensors.at(fmt::format("gamma{}_value", k)).values);
+    }
+  }
 }
 
 TEST_CASE("--progress: the memory estimate and each layer on stderr, a line each") {
