@@ -1,7 +1,6 @@
 #include "frontends/action_tensors.hpp"
 
 #include <fmt/format.h>
-#include <zip.h>
 
 #include <algorithm>
 #include <bit>
@@ -62,8 +61,7 @@ double binary_output_bytes(std::string_view format, int dim, int order, bool den
   else
     for (int k = 0; k <= order; ++k) one += (4.0 * k + 8.0) * static_cast<double>(sym_size(dim, k));
   const double tensors = actions * one + (actions > 1 ? 8.0 * dim * actions : 0);  // stage{s}_at
-  // The tensors, and for .npz the archive built from them beside them.
-  return (format == "npz" ? 2.0 : 1.0) * tensors;
+  return tensors;  // both formats are written from them as they go
 }
 
 std::vector<RawTensor> action_tensors(const Action<double>& action, bool dense,
@@ -115,63 +113,6 @@ std::vector<RawTensor> stage_tensors(const std::vector<ActionStage>& stages, boo
     out.push_back(std::move(at));
     for (RawTensor& t : action_tensors(action, dense, prefix)) out.push_back(std::move(t));
   }
-  return out;
-}
-
-std::string npz_bytes(std::vector<RawTensor> tensors) {
-  zip_error_t error;
-  zip_error_init(&error);
-  const auto fail = [&](const char* what) {
-    const std::string why = zip_error_strerror(&error);
-    zip_error_fini(&error);
-    throw Error(fmt::format("cannot build the .npz archive: {}: {}", what, why));
-  };
-  zip_source_t* buffer = zip_source_buffer_create(nullptr, 0, 0, &error);
-  if (!buffer) fail("buffer");
-  zip_t* archive = zip_open_from_source(buffer, ZIP_TRUNCATE, &error);
-  if (!archive) {
-    zip_source_free(buffer);
-    fail("open");
-  }
-  zip_source_keep(buffer);  // read back after zip_close
-  // Members stay alive until zip_close reads them.
-  std::vector<std::string> members;
-  members.reserve(tensors.size());
-  for (RawTensor& t : tensors) {
-    members.push_back(npy_header(t.dtype == "I32" ? "<i4" : "<f8", t.shape));
-    members.back().append(t.data);
-    std::string().swap(t.data);  // one copy of the data at a time
-    zip_source_t* s = zip_source_buffer(archive, members.back().data(), members.back().size(), 0);
-    const zip_int64_t i =
-        s ? zip_file_add(archive, (t.name + ".npy").c_str(), s, ZIP_FL_ENC_UTF_8) : -1;
-    if (i < 0 ||
-        zip_set_file_compression(archive, static_cast<zip_uint64_t>(i), ZIP_CM_STORE, 0) != 0) {
-      if (s && i < 0) zip_source_free(s);
-      zip_error_set(&error, zip_error_code_zip(zip_get_error(archive)), 0);
-      zip_discard(archive);
-      zip_source_free(buffer);
-      fail(t.name.c_str());
-    }
-  }
-  if (zip_close(archive) != 0) {
-    zip_error_set(&error, zip_error_code_zip(zip_get_error(archive)), 0);
-    zip_discard(archive);
-    zip_source_free(buffer);
-    fail("close");
-  }
-  members.clear();
-  zip_stat_t st;
-  std::string out;
-  if (zip_source_stat(buffer, &st) != 0 || zip_source_open(buffer) != 0) {
-    zip_source_free(buffer);
-    fail("read back");
-  }
-  out.resize(st.size);
-  const zip_int64_t n = zip_source_read(buffer, out.data(), st.size);
-  zip_source_close(buffer);
-  zip_source_free(buffer);
-  if (n != static_cast<zip_int64_t>(st.size)) fail("read back");
-  zip_error_fini(&error);
   return out;
 }
 

@@ -31,10 +31,6 @@ std::vector<RawTensor> stage_tensors(const std::vector<ActionStage>& stages, boo
 // Bytes of the dense tensors of orders 0 … order over dim units (8 d^k each).
 double dense_bytes(int dim, int order);
 
-// A NumPy .npz archive of the tensors (members NAME.npy, stored uncompressed as numpy.savez
-// writes them). The tensors' data is released as it is copied into the archive.
-std::string npz_bytes(std::vector<RawTensor> tensors);
-
 // Bytes the binary output of orders 0 … order over dim units needs in memory while it is written
 // (every component counted, as the memory check before an extraction does), for `actions`
 // actions (--per-layer: the layers and the latent one).

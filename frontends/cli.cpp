@@ -32,6 +32,7 @@
 #include "frontends/inspect.hpp"
 #include "frontends/latex_compile.hpp"
 #include "frontends/manifest.hpp"
+#include "frontends/npz.hpp"
 #include "frontends/output_file.hpp"
 #include "frontends/trainer_commands.hpp"
 
@@ -243,12 +244,15 @@ void emit_binary(const Rendering& r, const Extraction& result, bool dense, std::
   std::vector<RawTensor> tensors =
       result.stages.empty() ? action_tensors(std::get<Action<double>>(result.action), dense)
                             : stage_tensors(result.stages, dense);
-  if (r.format == "npz") {
-    write_output(r.output, npz_bytes(std::move(tensors)), out);
-    return;
-  }
   write_output(
-      r.output, [&](std::ostream& s) { write_safetensors(s, tensors); }, out);
+      r.output,
+      [&](std::ostream& s) {
+        if (r.format == "npz")
+          write_npz(s, tensors);
+        else
+          write_safetensors(s, tensors);
+      },
+      out);
 }
 
 int run_extract(const Args& args, std::ostream& out, std::ostream& err) {

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 #include <zip.h>
+#include <zlib.h>
 
+#include <concepts>
 #include <cstdint>
 #include <memory>
 
@@ -108,6 +110,115 @@ TensorFile parse_npz(std::span<const std::byte> bytes, std::string_view name) {
       throw Error(fmt::format("{}: appears twice in the archive", where));
   }
   return out;
+}
+
+namespace {
+
+// Little-endian integer fields of the zip records.
+class Record {
+ public:
+  template <std::integral V>
+  Record& put(V v) {
+    for (std::size_t i = 0; i < sizeof(V); ++i)
+      bytes_.push_back(static_cast<char>((static_cast<std::uint64_t>(v) >> (8 * i)) & 0xff));
+    return *this;
+  }
+  Record& put(std::string_view s) {
+    bytes_.append(s);
+    return *this;
+  }
+  const std::string& bytes() const { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
+constexpr std::uint32_t no32 = 0xffffffff;  // "see the Zip64 extra field"
+
+struct Member {
+  std::string name;
+  std::uint64_t size = 0, offset = 0;
+  std::uint32_t crc = 0;
+};
+
+std::uint32_t crc32_of(std::uint32_t crc, std::string_view bytes) {
+  return static_cast<std::uint32_t>(
+      crc32_z(crc, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
+}
+
+}  // namespace
+
+void write_npz(std::ostream& out, const std::vector<RawTensor>& tensors, bool zip64) {
+  constexpr std::uint16_t dos_date = (0 << 9) | (1 << 5) | 1;  // 1980-01-01, as zip's epoch
+  std::uint64_t offset = 0;
+  std::vector<Member> members;
+  const auto write = [&](std::string_view bytes) {
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    offset += bytes.size();
+  };
+  for (const RawTensor& t : tensors) {
+    if (t.dtype != "I32" && t.dtype != "F64")
+      throw std::logic_error("write_npz: dtype " + t.dtype + " is not written");
+    const std::string header = npy_header(t.dtype == "I32" ? "<i4" : "<f8", t.shape);
+    Member m{t.name + ".npy", header.size() + t.data.size(), offset, 0};
+    m.crc = crc32_of(crc32_of(0, header), t.data);
+    const bool big = zip64 || m.size >= no32;
+    Record local;
+    local.put<std::uint32_t>(0x04034b50).put<std::uint16_t>(big ? 45 : 20).put<std::uint16_t>(0);
+    local.put<std::uint16_t>(0).put<std::uint16_t>(0).put<std::uint16_t>(dos_date);
+    local.put<std::uint32_t>(m.crc);
+    local.put<std::uint32_t>(big ? no32 : static_cast<std::uint32_t>(m.size));
+    local.put<std::uint32_t>(big ? no32 : static_cast<std::uint32_t>(m.size));
+    local.put<std::uint16_t>(static_cast<std::uint16_t>(m.name.size()));
+    local.put<std::uint16_t>(big ? 20 : 0).put(m.name);
+    if (big) local.put<std::uint16_t>(1).put<std::uint16_t>(16).put(m.size).put(m.size);
+    write(local.bytes());
+    write(header);
+    write(t.data);
+    members.push_back(std::move(m));
+  }
+  // The central directory, then (where needed) the Zip64 end records, then the end record.
+  const std::uint64_t directory = offset;
+  for (const Member& m : members) {
+    const bool big_size = zip64 || m.size >= no32, big_offset = zip64 || m.offset >= no32;
+    Record entry;
+    entry.put<std::uint32_t>(0x02014b50).put<std::uint16_t>((3 << 8) | 45);
+    entry.put<std::uint16_t>(big_size || big_offset ? 45 : 20).put<std::uint16_t>(0);
+    entry.put<std::uint16_t>(0).put<std::uint16_t>(0).put<std::uint16_t>(dos_date);
+    entry.put<std::uint32_t>(m.crc);
+    entry.put<std::uint32_t>(big_size ? no32 : static_cast<std::uint32_t>(m.size));
+    entry.put<std::uint32_t>(big_size ? no32 : static_cast<std::uint32_t>(m.size));
+    entry.put<std::uint16_t>(static_cast<std::uint16_t>(m.name.size()));
+    const std::uint16_t extra = (big_size ? 16 : 0) + (big_offset ? 8 : 0);
+    entry.put<std::uint16_t>(extra ? extra + 4 : 0).put<std::uint16_t>(0);
+    entry.put<std::uint16_t>(0).put<std::uint16_t>(0).put<std::uint32_t>(0100644u << 16);
+    entry.put<std::uint32_t>(big_offset ? no32 : static_cast<std::uint32_t>(m.offset));
+    entry.put(m.name);
+    if (extra) {
+      entry.put<std::uint16_t>(1).put<std::uint16_t>(extra);
+      if (big_size) entry.put(m.size).put(m.size);
+      if (big_offset) entry.put(m.offset);
+    }
+    write(entry.bytes());
+  }
+  const std::uint64_t directory_size = offset - directory, count = members.size();
+  const bool big_end = zip64 || directory >= no32 || directory_size >= no32 || count >= 0xffff;
+  Record end;
+  if (big_end) {
+    const std::uint64_t record = offset;
+    end.put<std::uint32_t>(0x06064b50).put<std::uint64_t>(44).put<std::uint16_t>((3 << 8) | 45);
+    end.put<std::uint16_t>(45).put<std::uint32_t>(0).put<std::uint32_t>(0);
+    end.put(count).put(count).put(directory_size).put(directory);
+    end.put<std::uint32_t>(0x07064b50).put<std::uint32_t>(0).put(record).put<std::uint32_t>(1);
+  }
+  const auto small = [&](std::uint64_t v, std::uint64_t limit) { return big_end ? limit : v; };
+  end.put<std::uint32_t>(0x06054b50).put<std::uint16_t>(0).put<std::uint16_t>(0);
+  end.put<std::uint16_t>(static_cast<std::uint16_t>(small(count, 0xffff)));
+  end.put<std::uint16_t>(static_cast<std::uint16_t>(small(count, 0xffff)));
+  end.put<std::uint32_t>(static_cast<std::uint32_t>(small(directory_size, no32)));
+  end.put<std::uint32_t>(static_cast<std::uint32_t>(small(directory, no32)));
+  end.put<std::uint16_t>(0);
+  write(end.bytes());
 }
 
 }  // namespace flowaction

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(g++ pkg-config meson ninja-build libginac-dev libcln-dev libboost-graph-dev libnauty2-dev
-      libfmt-dev doctest-dev libeigen3-dev nlohmann-json3-dev libzip-dev)
+      libfmt-dev doctest-dev libeigen3-dev nlohmann-json3-dev libzip-dev zlib1g-dev)
 if [ "${1:-}" = "--tests" ]; then
   pkgs+=(python3-numpy python3-torch clang libclang-rt-14-dev
          texlive-latex-base texlive-pictures texlive-luatex)

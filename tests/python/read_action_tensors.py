@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Test helper: reads OUTDIR/a.json (extract --field float) and checks OUTDIR/a.npz,
 OUTDIR/a.safetensors (gamma{k}_index, gamma{k}_value) and OUTDIR/d.npz, OUTDIR/d.safetensors
-(--dense) against it, exactly. Mode "numpy": numpy.load and a plain reading of the safetensors
+(--dense) against it, exactly; OUTDIR/z.npz (Zip64 records) must hold what a.npz holds, and
+both archives must pass zipfile's CRC check. Mode "numpy": numpy.load and a plain reading of the safetensors
 header; mode "safetensors": the safetensors package (safetensors.numpy.load_file). Exit 77 when
 the module the mode needs is missing, 1 with a message on a mismatch."""
 import itertools
@@ -75,4 +76,20 @@ for fmt, t in dense.items():
             if g[full] != values.get(tuple(sorted(full)), 0.0):
                 fail(f"{fmt}: gamma{k}{list(full)} = {g[full]!r}")
             checked += 1
+if mode == "numpy":
+    import zipfile
+
+    for name in ("a.npz", "z.npz"):
+        with zipfile.ZipFile(f"{out}/{name}") as archive:
+            if archive.testzip() is not None:
+                fail(f"{name}: a member fails its CRC check")
+            if name == "z.npz" and min(i.extract_version for i in archive.infolist()) < 45:
+                fail("z.npz: not written with Zip64 records")
+    a, z = np.load(f"{out}/a.npz"), np.load(f"{out}/z.npz")
+    if sorted(a.files) != sorted(z.files):
+        fail(f"z.npz members {sorted(z.files)}, a.npz {sorted(a.files)}")
+    for name in a.files:
+        if a[name].dtype != z[name].dtype or not np.array_equal(a[name], z[name]):
+            fail(f"z.npz: {name} differs from a.npz")
+        checked += 1
 print(checked)
