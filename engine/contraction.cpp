@@ -92,7 +92,12 @@ void mode_product(int d, int s, int q, const std::vector<T>& cur, const std::vec
 class DepthFirst {
  public:
   DepthFirst(int d, int k, const std::vector<double>& M, std::vector<double>& out)
-      : d_(d), k_(k), Mm_(M.data(), d, d), out_(out) {}
+      : d_(d), k_(k), Mm_(M.data(), d, d), out_(out) {
+    for (int s = 0; s < k; ++s)
+      for (int j = 0; j < d; ++j)
+        append_.push_back(static_cast<std::size_t>(
+            binomial(static_cast<std::uint64_t>(j + s), static_cast<std::uint64_t>(s + 1))));
+  }
 
   // The children of prefix J (order s, rank rJ, last index j0) for output legs j in [j0, j1).
   void expand(int s, std::size_t rJ, int j0, int j1, const double* row) const {
@@ -136,11 +141,12 @@ class DepthFirst {
   using ColMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
   static constexpr Eigen::Index chunk = 256;
   // rank(J ∪ {j}) − rank(J) for J of order s, j ≥ max J.
-  static std::size_t append(int s, int j) {
-    return static_cast<std::size_t>(
-        binomial(static_cast<std::uint64_t>(j + s), static_cast<std::uint64_t>(s + 1)));
+  std::size_t append(int s, int j) const {
+    return append_[static_cast<std::size_t>(s) * static_cast<std::size_t>(d_) +
+                   static_cast<std::size_t>(j)];
   }
   int d_, k_;
+  std::vector<std::size_t> append_;  // C(j + s, s + 1) by [s][j]
   Eigen::Map<const RowMat> Mm_;
   std::vector<double>& out_;
 };

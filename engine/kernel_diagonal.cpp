@@ -71,6 +71,13 @@ void DiagonalKernel<T>::finish(SymTensor<T>& g) {
           units.push_back(J[i]), counts.push_back(1);
       }
       const std::size_t t = units.size();
+      if (t == static_cast<std::size_t>(n) && n > 1) {
+        // Distinct units (most components): one fan each, and the old vertex at J itself.
+        T w = gamma_.vertices[n][rJ];
+        for (std::size_t e = 0; e < t && !vanishes(w); ++e) w *= fan_[units[e]][1][1];
+        g[rJ] = w;
+        continue;
+      }
       blocks.assign(t, 1);  // fans per unit, 1 … counts
       T sum(0);
       while (true) {
