@@ -52,12 +52,7 @@ void DiagonalKernel<T>::finish(SymTensor<T>& g) {
   // (each component summed in the same order on any of them).
   const int n = g.order();
   const SymShape& shape = g.shape();
-  const std::size_t ranges =
-      field_traits<T>::threads ? std::min<std::size_t>(shape.size(), 16 * threads()) : 1;
-  parallel_for(ranges, [&](std::size_t range) {
-    const std::size_t begin = range * shape.size() / ranges,
-                      end = (range + 1) * shape.size() / ranges;
-    if (begin == end) return;
+  parallel_ranges(shape.size(), field_traits<T>::threads, [&](std::size_t begin, std::size_t end) {
     std::vector<int> units, counts, blocks;
     multi_index inner;
     multi_index J = shape.unrank(begin);

@@ -89,11 +89,40 @@ class Spans {
   std::size_t work_ = 0;
 };
 
-// Ranges of a tensor's components for threads (one range when the field keeps to one thread).
-template <Field T>
-std::size_t component_ranges(std::size_t size) {
-  return field_traits<T>::threads ? std::min<std::size_t>(size, 16 * threads()) : 1;
-}
+// Where each component of a tensor over all d units sits in the blocks: the monomial split into
+// its A and B parts, block [b][a] and the position in it.
+class BlockPlaces {
+ public:
+  BlockPlaces(int d, const std::vector<int>& A, const std::vector<int>& B, int K) : local_(d) {
+    for (std::size_t i = 0; i < A.size(); ++i) local_[A[i]] = static_cast<int>(i);
+    for (std::size_t i = 0; i < B.size(); ++i) local_[B[i]] = -1 - static_cast<int>(i);
+    for (int r = 0; r <= K; ++r) {
+      shapeA_.emplace_back(static_cast<int>(A.size()), r);
+      shapeB_.emplace_back(static_cast<int>(B.size()), r);
+    }
+  }
+
+  // fn(rho, index, b, a, position) for every component of shape, on threads in the float field
+  // (each component visited once: the calls write disjoint places).
+  template <Field T, class Fn>
+  void for_each(const SymShape& shape, const Fn& fn) const {
+    parallel_ranges(
+        shape.size(), field_traits<T>::threads, [&](std::size_t begin, std::size_t end) {
+          multi_index index = shape.unrank(begin), ia, ib;
+          for (std::size_t rho = begin; rho < end; ++rho, shape.next(index)) {
+            ia.clear(), ib.clear();
+            for (int u : index)
+              (local_[u] >= 0 ? ia : ib).push_back(local_[u] >= 0 ? local_[u] : -1 - local_[u]);
+            const auto b = ib.size(), a = ia.size();
+            fn(rho, index, b, a, shapeA_[a].rank(ia) * shapeB_[b].size() + shapeB_[b].rank(ib));
+          }
+        });
+  }
+
+ private:
+  std::vector<int> local_;  // unit → its index in A, or −1 − its index in B
+  std::vector<SymShape> shapeA_, shapeB_;
+};
 
 }  // namespace
 
@@ -115,9 +144,7 @@ void RankOneKernel<T>::shift() {
   const auto deg = static_cast<std::size_t>(K) + 1;
   std::vector<std::size_t> sizeA(deg), sizeB(deg);
   std::vector<Removals> remA(deg), remB(deg);
-  std::vector<SymShape> shapeA, shapeB;
   for (int r = 0; r <= K; ++r) {
-    shapeA.emplace_back(nA, r), shapeB.emplace_back(nB, r);
     sizeA[r] = sym_size(nA, r), sizeB[r] = sym_size(nB, r);
     remA[r] = removals(nA, r), remB[r] = removals(nB, r);
   }
@@ -131,29 +158,13 @@ void RankOneKernel<T>::shift() {
   };
   // S's monomial coefficients c_α = Γ_α / α!, sorted into blocks.
   Blocks<T> term = zero_blocks();
-  {
-    std::vector<int> local(ud);
-    for (std::size_t i = 0; i < jet_.A.size(); ++i) local[jet_.A[i]] = static_cast<int>(i);
-    for (std::size_t i = 0; i < jet_.B.size(); ++i) local[jet_.B[i]] = -1 - static_cast<int>(i);
-    for (int r = 0; r <= K; ++r) {
-      const SymTensor<T>& g = gamma_.vertices[r];
-      const SymShape& shape = g.shape();
-      const std::size_t ranges = component_ranges<T>(shape.size());
-      parallel_for(ranges, [&](std::size_t range) {
-        const std::size_t begin = range * shape.size() / ranges,
-                          end = (range + 1) * shape.size() / ranges;
-        if (begin == end) return;
-        multi_index a = shape.unrank(begin), ia, ib;
-        for (std::size_t rho = begin; rho < end; ++rho, shape.next(a)) {
-          ia.clear(), ib.clear();
-          for (int u : a)
-            (local[u] >= 0 ? ia : ib).push_back(local[u] >= 0 ? local[u] : -1 - local[u]);
-          const auto b = ib.size(), na = ia.size();
-          term[b][na][shapeA[na].rank(ia) * sizeB[b] + shapeB[b].rank(ib)] =
-              g[rho] / from_int<T>(static_cast<long>(multiplicity_factorial(a)));
-        }
-      });
-    }
+  const BlockPlaces places(d, jet_.A, jet_.B, K);
+  for (int r = 0; r <= K; ++r) {
+    const SymTensor<T>& g = gamma_.vertices[r];
+    places.for_each<T>(g.shape(), [&](std::size_t rho, const multi_index& index, std::size_t b,
+                                      std::size_t a, std::size_t position) {
+      term[b][a][position] = g[rho] / from_int<T>(static_cast<long>(multiplicity_factorial(index)));
+    });
   }
   sum_ = term;
   // ψ_h(t) = Σ_{m=1}^{degree} φ_h⁽ᵐ⁾/m! tᵐ and v_h, w_h in local indices.
@@ -294,26 +305,10 @@ template <Field T>
 void RankOneKernel<T>::finish(SymTensor<T>& out) {
   if (sum_.empty()) shift();
   // Tensor entries Γ′_α = α! c_α, read back from the blocks.
-  const int nA = static_cast<int>(jet_.A.size()), nB = static_cast<int>(jet_.B.size());
-  std::vector<int> local(static_cast<std::size_t>(jet_.dim));
-  for (std::size_t i = 0; i < jet_.A.size(); ++i) local[jet_.A[i]] = static_cast<int>(i);
-  for (std::size_t i = 0; i < jet_.B.size(); ++i) local[jet_.B[i]] = -1 - static_cast<int>(i);
-  std::vector<SymShape> shapeA, shapeB;
-  for (int r = 0; r <= out.order(); ++r) shapeA.emplace_back(nA, r), shapeB.emplace_back(nB, r);
-  const SymShape& shape = out.shape();
-  const std::size_t ranges = component_ranges<T>(shape.size());
-  parallel_for(ranges, [&](std::size_t range) {
-    const std::size_t begin = range * shape.size() / ranges,
-                      end = (range + 1) * shape.size() / ranges;
-    if (begin == end) return;
-    multi_index a = shape.unrank(begin), ia, ib;
-    for (std::size_t rho = begin; rho < end; ++rho, shape.next(a)) {
-      ia.clear(), ib.clear();
-      for (int u : a) (local[u] >= 0 ? ia : ib).push_back(local[u] >= 0 ? local[u] : -1 - local[u]);
-      const auto b = ib.size(), na = ia.size();
-      const T& c = sum_[b][na][shapeA[na].rank(ia) * shapeB[b].size() + shapeB[b].rank(ib)];
-      out[rho] = c * from_int<T>(static_cast<long>(multiplicity_factorial(a)));
-    }
+  const BlockPlaces places(jet_.dim, jet_.A, jet_.B, out.order());
+  places.for_each<T>(out.shape(), [&](std::size_t rho, const multi_index& index, std::size_t b,
+                                      std::size_t a, std::size_t position) {
+    out[rho] = sum_[b][a][position] * from_int<T>(static_cast<long>(multiplicity_factorial(index)));
   });
 }
 

@@ -55,4 +55,13 @@ void parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn) {
   if (error) std::rethrow_exception(error);
 }
 
+void parallel_ranges(std::size_t n, bool use_threads,
+                     const std::function<void(std::size_t, std::size_t)>& fn) {
+  const std::size_t ranges = use_threads ? std::min<std::size_t>(n, 16 * threads()) : 1;
+  parallel_for(ranges, [&](std::size_t range) {
+    const std::size_t begin = range * n / ranges, end = (range + 1) * n / ranges;
+    if (begin < end) fn(begin, end);
+  });
+}
+
 }  // namespace flowaction

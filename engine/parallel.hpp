@@ -20,4 +20,9 @@ unsigned hardware_threads();
 // once every thread has stopped.
 void parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn);
 
+// Calls fn(begin, end) on contiguous ranges covering [0, n): up to 16 per thread (so uneven
+// ranges balance), or one range when threads is false (fields that keep to one thread).
+void parallel_ranges(std::size_t n, bool threads,
+                     const std::function<void(std::size_t, std::size_t)>& fn);
+
 }  // namespace flowaction
