@@ -225,6 +225,63 @@ SymTensor<double> transform_legs(const SymTensor<double>& gamma, const std::vect
   return out;
 }
 
+std::optional<SymTensor<double>> transform_if_diagonal(const SymTensor<double>& gamma,
+                                                       const std::vector<double>& M) {
+  const int d = gamma.dim(), k = gamma.order();
+  if (k < 2 || d == 0) return std::nullopt;
+  std::vector<double> g(static_cast<std::size_t>(d));
+  {
+    std::size_t next_diagonal = 0;  // rank of (u, …, u) for the next u, in colex order
+    int u = 0;
+    const std::vector<double>& data = gamma.data();
+    for (std::size_t r = 0; r < data.size(); ++r) {
+      if (r == next_diagonal) {
+        g[static_cast<std::size_t>(u)] = data[r];
+        ++u;
+        next_diagonal =
+            u < d ? gamma.shape().rank(multi_index(static_cast<std::size_t>(k), u)) : data.size();
+      } else if (data[r] != 0.0) {
+        return std::nullopt;
+      }
+    }
+  }
+  SymTensor<double> out(d, k);
+  std::vector<double>& o = out.data();
+  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using ColMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+  const Eigen::Map<const RowMat> W(M.data(), d, d);
+  std::vector<std::vector<std::size_t>> append;
+  for (int s = 0; s < k; ++s) append.push_back(append_offsets(d, s));
+  // c_u = g_u Π_{j ∈ J} M_{u j} for a prefix J of order s (rank rJ, last index j0); at order
+  // k − 2 the rest is F_{j l} = Σ_u c_u M_{u j} M_{u l}, l ≥ j ≥ j0: the upper triangle of a GEMM.
+  const auto expand = [&](const auto& self, int s, std::size_t rJ, int j0,
+                          const Eigen::VectorXd& c) -> void {
+    if (s == k - 2) {
+      const Eigen::Index n = d - j0;
+      const ColMat Y = c.asDiagonal() * W.rightCols(n);
+      ColMat F = ColMat::Zero(n, n);
+      F.triangularView<Eigen::Upper>() = Y.transpose() * W.rightCols(n);
+      for (int j = j0; j < d; ++j) {
+        const std::size_t rj = rJ + append[s][j];
+        for (int l = j; l < d; ++l) o[rj + append[s + 1][l]] = F(j - j0, l - j0);
+      }
+      return;
+    }
+    for (int j = j0; j < d; ++j)
+      self(self, s + 1, rJ + append[s][j], j, Eigen::VectorXd(c.cwiseProduct(W.col(j))));
+  };
+  const Eigen::VectorXd g0 = Eigen::Map<const Eigen::VectorXd>(g.data(), d);
+  if (k == 2) {
+    expand(expand, 0, 0, 0, g0);
+  } else {
+    parallel_for(static_cast<std::size_t>(d), [&](std::size_t j) {
+      const int i = static_cast<int>(j);
+      expand(expand, 1, append[0][j], i, Eigen::VectorXd(g0.cwiseProduct(W.col(i))));
+    });
+  }
+  return out;
+}
+
 SymTensor<GiNaC::ex> transform_legs(const SymTensor<GiNaC::ex>& gamma,
                                     const std::vector<GiNaC::ex>& M) {
   // Rationals with one denominator per tensor: Γ = N/D and M = M̃/E turn the contraction into

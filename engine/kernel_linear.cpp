@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <stdexcept>
 
 #include "engine/contraction.hpp"
@@ -13,7 +14,19 @@ T LinearKernel<T>::log_abs_det() const {
 template <Field T>
 void LinearKernel<T>::tree(const DiagramClass& c, SymTensor<T>& out) {
   if (c.max_derivative() > 1) throw std::logic_error("a linear jet has no fans");
-  out = transform_legs(gamma_.vertices[c.order()], jet_.G1);  // multiplicity 1
+  // Multiplicity 1. A zero vertex (an affine layer pulled back from the latent Gaussian leaves
+  // every order above 2 zero) stays zero; a diagonal one (after an element-wise layer) has a
+  // cheaper contraction.
+  const SymTensor<T>& g = gamma_.vertices[c.order()];
+  if (std::all_of(g.data().begin(), g.data().end(), [](const T& x) { return vanishes(x); })) {
+    out = SymTensor<T>(g.dim(), g.order());
+    return;
+  }
+  if (auto diagonal = transform_if_diagonal(g, jet_.G1)) {
+    out = std::move(*diagonal);
+    return;
+  }
+  out = transform_legs(g, jet_.G1);
 }
 
 template <Field T>

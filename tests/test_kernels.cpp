@@ -4,6 +4,7 @@
 // expansion of S(g(δ)) − ln det ∂g/∂δ that shares no code with the engine.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "engine/pullback.hpp"
@@ -140,6 +141,46 @@ TEST_CASE("fast kernels equal the dense reference kernel on random jets") {
           CHECK(std::fabs(f.vertices[k][r] - want) <= 1e-12 * std::max(1.0, std::fabs(want)));
         }
     }
+}
+
+TEST_CASE("the linear kernel on diagonal and zero vertices (its fast paths) equals the reference") {
+  for (unsigned seed = 1; seed <= 6; ++seed) {
+    const JetSeed js{seed, 1 + static_cast<int>(seed % 5), 1};
+    const int K = 2 + static_cast<int>(seed % 4);
+    CAPTURE(seed);
+    std::mt19937 rng(200 + seed);
+    // Γ⁽¹⁾ and Γ⁽²⁾ arbitrary; above: diagonal (as after an element-wise layer), one order zero.
+    Action<ex> gamma = random_action<ex>(rng, js.d, K);
+    for (int k = 3; k <= K; ++k) {
+      SymTensor<ex>& g = gamma.vertices[k];
+      multi_index index = g.shape().first();
+      std::size_t r = 0;
+      do {
+        const bool diagonal =
+            std::all_of(index.begin(), index.end(), [&](int u) { return u == index[0]; });
+        if (!diagonal || k == 4) g[r] = 0;
+        ++r;
+      } while (g.shape().next(index));
+    }
+    if (K >= 2 && seed % 2 == 0) {  // a diagonal Γ⁽²⁾ too
+      SymTensor<ex>& g = gamma.vertices[2];
+      for (int i = 0; i < js.d; ++i)
+        for (int j = i + 1; j < js.d; ++j) g.at(multi_index{i, j}) = 0;
+    }
+    const Jet<ex> jet = random_jet<ex>(0, js);
+    const Action<ex> ref = pullback_reference(gamma, jet);
+    Action<double> gd(js.d, K);
+    for (int k = 0; k <= K; ++k)
+      for (std::size_t r = 0; r < gd.vertices[k].size(); ++r)
+        gd.vertices[k][r] = GiNaC::ex_to<numeric>(gamma.vertices[k][r]).to_double();
+    const Action<double> f = pullback(gd, random_jet<double>(0, js));
+    for (int k = 1; k <= K; ++k)
+      for (std::size_t r = 0; r < f.vertices[k].size(); ++r) {
+        CAPTURE(k);
+        const double want = GiNaC::ex_to<numeric>(ref.vertices[k][r].evalf()).to_double();
+        CHECK(std::fabs(f.vertices[k][r] - want) <= 1e-12 * std::max(1.0, std::fabs(want)));
+      }
+  }
 }
 
 TEST_CASE("a coupling's rings add up to zero: the reference computes them through G1^-1") {
