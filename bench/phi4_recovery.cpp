@@ -13,7 +13,8 @@
 //
 // --quick: one seed. Columns: relative errors in percent (signed means over sites or couplings)
 // of the flow and of score matching, and |flow error| / |score-matching error|; the "mean" row
-// has the mean signed errors and the ratio of the mean absolute errors over the seeds.
+// has the mean signed errors and the ratio of the mean absolute errors over the seeds. The last
+// column is the flow's best (validation) epoch over the epochs run.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -132,9 +133,9 @@ int main(int argc, char** argv) {
   fmt::print("relative errors in percent; ratio = |flow| / |score matching|\n");
   fmt::print(
       "{:<9} {:>4} | {:>7} {:>7} {:>7} {:>7} | {:>7} {:>7} {:>7} {:>7} | {:>5} {:>5} {:>5} "
-      "{:>5} | {:>6}\n",
+      "{:>5} | {:>6} {}\n",
       "theory", "seed", "diag", "coupl", "G3", "G4", "sm diag", "sm coup", "sm G3", "sm G4",
-      "r diag", "r cpl", "r G3", "r G4", "s");
+      "r diag", "r cpl", "r G3", "r G4", "s", "best/run epochs");
   const auto t_all = std::chrono::steady_clock::now();
   for (const Case& c : cases) {
     const TrueAction truth = phi4_truth(c.theory);
@@ -159,10 +160,14 @@ int main(int argc, char** argv) {
       o.seed = seed;
       if (!augment.empty()) o.augment = train::parse_augment(augment, c.theory.lattice);
       VertexErrors fl;
+      std::string epochs_note;
       try {
         const train::TrainResult tr =
             train::train_flow(train::make_flow(d, spec, seed), train_x, o);
         if (!tr.stop_reason.empty() && tr.good_epochs == 0) throw Error(tr.stop_reason);
+        // Best epoch / epochs run, and whether the step control stopped training early.
+        epochs_note = fmt::format("{}/{}{}", tr.best_epoch, tr.good_epochs,
+                                  tr.stop_reason.empty() ? "" : " stopped");
         ExtractRequest req;
         req.order = 4;
         req.field = field_kind::float64;
@@ -179,10 +184,10 @@ int main(int argc, char** argv) {
       const auto& r = rows.back();
       fmt::print(
           "{:<9} {:>4} | {:>7} {:>7} {:>7} {:>7} | {:>7} {:>7} {:>7} {:>7} | {:>5} {:>5} "
-          "{:>5} {:>5} | {:>6.1f}\n",
+          "{:>5} {:>5} | {:>6.1f} {}\n",
           c.name, s, pct(r[0]), pct(r[1]), pct(r[2]), pct(r[3]), pct(r[4]), pct(r[5]), pct(r[6]),
           pct(r[7]), ratio(r[0], r[4]), ratio(r[1], r[5]), ratio(r[2], r[6]), ratio(r[3], r[7]),
-          secs);
+          secs, epochs_note);
     }
     if (rows.size() > 1) {
       // Mean of the signed errors, and the ratio of the mean absolute errors.

@@ -83,10 +83,12 @@ optional header line). The model is written as a flowaction/1 manifest with inli
 Architectures (each nonlinear layer is preceded by an affine layer; a final affine layer follows):
   activation   z_i = phi(y_i) with one alpha per unit
   coupling     additive coupling, masks alternating halves: z_B = y_B + W2 phi(W1 y_A + b1) + b2
-  phi(u) = u + alpha u^3 (cubic, alpha = softplus(theta) >= 0: invertible, odd; the default)
+  phi(u) = u + alpha u^3 (cubic, alpha >= 0 (each step projected onto it):
+         invertible, odd; the default)
          or u + alpha u^2 (quadratic, the paper's; invertible only where 1 + 2 alpha u > 0: the
          trainer keeps every sample inside, undoing steps that leave it)
-The first affine layer starts as the whitening map of the training split (unless --no-whiten).
+The flow starts as the whitening map of the training split (unless --no-whiten): the first
+affine layer standardises each unit, the last one decorrelates.
 With --actnorm an ActNorm layer z_i = s_i y_i + t_i (s_i = exp(theta_i) > 0, written to the
 model as "actnorm" with "scale" and "shift") sits between every block's affine and nonlinear
 layer. As in Glow it is initialised from the data: the training split is passed through the
@@ -137,7 +139,7 @@ options:
   --seed N           split, shuffling and initialisation (default 0): same seed, same model
   --threads N        threads splitting each batch (default 1; results agree to rounding)
   --actnorm          an ActNorm layer before every nonlinear layer, initialised from the data
-  --no-whiten        start the first affine layer from the identity
+  --no-whiten        start the affine layers from the identity
   --allow-worse      write a model even if it is worse than the best Gaussian
   --checkpoint FILE  where SIGINT/SIGTERM write the best model so far
   -o, --output FILE  output model (required; - for standard output)

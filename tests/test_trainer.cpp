@@ -49,10 +49,10 @@ Flow random_flow(int d, architecture arch, activation_kind kind, int layers, std
                         },
                         [&](ActivationLayer& s) {
                           // Quadratic α small enough that 1 + 2αu stays well positive for |u|
-                          // of a few units.
+                          // of a few units; cubic α in (0.02, 0.18), inside α ≥ 0.
                           for (Eigen::Index i = 0; i < s.theta.size(); ++i)
-                            s.theta[i] =
-                                kind == activation_kind::quadratic ? 0.08 * u(rng) : u(rng) - 2.5;
+                            s.theta[i] = kind == activation_kind::quadratic ? 0.08 * u(rng)
+                                                                            : 0.1 + 0.08 * u(rng);
                         },
                         [&](CouplingLayer& c) {
                           c.W1 = random_matrix(c.W1.rows(), c.W1.cols(), rng, 0.4);
@@ -87,8 +87,7 @@ Vector reference_map(const Flow& f, Vector y) {
                               for (Eigen::Index i = 0; i < y.size(); ++i)
                                 z[i] = s.kind == activation_kind::quadratic
                                            ? y[i] + s.theta[i] * y[i] * y[i]
-                                           : y[i] + std::log(1 + std::exp(s.theta[i])) *
-                                                        std::pow(y[i], 3);
+                                           : y[i] + std::max(s.theta[i], 0.0) * std::pow(y[i], 3);
                               return z;
                             },
                             [&](const CouplingLayer& c) -> Vector {

@@ -87,11 +87,9 @@ void Flow::sync() {
   for (Layer& layer : layers)
     std::visit(overload{[](AffineLayer&) {},
                         [](ActivationLayer& s) {
-                          if (s.kind == activation_kind::cubic)
-                            for (Eigen::Index i = 0; i < s.theta.size(); ++i)
-                              s.alpha[i] = softplus(s.theta[i]);
-                          else
-                            s.alpha = s.theta;
+                          // The projection keeps a cubic layer invertible (φ′ = 1 + 3αu² > 0).
+                          if (s.kind == activation_kind::cubic) s.theta = s.theta.cwiseMax(0.0);
+                          s.alpha = s.theta;
                         },
                         [](CouplingLayer&) {},
                         [](ActNormLayer& an) { an.scale = an.theta.array().exp().matrix(); }},
@@ -331,10 +329,7 @@ void backward(const Flow& flow, const FlowConstants& c, FlowWorkspace& ws, doubl
                               }
                             }
                           }
-                          for (Eigen::Index i = 0; i < d; ++i)
-                            dtheta[i] += s.kind == activation_kind::cubic
-                                             ? dalpha[i] * sigmoid(s.theta[i])
-                                             : dalpha[i];
+                          for (Eigen::Index i = 0; i < d; ++i) dtheta[i] += dalpha[i];
                         },
                         [&](const CouplingLayer& cp) {
                           auto& gc = std::get<CouplingLayer>(grad.layers[l]);

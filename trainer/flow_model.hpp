@@ -43,9 +43,12 @@ struct AffineLayer {
   Vector b;
 };
 
-// z_i = φ(y_i) with one α per unit. For quadratic layers the trained parameter θ is α itself;
-// for cubic layers α = softplus(θ) ≥ 0. alpha is what the maps use and is kept equal to the
-// parametrisation by Flow::sync().
+// z_i = φ(y_i) with one α per unit. The trained parameter θ is α itself; for cubic layers
+// Flow::sync() projects it onto α ≥ 0 (invertible on all of ℝ). A projection rather than
+// α = softplus(θ): Adam then moves α at the rate it moves every other parameter (with softplus
+// a step in θ moves α ≈ 0.03 by only sigmoid(θ) ≈ 0.03 of it), and on φ⁴ ring data that
+// recovers Γ⁽⁴⁾ better (bench/phi4_recovery, issue 11). alpha is what the maps use and is kept
+// equal to θ by Flow::sync().
 struct ActivationLayer {
   activation_kind kind = activation_kind::cubic;
   Vector theta;
@@ -102,7 +105,7 @@ struct Flow {
   std::vector<std::span<const double>> parameters() const;
   std::size_t parameter_count() const;
   // Recomputes what the maps use from the trained parameters (after every change of them):
-  // alpha = softplus(θ) in cubic activation layers, alpha = θ in quadratic ones, scale = exp(θ)
+  // θ = max(θ, 0) in cubic activation layers, then alpha = θ in activation layers; scale = exp(θ)
   // in actnorm layers.
   void sync();
   // A flow of the same structure with every parameter zero.

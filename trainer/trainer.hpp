@@ -42,8 +42,12 @@ struct FlowSpec {
 // layer k sends the first ⌊d/2⌋ units through when k is even.
 Flow make_flow(int dim, const FlowSpec& spec, std::uint64_t seed);
 
-// Sets the first affine layer to the whitening map x ↦ L⁻¹(x − μ), Σ = LLᵀ the sample covariance
-// of the columns of data. Throws flowaction::Error if Σ is not positive definite.
+// Starts the flow as the whitening of the columns of data (mean μ, sample covariance Σ = D C D,
+// D the diagonal of standard deviations, C the correlation matrix), assuming the layers between
+// the first and the last map near the identity: the first affine layer becomes the
+// standardisation x ↦ D⁻¹(x − μ) and the last one y ↦ C^(−1/2) y; a flow whose only affine layer
+// is the first gets x ↦ L⁻¹(x − μ), Σ = LLᵀ. Nothing changes when the first layer is not affine.
+// Throws flowaction::Error if Σ is not positive definite.
 void init_whitening(Flow& flow, const Matrix& data);
 
 // Data-dependent initialisation of ActNorm (Glow): passes the columns of data through the flow
