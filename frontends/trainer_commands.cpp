@@ -437,38 +437,21 @@ int run_generate(const Args& a, std::ostream& out, std::ostream& err) {
   } catch (const Error& e) {
     throw Error(fmt::format("{}: {}", model_path.string(), e.what()));
   }
-  std::mt19937_64 rng(seed(a));
-  std::normal_distribution<double> normal;
-  Matrix result(flow.dim, n);
-  Eigen::Index filled = 0;
-  std::size_t drawn = 0, rejected = 0;
-  constexpr Eigen::Index block = 4096;
-  std::vector<char> ok;
-  while (filled < n) {
-    Matrix z(flow.dim, block);
-    for (Eigen::Index i = 0; i < z.size(); ++i) z.data()[i] = normal(rng);
-    const Matrix x = inverse(flow, z, ok);
-    drawn += static_cast<std::size_t>(block);
-    for (Eigen::Index j = 0; j < block && filled < n; ++j) {
-      if (!ok[static_cast<std::size_t>(j)] || !x.col(j).allFinite()) {
-        ++rejected;
-        continue;
-      }
-      result.col(filled++) = x.col(j);
-    }
-    if (drawn >= 100000 && rejected * 1000 > drawn * 999)
-      throw Error(fmt::format("{}: almost no latent sample has a preimage ({} of {} rejected)",
-                              a.positional()[0], rejected, drawn));
+  FlowSamples drawn;
+  try {
+    drawn = sample_flow(flow, static_cast<std::size_t>(n), seed(a));
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: {}", a.positional()[0], e.what()));
   }
-  write_output(target, npy_of_columns(result), out);
+  write_output(target, npy_of_columns(drawn.x), out);
   std::ostream& report = target.is_standard_output() ? err : out;
   report << fmt::format("wrote {} ({} samples x {} units, float64)\n", target.name, n, flow.dim);
-  if (rejected)
+  if (drawn.rejected)
     report << fmt::format(
         "{} latent samples had no preimage (outside the image of a quadratic activation) and "
         "were "
         "redrawn\n",
-        rejected);
+        drawn.rejected);
   return 0;
 }
 

@@ -293,6 +293,42 @@ TEST_CASE("trainer: generate after forward is the identity to 1e-12") {
   }
 }
 
+TEST_CASE("trainer: sample_flow keeps, in order, the latent draws that have a preimage") {
+  // A quadratic layer with a large α: many latent samples have no preimage.
+  Flow f = random_flow(2, architecture::activation, activation_kind::quadratic, 1, 5, false);
+  std::get<ActivationLayer>(f.layers[1]).theta.setConstant(0.4);
+  f.sync();
+  // The latent stream, drawn here on its own: one normal stream, column by column.
+  const std::size_t draws = 3 * 4096 + 100;
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> normal;
+  Matrix z(2, static_cast<Eigen::Index>(draws));
+  for (Eigen::Index i = 0; i < z.size(); ++i) z.data()[i] = normal(rng);
+  std::vector<char> ok;
+  inverse(f, z, ok);
+  std::vector<Eigen::Index> kept;
+  for (std::size_t j = 0; j < draws; ++j)
+    if (ok[j]) kept.push_back(static_cast<Eigen::Index>(j));
+  REQUIRE(kept.size() < draws * 9 / 10);  // the layer does reject
+  // Until n samples: exactly n, the first n accepted draws, mapped back to their latent values.
+  const std::size_t n = 4000;
+  REQUIRE(kept.size() > n);
+  const FlowSamples all = sample_flow(f, n, 11);
+  REQUIRE(all.x.cols() == static_cast<Eigen::Index>(n));
+  const Matrix back = latent(f, all.x);
+  for (std::size_t k = 0; k < n; ++k)
+    CHECK((back.col(static_cast<Eigen::Index>(k)) - z.col(kept[k])).cwiseAbs().maxCoeff() <= 1e-12);
+  CHECK(all.rejected == static_cast<std::size_t>(kept[n - 1] + 1) - n);
+  // At most max_draws latent samples (verify's use): the accepted ones among them, no redraw.
+  const std::size_t m = 5000;
+  const FlowSamples bounded = sample_flow(f, m, 11, m);
+  const auto accepted = std::count_if(
+      kept.begin(), kept.end(), [&](Eigen::Index j) { return j < static_cast<Eigen::Index>(m); });
+  CHECK(bounded.drawn == m);
+  REQUIRE(bounded.x.cols() == accepted);
+  CHECK(bounded.x == all.x.leftCols(accepted));
+}
+
 TEST_CASE("trainer: a model file reads back to the same flow, bit for bit") {
   for (const Case& cs : cases) {
     CAPTURE(cs.name);

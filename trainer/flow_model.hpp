@@ -9,6 +9,8 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <cstdint>
+#include <limits>
 #include <span>
 #include <string_view>
 #include <variant>
@@ -161,6 +163,20 @@ Matrix latent(const Flow& flow, const Eigen::Ref<const Matrix>& X);
 // Exact inverse x = f⁻¹(z), column by column. A latent column with no preimage (outside the image
 // of a quadratic activation: 1 + 4αz < 0) gets ok[j] = false and unspecified values.
 Matrix inverse(const Flow& flow, const Eigen::Ref<const Matrix>& Z, std::vector<char>& ok);
+
+// Samples of the flow's density: latent z ~ N(0, I), drawn column by column with
+// std::normal_distribution on std::mt19937_64(seed) (in blocks of 4096 columns, one stream), each
+// mapped through inverse(); a latent sample with no preimage (or a non-finite one) is skipped.
+// Stops with n samples, or after max_draws latent samples (then x may have fewer columns).
+// Without max_draws, throws flowaction::Error when, after 100000 draws, more than 99.9 % of them
+// had no preimage.
+struct FlowSamples {
+  Matrix x;                  // d × (samples kept)
+  std::size_t drawn = 0;     // latent samples drawn (whole blocks, up to max_draws)
+  std::size_t rejected = 0;  // of those looked at, the ones with no preimage
+};
+FlowSamples sample_flow(const Flow& flow, std::size_t n, std::uint64_t seed,
+                        std::size_t max_draws = std::numeric_limits<std::size_t>::max());
 
 // The root of u + αu² = z that continues the identity (NaN if none), and of u + αu³ = z (α ≥ 0).
 double inverse_quadratic(double alpha, double z);
