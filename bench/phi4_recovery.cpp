@@ -9,7 +9,8 @@
 //   bench_phi4_recovery [--quick] [--seeds N] [--theories strong,moderate,...] [--samples N]
 //                       [--layers N] [--epochs N] [--lr X] [--batch N] [--schedule cosine]
 //                       [--augment z2,translate,reflect] [--local-first 1] [--actnorm 1]
-//                       [--arch coupling] [--hidden N] [--phi34-activation cubic|quadratic]
+//                       [--arch coupling] [--hidden N] [--latent-couplings N]
+//                       [--phi34-activation cubic|quadratic]
 //
 // --quick: one seed. Columns: relative errors in percent (signed means over sites or couplings)
 // of the flow and of score matching, and |flow error| / |score-matching error|; the "mean" row
@@ -116,6 +117,8 @@ int main(int argc, char** argv) {
                                              : train::architecture::activation;
   if (opt.count("--hidden")) spec0.hidden = std::atoi(opt["--hidden"].c_str());
   if (opt.count("--local-first")) spec0.local_first = opt["--local-first"] == "1";
+  if (opt.count("--latent-couplings"))
+    spec0.latent_couplings = std::atoi(opt["--latent-couplings"].c_str());
   if (opt.count("--epochs")) training.epochs = std::atoi(opt["--epochs"].c_str());
   if (opt.count("--batch")) training.batch = std::atoi(opt["--batch"].c_str());
   if (opt.count("--lr")) training.lr = std::atof(opt["--lr"].c_str());
@@ -125,10 +128,11 @@ int main(int argc, char** argv) {
   const std::string augment = get("--augment", "");
 
   fmt::print(
-      "phi4 recovery: {} samples (+{:.0f} % held out), {} seed(s); flow: {} layer(s), {} "
-      "epochs, lr {}, batch {}{}{}\n",
-      samples, 100 * test_fraction / (1 - test_fraction), seeds, spec0.layers, training.epochs,
-      training.lr, training.batch, augment.empty() ? "" : ", augment " + augment,
+      "phi4 recovery: {} samples (+{:.0f} % held out), {} seed(s); flow: {} layer(s), {} latent "
+      "coupling(s), {} epochs, lr {}, batch {}{}{}\n",
+      samples, 100 * test_fraction / (1 - test_fraction), seeds, spec0.layers,
+      spec0.latent_couplings, training.epochs, training.lr, training.batch,
+      augment.empty() ? "" : ", augment " + augment,
       training.schedule == train::lr_schedule::cosine ? ", cosine schedule" : "");
   fmt::print("relative errors in percent; ratio = |flow| / |score matching|\n");
   fmt::print(

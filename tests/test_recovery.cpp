@@ -1,7 +1,8 @@
 // The trainer's recovery features of issue 11: symmetry augmentation (the exact group images),
 // the learning-rate schedule (against its formula), the --local-first structure, the warning
 // for a flow that collapsed to the Gaussian, one parameter count in train and inspect, the
-// projection of cubic α onto α ≥ 0, and the start (standardise first, decorrelate last).
+// projection of cubic α onto α ≥ 0, the start (standardise first, decorrelate last) and the
+// latent coupling layers.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -137,6 +138,7 @@ TEST_CASE("local-first: the first nonlinear layer acts on each unit after an Act
   FlowSpec spec;
   spec.layers = 2;
   spec.local_first = true;
+  spec.latent_couplings = 0;  // the blocks alone
   const Flow f = make_flow(3, spec, 0);
   REQUIRE(f.layers.size() == 5);
   CHECK(std::holds_alternative<ActNormLayer>(f.layers[0]));
@@ -144,6 +146,30 @@ TEST_CASE("local-first: the first nonlinear layer acts on each unit after an Act
   CHECK(std::holds_alternative<AffineLayer>(f.layers[2]));
   CHECK(std::holds_alternative<ActivationLayer>(f.layers[3]));
   CHECK(std::holds_alternative<AffineLayer>(f.layers[4]));
+}
+
+TEST_CASE("latent couplings: two identity couplings after the last affine layer, by parity") {
+  FlowSpec spec;
+  const Flow f = make_flow(4, spec, 0);
+  REQUIRE(f.layers.size() == 5);
+  CHECK(std::holds_alternative<AffineLayer>(f.layers[2]));
+  const auto& c0 = std::get<CouplingLayer>(f.layers[3]);
+  const auto& c1 = std::get<CouplingLayer>(f.layers[4]);
+  CHECK(c0.mask == std::vector<int>{1, 0, 1, 0});
+  CHECK(c1.mask == std::vector<int>{0, 1, 0, 1});
+  CHECK(c0.hidden() == spec.hidden);
+  CHECK(c0.kind == activation_kind::cubic);
+  // They start as the identity: the flow maps as the one without them.
+  spec.latent_couplings = 0;
+  const Flow g = make_flow(4, spec, 0);
+  REQUIRE(g.layers.size() == 3);
+  const Eigen::MatrixXd x = random_columns(4, 20, 3);
+  CHECK(latent(f, x) == latent(g, x));
+  CHECK(action_values(f, x) == action_values(g, x));
+  // One unit has nothing to couple.
+  CHECK(make_flow(1, FlowSpec{}, 0).layers.size() == 3);
+  spec.latent_couplings = -1;
+  CHECK_THROWS_AS(make_flow(4, spec, 0), Error);
 }
 
 TEST_CASE("cubic layers: alpha is theta projected onto alpha >= 0, also during training") {
@@ -185,6 +211,7 @@ TEST_CASE("whitening: the first affine layer standardises each unit, the last de
     CHECK((zc * zc.transpose() / 5000.0 - Eigen::MatrixXd::Identity(3, 3)).norm() < 1e-12);
   };
   FlowSpec spec;
+  spec.latent_couplings = 0;
   Flow f = make_flow(3, spec, 0);
   std::get<ActivationLayer>(f.layers[1]).theta.setZero();  // α = 0: the affine maps alone
   f.sync();
@@ -199,15 +226,23 @@ TEST_CASE("whitening: the first affine layer standardises each unit, the last de
   }
   CHECK((last.W - last.W.transpose()).norm() < 1e-12);  // C^(-1/2) is symmetric
   white(f);
-  // A flow with one affine layer only: the whitening L^-1 (x - mu) in it.
-  spec.layers = 0;
-  Flow g = make_flow(3, spec, 0);
-  init_whitening(g, x);
-  const auto& w = std::get<AffineLayer>(g.layers[0]).W;
-  CHECK(w(0, 1) == 0.0);
-  CHECK(w(0, 2) == 0.0);
-  CHECK(w(1, 2) == 0.0);
-  white(g);
+  // A flow with one affine layer only, or latent couplings after the last: the whitening
+  // L^-1 (x - mu) in the first.
+  for (int with_couplings : {0, 1}) {
+    spec.layers = with_couplings;
+    spec.latent_couplings = 2 * with_couplings;
+    Flow g = make_flow(3, spec, 0);
+    for (Layer& layer : g.layers)
+      if (auto* s = std::get_if<ActivationLayer>(&layer)) s->theta.setZero();
+    g.sync();
+    init_whitening(g, x);
+    const auto& w = std::get<AffineLayer>(g.layers[0]).W;
+    CHECK(w(0, 1) == 0.0);
+    CHECK(w(0, 2) == 0.0);
+    CHECK(w(1, 2) == 0.0);
+    CHECK(w(1, 0) != 0.0);
+    white(g);
+  }
 }
 
 TEST_CASE(

@@ -39,6 +39,8 @@ Flow random_flow(int d, architecture arch, activation_kind kind, int layers, std
   spec.layers = layers;
   spec.hidden = 3;
   spec.actnorm = actnorm;
+  // The blocks alone: latent couplings are coupling layers, which the coupling cases cover.
+  spec.latent_couplings = 0;
   Flow f = make_flow(d, spec, seed);
   std::mt19937_64 rng(seed + 1);
   std::uniform_real_distribution<double> u(-1, 1);
@@ -381,6 +383,7 @@ TEST_CASE("trainer: training on Gaussian data recovers Gamma2 = Sigma^-1 within 
 
   FlowSpec spec;
   spec.layers = 0;  // a single affine layer: S = ½|Wx + b|² + const, Γ⁽²⁾ = WᵀW
+  spec.latent_couplings = 0;
   Flow f = make_flow(3, spec, 1);
   TrainOptions o;
   o.epochs = 40;
@@ -467,6 +470,7 @@ TEST_CASE("trainer: --actnorm puts an ActNorm layer between each affine and nonl
     spec.arch = arch;
     spec.layers = 2;
     spec.actnorm = true;
+    spec.latent_couplings = 0;  // the blocks alone
     const Flow f = make_flow(4, spec, 1);
     REQUIRE(f.layers.size() == 7);
     for (std::size_t l : {0, 3, 6}) CHECK(std::holds_alternative<AffineLayer>(f.layers[l]));
