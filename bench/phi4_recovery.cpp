@@ -9,11 +9,13 @@
 //   bench_phi4_recovery [--quick] [--seeds N] [--theories strong,moderate,...] [--samples N]
 //                       [--layers N] [--epochs N] [--lr X] [--batch N] [--schedule cosine]
 //                       [--augment z2,translate,reflect] [--local-first 1] [--actnorm 1]
-//                       [--arch coupling] [--hidden N] [--phi34-activation cubic|quadratic]
+//                       [--arch coupling] [--hidden N] [--latent-couplings N]
+//                       [--phi34-activation cubic|quadratic]
 //
 // --quick: one seed. Columns: relative errors in percent (signed means over sites or couplings)
 // of the flow and of score matching, and |flow error| / |score-matching error|; the "mean" row
-// has the mean signed errors and the ratio of the mean absolute errors over the seeds.
+// has the mean signed errors and the ratio of the mean absolute errors over the seeds. The last
+// column is the flow's best (validation) epoch over the epochs run.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -115,6 +117,8 @@ int main(int argc, char** argv) {
                                              : train::architecture::activation;
   if (opt.count("--hidden")) spec0.hidden = std::atoi(opt["--hidden"].c_str());
   if (opt.count("--local-first")) spec0.local_first = opt["--local-first"] == "1";
+  if (opt.count("--latent-couplings"))
+    spec0.latent_couplings = std::atoi(opt["--latent-couplings"].c_str());
   if (opt.count("--epochs")) training.epochs = std::atoi(opt["--epochs"].c_str());
   if (opt.count("--batch")) training.batch = std::atoi(opt["--batch"].c_str());
   if (opt.count("--lr")) training.lr = std::atof(opt["--lr"].c_str());
@@ -124,17 +128,18 @@ int main(int argc, char** argv) {
   const std::string augment = get("--augment", "");
 
   fmt::print(
-      "phi4 recovery: {} samples (+{:.0f} % held out), {} seed(s); flow: {} layer(s), {} "
-      "epochs, lr {}, batch {}{}{}\n",
-      samples, 100 * test_fraction / (1 - test_fraction), seeds, spec0.layers, training.epochs,
-      training.lr, training.batch, augment.empty() ? "" : ", augment " + augment,
+      "phi4 recovery: {} samples (+{:.0f} % held out), {} seed(s); flow: {} layer(s), {} latent "
+      "coupling(s), {} epochs, lr {}, batch {}{}{}\n",
+      samples, 100 * test_fraction / (1 - test_fraction), seeds, spec0.layers,
+      spec0.latent_couplings, training.epochs, training.lr, training.batch,
+      augment.empty() ? "" : ", augment " + augment,
       training.schedule == train::lr_schedule::cosine ? ", cosine schedule" : "");
   fmt::print("relative errors in percent; ratio = |flow| / |score matching|\n");
   fmt::print(
       "{:<9} {:>4} | {:>7} {:>7} {:>7} {:>7} | {:>7} {:>7} {:>7} {:>7} | {:>5} {:>5} {:>5} "
-      "{:>5} | {:>6}\n",
+      "{:>5} | {:>6} {}\n",
       "theory", "seed", "diag", "coupl", "G3", "G4", "sm diag", "sm coup", "sm G3", "sm G4",
-      "r diag", "r cpl", "r G3", "r G4", "s");
+      "r diag", "r cpl", "r G3", "r G4", "s", "best/run epochs");
   const auto t_all = std::chrono::steady_clock::now();
   for (const Case& c : cases) {
     const TrueAction truth = phi4_truth(c.theory);
@@ -159,10 +164,14 @@ int main(int argc, char** argv) {
       o.seed = seed;
       if (!augment.empty()) o.augment = train::parse_augment(augment, c.theory.lattice);
       VertexErrors fl;
+      std::string epochs_note;
       try {
         const train::TrainResult tr =
             train::train_flow(train::make_flow(d, spec, seed), train_x, o);
         if (!tr.stop_reason.empty() && tr.good_epochs == 0) throw Error(tr.stop_reason);
+        // Best epoch / epochs run, and whether the step control stopped training early.
+        epochs_note = fmt::format("{}/{}{}", tr.best_epoch, tr.good_epochs,
+                                  tr.stop_reason.empty() ? "" : " stopped");
         ExtractRequest req;
         req.order = 4;
         req.field = field_kind::float64;
@@ -179,10 +188,10 @@ int main(int argc, char** argv) {
       const auto& r = rows.back();
       fmt::print(
           "{:<9} {:>4} | {:>7} {:>7} {:>7} {:>7} | {:>7} {:>7} {:>7} {:>7} | {:>5} {:>5} "
-          "{:>5} {:>5} | {:>6.1f}\n",
+          "{:>5} {:>5} | {:>6.1f} {}\n",
           c.name, s, pct(r[0]), pct(r[1]), pct(r[2]), pct(r[3]), pct(r[4]), pct(r[5]), pct(r[6]),
           pct(r[7]), ratio(r[0], r[4]), ratio(r[1], r[5]), ratio(r[2], r[6]), ratio(r[3], r[7]),
-          secs);
+          secs, epochs_note);
     }
     if (rows.size() > 1) {
       // Mean of the signed errors, and the ratio of the mean absolute errors.

@@ -123,9 +123,6 @@ train::Flow to_train_flow(const Model& model) {
               if (t.kind == train::activation_kind::cubic && t.alpha.minCoeff() < 0)
                 w.fail(s.phi().name, "u + alpha u^3 with alpha < 0 is not invertible");
               t.theta = t.alpha;
-              if (t.kind == train::activation_kind::cubic)
-                for (Eigen::Index i = 0; i < d; ++i)
-                  t.theta[i] = train::inverse_softplus(t.alpha[i]);
               return t;
             },
             [&](const CouplingLayer& c) -> train::Layer {

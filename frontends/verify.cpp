@@ -289,19 +289,10 @@ RunResult run_once(const VerifyOptions& o, const Truth& truth, const MatrixXd* g
     const auto& learned = std::get<Action<double>>(x.action);
     run.flow = vertex_errors(learned, truth.action);
     run.flow.heldout_nll = train::mean_nll(flow, test_x, training.threads);
-    // Samples from the flow through its exact inverse, for their cumulants.
-    std::mt19937_64 rng(seed + 17);
-    std::normal_distribution<double> normal;
-    MatrixXd z(d, train_x.cols());
-    for (Eigen::Index k = 0; k < z.size(); ++k) z.data()[k] = normal(rng);
-    std::vector<char> ok;
-    const MatrixXd gen = train::inverse(flow, z, ok);
-    std::vector<Eigen::Index> keep;
-    for (Eigen::Index k = 0; k < gen.cols(); ++k)
-      if (ok[static_cast<std::size_t>(k)] && gen.col(k).allFinite()) keep.push_back(k);
-    MatrixXd kept(d, static_cast<Eigen::Index>(keep.size()));
-    for (std::size_t k = 0; k < keep.size(); ++k)
-      kept.col(static_cast<Eigen::Index>(k)) = gen.col(keep[k]);
+    // Samples from the flow through its exact inverse, for their cumulants: as many latent draws
+    // as training samples, those with no preimage left out.
+    const auto n_gen = static_cast<std::size_t>(train_x.cols());
+    const MatrixXd kept = train::sample_flow(flow, n_gen, seed + 17, n_gen).x;
     if (kept.cols() >= 2) run.flow_samples = cumulants_of(kept, truth.action);
     if (o.order >= 4 && loops >= 0) {
       err << fmt::format("verify {}: cumulants of the learned action to {} loops ({:.0f} s)\n",

@@ -1,6 +1,8 @@
 // The trainer's recovery features of issue 11: symmetry augmentation (the exact group images),
 // the learning-rate schedule (against its formula), the --local-first structure, the warning
-// for a flow that collapsed to the Gaussian, and one parameter count in train and inspect.
+// for a flow that collapsed to the Gaussian, one parameter count in train and inspect, the
+// projection of cubic α onto α ≥ 0, the start (standardise first, decorrelate last) and the
+// latent coupling layers.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -136,6 +138,7 @@ TEST_CASE("local-first: the first nonlinear layer acts on each unit after an Act
   FlowSpec spec;
   spec.layers = 2;
   spec.local_first = true;
+  spec.latent_couplings = 0;  // the blocks alone
   const Flow f = make_flow(3, spec, 0);
   REQUIRE(f.layers.size() == 5);
   CHECK(std::holds_alternative<ActNormLayer>(f.layers[0]));
@@ -143,6 +146,103 @@ TEST_CASE("local-first: the first nonlinear layer acts on each unit after an Act
   CHECK(std::holds_alternative<AffineLayer>(f.layers[2]));
   CHECK(std::holds_alternative<ActivationLayer>(f.layers[3]));
   CHECK(std::holds_alternative<AffineLayer>(f.layers[4]));
+}
+
+TEST_CASE("latent couplings: two identity couplings after the last affine layer, by parity") {
+  FlowSpec spec;
+  const Flow f = make_flow(4, spec, 0);
+  REQUIRE(f.layers.size() == 5);
+  CHECK(std::holds_alternative<AffineLayer>(f.layers[2]));
+  const auto& c0 = std::get<CouplingLayer>(f.layers[3]);
+  const auto& c1 = std::get<CouplingLayer>(f.layers[4]);
+  CHECK(c0.mask == std::vector<int>{1, 0, 1, 0});
+  CHECK(c1.mask == std::vector<int>{0, 1, 0, 1});
+  CHECK(c0.hidden() == spec.hidden);
+  CHECK(c0.kind == activation_kind::cubic);
+  // They start as the identity: the flow maps as the one without them.
+  spec.latent_couplings = 0;
+  const Flow g = make_flow(4, spec, 0);
+  REQUIRE(g.layers.size() == 3);
+  const Eigen::MatrixXd x = random_columns(4, 20, 3);
+  CHECK(latent(f, x) == latent(g, x));
+  CHECK(action_values(f, x) == action_values(g, x));
+  // One unit has nothing to couple.
+  CHECK(make_flow(1, FlowSpec{}, 0).layers.size() == 3);
+  spec.latent_couplings = -1;
+  CHECK_THROWS_AS(make_flow(4, spec, 0), Error);
+}
+
+TEST_CASE("cubic layers: alpha is theta projected onto alpha >= 0, also during training") {
+  Flow f = make_flow(4, {}, 0);
+  auto& s = std::get<ActivationLayer>(f.layers[1]);
+  CHECK(s.theta == s.alpha);  // the start, α = 0.01, is θ itself
+  s.theta << -0.3, 0.05, 0.0, 0.2;
+  f.sync();
+  CHECK(s.theta == Vector((Vector(4) << 0.0, 0.05, 0.0, 0.2).finished()));
+  CHECK(s.alpha == s.theta);
+  // Data with heavier tails than a Gaussian (Laplace) pull a cubic α below 0, where
+  // u + αu³ is not invertible: the projection holds it at 0 exactly.
+  std::mt19937_64 rng(4);
+  std::exponential_distribution<double> expo;
+  Eigen::MatrixXd x(2, 4000);
+  for (Eigen::Index k = 0; k < x.size(); ++k) x.data()[k] = (rng() & 1 ? 1 : -1) * expo(rng);
+  TrainOptions o;
+  o.epochs = 20;
+  const TrainResult r = train_flow(make_flow(2, {}, 0), x, o);
+  REQUIRE(r.stop_reason.empty());
+  const auto& a = std::get<ActivationLayer>(r.flow.layers[1]);
+  CHECK(a.alpha.minCoeff() == 0.0);
+  CHECK(a.theta == a.alpha);
+}
+
+TEST_CASE("whitening: the first affine layer standardises each unit, the last decorrelates") {
+  // Correlated data with different scales and means.
+  Eigen::MatrixXd mix(3, 3);
+  mix << 2.0, 0.0, 0.0, 0.6, 0.5, 0.0, -0.3, 0.4, 3.0;
+  const Eigen::MatrixXd x =
+      (mix * random_columns(3, 5000, 8)).colwise() + Eigen::Vector3d(1.0, -2.0, 0.5);
+  const Eigen::Vector3d mu = x.rowwise().mean();
+  const Eigen::MatrixXd centred = x.colwise() - mu;
+  const Eigen::MatrixXd cov = centred * centred.transpose() / 5000.0;
+  auto white = [&](const Flow& f) {
+    const Eigen::MatrixXd z = latent(f, x);
+    const Eigen::MatrixXd zc = z.colwise() - z.rowwise().mean();
+    CHECK(z.rowwise().mean().norm() < 1e-12);
+    CHECK((zc * zc.transpose() / 5000.0 - Eigen::MatrixXd::Identity(3, 3)).norm() < 1e-12);
+  };
+  FlowSpec spec;
+  spec.latent_couplings = 0;
+  Flow f = make_flow(3, spec, 0);
+  std::get<ActivationLayer>(f.layers[1]).theta.setZero();  // α = 0: the affine maps alone
+  f.sync();
+  init_whitening(f, x);
+  const auto& first = std::get<AffineLayer>(f.layers[0]);
+  const auto& last = std::get<AffineLayer>(f.layers[2]);
+  for (int i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    CHECK(first.W(i, i) == doctest::Approx(1 / std::sqrt(cov(i, i))).epsilon(1e-12));
+    for (int j = 0; j < 3; ++j)
+      if (j != i) CHECK(first.W(i, j) == 0.0);
+  }
+  CHECK((last.W - last.W.transpose()).norm() < 1e-12);  // C^(-1/2) is symmetric
+  white(f);
+  // A flow with one affine layer only, or latent couplings after the last: the whitening
+  // L^-1 (x - mu) in the first.
+  for (int with_couplings : {0, 1}) {
+    spec.layers = with_couplings;
+    spec.latent_couplings = 2 * with_couplings;
+    Flow g = make_flow(3, spec, 0);
+    for (Layer& layer : g.layers)
+      if (auto* s = std::get_if<ActivationLayer>(&layer)) s->theta.setZero();
+    g.sync();
+    init_whitening(g, x);
+    const auto& w = std::get<AffineLayer>(g.layers[0]).W;
+    CHECK(w(0, 1) == 0.0);
+    CHECK(w(0, 2) == 0.0);
+    CHECK(w(1, 2) == 0.0);
+    CHECK(w(1, 0) != 0.0);
+    white(g);
+  }
 }
 
 TEST_CASE(

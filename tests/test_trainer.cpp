@@ -39,6 +39,8 @@ Flow random_flow(int d, architecture arch, activation_kind kind, int layers, std
   spec.layers = layers;
   spec.hidden = 3;
   spec.actnorm = actnorm;
+  // The blocks alone: latent couplings are coupling layers, which the coupling cases cover.
+  spec.latent_couplings = 0;
   Flow f = make_flow(d, spec, seed);
   std::mt19937_64 rng(seed + 1);
   std::uniform_real_distribution<double> u(-1, 1);
@@ -49,10 +51,10 @@ Flow random_flow(int d, architecture arch, activation_kind kind, int layers, std
                         },
                         [&](ActivationLayer& s) {
                           // Quadratic α small enough that 1 + 2αu stays well positive for |u|
-                          // of a few units.
+                          // of a few units; cubic α in (0.02, 0.18), inside α ≥ 0.
                           for (Eigen::Index i = 0; i < s.theta.size(); ++i)
-                            s.theta[i] =
-                                kind == activation_kind::quadratic ? 0.08 * u(rng) : u(rng) - 2.5;
+                            s.theta[i] = kind == activation_kind::quadratic ? 0.08 * u(rng)
+                                                                            : 0.1 + 0.08 * u(rng);
                         },
                         [&](CouplingLayer& c) {
                           c.W1 = random_matrix(c.W1.rows(), c.W1.cols(), rng, 0.4);
@@ -87,8 +89,7 @@ Vector reference_map(const Flow& f, Vector y) {
                               for (Eigen::Index i = 0; i < y.size(); ++i)
                                 z[i] = s.kind == activation_kind::quadratic
                                            ? y[i] + s.theta[i] * y[i] * y[i]
-                                           : y[i] + std::log(1 + std::exp(s.theta[i])) *
-                                                        std::pow(y[i], 3);
+                                           : y[i] + std::max(s.theta[i], 0.0) * std::pow(y[i], 3);
                               return z;
                             },
                             [&](const CouplingLayer& c) -> Vector {
@@ -294,6 +295,42 @@ TEST_CASE("trainer: generate after forward is the identity to 1e-12") {
   }
 }
 
+TEST_CASE("trainer: sample_flow keeps, in order, the latent draws that have a preimage") {
+  // A quadratic layer with a large α: many latent samples have no preimage.
+  Flow f = random_flow(2, architecture::activation, activation_kind::quadratic, 1, 5, false);
+  std::get<ActivationLayer>(f.layers[1]).theta.setConstant(0.4);
+  f.sync();
+  // The latent stream, drawn here on its own: one normal stream, column by column.
+  const std::size_t draws = 3 * 4096 + 100;
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> normal;
+  Matrix z(2, static_cast<Eigen::Index>(draws));
+  for (Eigen::Index i = 0; i < z.size(); ++i) z.data()[i] = normal(rng);
+  std::vector<char> ok;
+  inverse(f, z, ok);
+  std::vector<Eigen::Index> kept;
+  for (std::size_t j = 0; j < draws; ++j)
+    if (ok[j]) kept.push_back(static_cast<Eigen::Index>(j));
+  REQUIRE(kept.size() < draws * 9 / 10);  // the layer does reject
+  // Until n samples: exactly n, the first n accepted draws, mapped back to their latent values.
+  const std::size_t n = 4000;
+  REQUIRE(kept.size() > n);
+  const FlowSamples all = sample_flow(f, n, 11);
+  REQUIRE(all.x.cols() == static_cast<Eigen::Index>(n));
+  const Matrix back = latent(f, all.x);
+  for (std::size_t k = 0; k < n; ++k)
+    CHECK((back.col(static_cast<Eigen::Index>(k)) - z.col(kept[k])).cwiseAbs().maxCoeff() <= 1e-12);
+  CHECK(all.rejected == static_cast<std::size_t>(kept[n - 1] + 1) - n);
+  // At most max_draws latent samples (verify's use): the accepted ones among them, no redraw.
+  const std::size_t m = 5000;
+  const FlowSamples bounded = sample_flow(f, m, 11, m);
+  const auto accepted = std::count_if(
+      kept.begin(), kept.end(), [&](Eigen::Index j) { return j < static_cast<Eigen::Index>(m); });
+  CHECK(bounded.drawn == m);
+  REQUIRE(bounded.x.cols() == accepted);
+  CHECK(bounded.x == all.x.leftCols(accepted));
+}
+
 TEST_CASE("trainer: a model file reads back to the same flow, bit for bit") {
   for (const Case& cs : cases) {
     CAPTURE(cs.name);
@@ -346,6 +383,7 @@ TEST_CASE("trainer: training on Gaussian data recovers Gamma2 = Sigma^-1 within 
 
   FlowSpec spec;
   spec.layers = 0;  // a single affine layer: S = ½|Wx + b|² + const, Γ⁽²⁾ = WᵀW
+  spec.latent_couplings = 0;
   Flow f = make_flow(3, spec, 1);
   TrainOptions o;
   o.epochs = 40;
@@ -432,6 +470,7 @@ TEST_CASE("trainer: --actnorm puts an ActNorm layer between each affine and nonl
     spec.arch = arch;
     spec.layers = 2;
     spec.actnorm = true;
+    spec.latent_couplings = 0;  // the blocks alone
     const Flow f = make_flow(4, spec, 1);
     REQUIRE(f.layers.size() == 7);
     for (std::size_t l : {0, 3, 6}) CHECK(std::holds_alternative<AffineLayer>(f.layers[l]));

@@ -62,6 +62,23 @@ TEST_CASE("trainer cli: sample writes samples and the true vertices; train and g
   const NpyArray g = read_npy(dir / "g.npy");
   CHECK(g.rows == 50);
   CHECK(g.cols == 3);
+  // The default ends with two latent coupling layers; --latent-couplings sets how many.
+  auto layer_types = [&](const fs::path& model) {
+    std::ifstream m(model);
+    const auto json = nlohmann::json::parse(m);
+    std::vector<std::string> types;
+    for (const auto& l : json["layers"]) types.push_back(l["type"].get<std::string>());
+    return types;
+  };
+  using types = std::vector<std::string>;
+  CHECK(layer_types(dir / "m.flow.json") ==
+        types{"affine", "activation", "affine", "coupling", "coupling"});
+  REQUIRE(run({"train", dir / "p.npy", "--epochs", "2", "--latent-couplings", "0", "-o",
+               dir / "m0.flow.json"},
+              out, err) == 0);
+  CHECK(layer_types(dir / "m0.flow.json") == types{"affine", "activation", "affine"});
+  CHECK(run({"train", dir / "p.npy", "--latent-couplings", "-1", "-o", dir / "m1.flow.json"}, out,
+            err) == 2);
 }
 
 TEST_CASE("trainer cli: bad input is one line naming the file, status 1, and no output file") {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <random>
 
 #include "engine/error.hpp"
 
@@ -87,11 +88,9 @@ void Flow::sync() {
   for (Layer& layer : layers)
     std::visit(overload{[](AffineLayer&) {},
                         [](ActivationLayer& s) {
-                          if (s.kind == activation_kind::cubic)
-                            for (Eigen::Index i = 0; i < s.theta.size(); ++i)
-                              s.alpha[i] = softplus(s.theta[i]);
-                          else
-                            s.alpha = s.theta;
+                          // The projection keeps a cubic layer invertible (φ′ = 1 + 3αu² > 0).
+                          if (s.kind == activation_kind::cubic) s.theta = s.theta.cwiseMax(0.0);
+                          s.alpha = s.theta;
                         },
                         [](CouplingLayer&) {},
                         [](ActNormLayer& an) { an.scale = an.theta.array().exp().matrix(); }},
@@ -331,10 +330,7 @@ void backward(const Flow& flow, const FlowConstants& c, FlowWorkspace& ws, doubl
                               }
                             }
                           }
-                          for (Eigen::Index i = 0; i < d; ++i)
-                            dtheta[i] += s.kind == activation_kind::cubic
-                                             ? dalpha[i] * sigmoid(s.theta[i])
-                                             : dalpha[i];
+                          for (Eigen::Index i = 0; i < d; ++i) dtheta[i] += dalpha[i];
                         },
                         [&](const CouplingLayer& cp) {
                           auto& gc = std::get<CouplingLayer>(grad.layers[l]);
@@ -471,6 +467,37 @@ Matrix inverse(const Flow& flow, const Eigen::Ref<const Matrix>& Z, std::vector<
                         }},
                flow.layers[l]);
   return y;
+}
+
+FlowSamples sample_flow(const Flow& flow, std::size_t n, std::uint64_t seed,
+                        std::size_t max_draws) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  FlowSamples out;
+  out.x.resize(flow.dim, static_cast<Eigen::Index>(n));
+  Eigen::Index filled = 0;
+  constexpr std::size_t block = 4096;
+  std::vector<char> ok;
+  const bool unbounded = max_draws == std::numeric_limits<std::size_t>::max();
+  while (static_cast<std::size_t>(filled) < n && out.drawn < max_draws) {
+    const auto m = static_cast<Eigen::Index>(std::min(block, max_draws - out.drawn));
+    Matrix z(flow.dim, m);
+    for (Eigen::Index i = 0; i < z.size(); ++i) z.data()[i] = normal(rng);
+    const Matrix x = inverse(flow, z, ok);
+    out.drawn += static_cast<std::size_t>(m);
+    for (Eigen::Index j = 0; j < m && static_cast<std::size_t>(filled) < n; ++j) {
+      if (!ok[static_cast<std::size_t>(j)] || !x.col(j).allFinite()) {
+        ++out.rejected;
+        continue;
+      }
+      out.x.col(filled++) = x.col(j);
+    }
+    if (unbounded && out.drawn >= 100000 && out.rejected * 1000 > out.drawn * 999)
+      throw Error(fmt::format("almost no latent sample has a preimage ({} of {} rejected)",
+                              out.rejected, out.drawn));
+  }
+  out.x.conservativeResize(Eigen::NoChange, filled);
+  return out;
 }
 
 }  // namespace flowaction::train

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <cstdint>
+#include <limits>
 #include <span>
 #include <string_view>
 #include <variant>
@@ -43,9 +45,12 @@ struct AffineLayer {
   Vector b;
 };
 
-// z_i = φ(y_i) with one α per unit. For quadratic layers the trained parameter θ is α itself;
-// for cubic layers α = softplus(θ) ≥ 0. alpha is what the maps use and is kept equal to the
-// parametrisation by Flow::sync().
+// z_i = φ(y_i) with one α per unit. The trained parameter θ is α itself; for cubic layers
+// Flow::sync() projects it onto α ≥ 0 (invertible on all of ℝ). A projection rather than
+// α = softplus(θ): Adam then moves α at the rate it moves every other parameter (with softplus
+// a step in θ moves α ≈ 0.03 by only sigmoid(θ) ≈ 0.03 of it), and on φ⁴ ring data that
+// recovers Γ⁽⁴⁾ better (bench/phi4_recovery, issue 11). alpha is what the maps use and is kept
+// equal to θ by Flow::sync().
 struct ActivationLayer {
   activation_kind kind = activation_kind::cubic;
   Vector theta;
@@ -102,7 +107,7 @@ struct Flow {
   std::vector<std::span<const double>> parameters() const;
   std::size_t parameter_count() const;
   // Recomputes what the maps use from the trained parameters (after every change of them):
-  // alpha = softplus(θ) in cubic activation layers, alpha = θ in quadratic ones, scale = exp(θ)
+  // θ = max(θ, 0) in cubic activation layers, then alpha = θ in activation layers; scale = exp(θ)
   // in actnorm layers.
   void sync();
   // A flow of the same structure with every parameter zero.
@@ -158,6 +163,20 @@ Matrix latent(const Flow& flow, const Eigen::Ref<const Matrix>& X);
 // Exact inverse x = f⁻¹(z), column by column. A latent column with no preimage (outside the image
 // of a quadratic activation: 1 + 4αz < 0) gets ok[j] = false and unspecified values.
 Matrix inverse(const Flow& flow, const Eigen::Ref<const Matrix>& Z, std::vector<char>& ok);
+
+// Samples of the flow's density: latent z ~ N(0, I), drawn column by column with
+// std::normal_distribution on std::mt19937_64(seed) (in blocks of 4096 columns, one stream), each
+// mapped through inverse(); a latent sample with no preimage (or a non-finite one) is skipped.
+// Stops with n samples, or after max_draws latent samples (then x may have fewer columns).
+// Without max_draws, throws flowaction::Error when, after 100000 draws, more than 99.9 % of them
+// had no preimage.
+struct FlowSamples {
+  Matrix x;                  // d × (samples kept)
+  std::size_t drawn = 0;     // latent samples drawn (whole blocks, up to max_draws)
+  std::size_t rejected = 0;  // of those looked at, the ones with no preimage
+};
+FlowSamples sample_flow(const Flow& flow, std::size_t n, std::uint64_t seed,
+                        std::size_t max_draws = std::numeric_limits<std::size_t>::max());
 
 // The root of u + αu² = z that continues the identity (NaN if none), and of u + αu³ = z (α ≥ 0).
 double inverse_quadratic(double alpha, double z);
