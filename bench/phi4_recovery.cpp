@@ -6,8 +6,8 @@
 // first --samples of them, its extracted Γ⁽²⁾, Γ⁽³⁾, Γ⁽⁴⁾ against the truth, and score matching
 // (frontends/verify.hpp) on the same samples.
 //
-//   bench_phi4_recovery [--quick] [--seeds N] [--theories strong,moderate,...] [--samples N]
-//                       [--layers N] [--epochs N] [--lr X] [--batch N] [--schedule cosine]
+//   bench_phi4_recovery [--quick] [--seeds N] [--first-seed S] [--theories strong,moderate,...] [--samples N]
+//                       [--layers N] [--epochs N] [--lr X] [--batch N] [--schedule cosine|constant]
 //                       [--augment z2,translate,reflect] [--local-first 1] [--actnorm 1]
 //                       [--arch coupling] [--hidden N] [--latent-couplings N]
 //                       [--phi34-activation cubic|quadratic]
@@ -104,6 +104,8 @@ int main(int argc, char** argv) {
     for (const Case& c : all)
       if (c.name == name) cases.push_back(c);
   const int seeds = std::atoi(get("--seeds", "3").c_str());
+  // Seeds S, S + 1, …: fresh data sets to check a setting chosen on the first ones.
+  const int first_seed = std::atoi(get("--first-seed", "0").c_str());
   const std::size_t samples = std::stoul(get("--samples", "20000"));
   constexpr double test_fraction = 0.2;
 
@@ -145,7 +147,7 @@ int main(int argc, char** argv) {
     const TrueAction truth = phi4_truth(c.theory);
     const int d = c.theory.lattice.sites();
     std::vector<std::array<double, 8>> rows;
-    for (int s = 0; s < seeds; ++s) {
+    for (int s = first_seed; s < first_seed + seeds; ++s) {
       const auto t0 = std::chrono::steady_clock::now();
       const auto seed = static_cast<std::uint64_t>(s);
       train::HmcOptions hmc;

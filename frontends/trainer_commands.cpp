@@ -129,11 +129,11 @@ options:
                      element-wise layer cannot (Gamma^(4) at strong coupling within ~2x score
                      matching's instead of ~4x)
   --epochs N         at least 1 (default 1000)
-  --batch N          mini-batch size (default 256)
+  --batch N          mini-batch size (default 128)
   --lr X             Adam learning rate (default 1e-3)
-  --schedule constant|cosine
-                     learning rate per epoch: constant (default), or cosine decay from --lr at
-                     the first epoch to --lr/100 at the last
+  --schedule cosine|constant
+                     learning rate per epoch: cosine decay from --lr at the first epoch to
+                     --lr/100 at the last (default), or constant
   --augment LIST     train on every sample's images under a symmetry group, LIST a comma list
                      of z2 (phi -> -phi), translate, reflect (the last two need --lattice; the
                      validation split is not augmented). Only for data with that symmetry.
@@ -282,7 +282,7 @@ void read_training(const Args& a, FlowSpec& spec, TrainOptions& o, std::ostream&
   o.lr = a.real("--lr", o0.lr);
   if (!(o.lr > 0)) throw Usage("--lr must be > 0");
   if (known("--schedule"))
-    o.schedule = a.one_of("--schedule", {"constant", "cosine"}) == "cosine" ? lr_schedule::cosine
+    o.schedule = a.one_of("--schedule", {"cosine", "constant"}) == "cosine" ? lr_schedule::cosine
                                                                             : lr_schedule::constant;
   o.val_fraction = a.real("--val", o0.val_fraction);
   if (!(o.val_fraction >= 0 && o.val_fraction < 1)) throw Usage("--val must be in [0, 1)");

@@ -122,6 +122,7 @@ TEST_CASE("schedule: cosine learning rates follow lr (f + (1 - f)(1 + cos(pi (e-
   o.lr = 0.003;
   o.epochs = 11;
   o.final_lr_fraction = 0.01;
+  o.schedule = lr_schedule::constant;
   for (int e = 1; e <= o.epochs; ++e) CHECK(scheduled_lr(o, e) == o.lr);
   o.schedule = lr_schedule::cosine;
   CHECK(scheduled_lr(o, 1) == doctest::Approx(0.003));

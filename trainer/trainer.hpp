@@ -74,15 +74,17 @@ double gaussian_nll(const Matrix& fit_on, const Matrix& evaluate_on);
 enum class lr_schedule { constant, cosine };
 
 // Defaults chosen with bench/phi4_recovery (issue 11): on φ⁴ ring data one activation layer
-// trained to convergence recovers the vertices best; two layers and fewer epochs are worse.
+// trained to convergence recovers the vertices best; two layers and fewer epochs are worse; a
+// cosine schedule on batches of 128 brings the local vertices closest (checked on seeds the
+// choice was not made on).
 struct TrainOptions {
   int epochs = 1000;
-  int batch = 256;
+  int batch = 128;
   double lr = 1e-3;
   double val_fraction = 0.1;
   std::uint64_t seed = 0;
   int threads = 1;
-  lr_schedule schedule = lr_schedule::constant;
+  lr_schedule schedule = lr_schedule::cosine;
   double final_lr_fraction = 0.01;
   // Symmetry augmentation: the training split is replaced by all its images under the group
   // (the validation split is left alone, so that it holds no image of a training sample).
