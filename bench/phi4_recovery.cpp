@@ -6,8 +6,8 @@
 // first --samples of them, its extracted Γ⁽²⁾, Γ⁽³⁾, Γ⁽⁴⁾ against the truth, and score matching
 // (frontends/verify.hpp) on the same samples.
 //
-//   bench_phi4_recovery [--quick] [--seeds N] [--first-seed S] [--theories strong,moderate,...] [--samples N]
-//                       [--layers N] [--epochs N] [--lr X] [--batch N] [--schedule cosine|constant]
+//   bench_phi4_recovery [--quick] [--seeds N] [--first-seed S] [--theories strong,moderate,...]
+//                       [--samples N] [--layers N] [--epochs N] [--lr X] [--batch N] [--schedule cosine|constant]
 //                       [--augment z2,translate,reflect] [--local-first 1] [--actnorm 1]
 //                       [--arch coupling] [--hidden N] [--latent-couplings N]
 //                       [--phi34-activation cubic|quadratic]
