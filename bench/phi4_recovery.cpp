@@ -7,10 +7,10 @@
 // (frontends/verify.hpp) on the same samples.
 //
 //   bench_phi4_recovery [--quick] [--seeds N] [--first-seed S] [--theories strong,moderate,...]
-//                       [--samples N] [--layers N] [--epochs N] [--lr X] [--batch N] [--schedule cosine|constant]
-//                       [--augment z2,translate,reflect] [--local-first 1] [--actnorm 1]
-//                       [--arch coupling] [--hidden N] [--latent-couplings N]
-//                       [--phi34-activation cubic|quadratic]
+//                       [--samples N] [--layers N] [--epochs N] [--lr X] [--batch N]
+//                       [--schedule cosine|constant] [--augment z2,translate,reflect]
+//                       [--local-first 1] [--actnorm 1] [--arch coupling] [--hidden N]
+//                       [--latent-couplings N] [--phi34-activation cubic|quadratic]
 //
 // --quick: one seed. Columns: relative errors in percent (signed means over sites or couplings)
 // of the flow and of score matching, and |flow error| / |score-matching error|; the "mean" row
