@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """PyTorch reference of flowaction's trainer (activation architecture, cubic units).
 
-Same model as `flowaction train --arch activation --activation cubic`: [affine, cubic] x L, affine;
-phi(u) = u + alpha u^3 with alpha = softplus(theta) per unit; first affine = whitening of the
-training split, other affines W = I, b = 0; alpha starts at 0.01. Adam, float64, mini-batches,
-held-out split. Prints the mean epoch time and the final NLLs, and the NLL of a flowaction model
+Same model as `flowaction train --arch activation --activation cubic --latent-couplings 0
+--schedule constant`: [affine, cubic] x L, affine; phi(u) = u + alpha u^3 per unit, alpha trained
+directly and projected onto alpha >= 0 after each step; the first affine layer starts as the
+standardisation of the training split, the last as the inverse square root of its correlation
+matrix, the others as W = I, b = 0; alpha starts at min(0.01, 0.02 / L). Adam, float64,
+mini-batches, held-out split. Prints the mean epoch time and the final NLLs, and the NLL of a flowaction model
 file on the same test set (so that both trainers are compared on identical held-out data).
 
 usage: train_torch.py DATA.npy TEST.npy CPP_MODEL.flow.json --layers L --epochs E --batch B
@@ -25,7 +27,7 @@ class Flow(torch.nn.Module):
         self.W = torch.nn.ParameterList()
         self.b = torch.nn.ParameterList()
         self.theta = torch.nn.ParameterList()
-        a0 = math.log(math.expm1(0.01))
+        a0 = min(0.01, 0.02 / layers) if layers else 0.0
         for k in range(layers + 1):
             self.W.append(torch.nn.Parameter(torch.eye(d, dtype=torch.float64)))
             self.b.append(torch.nn.Parameter(torch.zeros(d, dtype=torch.float64)))
@@ -40,7 +42,7 @@ class Flow(torch.nn.Module):
             y = y @ self.W[k].T + self.b[k]
             logdet = logdet + torch.linalg.slogdet(self.W[k])[1]
             if k < len(self.theta):
-                a = torch.nn.functional.softplus(self.theta[k])
+                a = self.theta[k]
                 y2 = y * y
                 logdet = logdet + torch.log1p(3 * a * y2).sum(1)
                 y = y + a * y2 * y
@@ -91,13 +93,14 @@ def main():
     train, val = data[perm[: n - n_val]], data[perm[n - n_val:]]
 
     flow = Flow(d, o.layers)
-    with torch.no_grad():  # whitening start, as flowaction does
+    with torch.no_grad():  # the start flowaction makes for a flow ending with an affine layer
         mu = train.mean(0)
         cov = (train - mu).T @ (train - mu) / train.shape[0]
-        L = torch.linalg.cholesky(cov)
-        W0 = torch.linalg.inv(L)
-        flow.W[0].copy_(W0)
-        flow.b[0].copy_(-W0 @ mu)
+        inv_sd = 1 / cov.diagonal().sqrt()
+        flow.W[0].copy_(torch.diag(inv_sd))
+        flow.b[0].copy_(-inv_sd * mu)
+        evals, evecs = torch.linalg.eigh(inv_sd[:, None] * cov * inv_sd[None, :])
+        flow.W[-1].copy_(evecs @ torch.diag(evals.rsqrt()) @ evecs.T)
     opt = torch.optim.Adam(flow.parameters(), lr=o.lr)
     times = []
     for epoch in range(o.epochs):
@@ -109,6 +112,9 @@ def main():
             opt.zero_grad()
             loss.backward()
             opt.step()
+            with torch.no_grad():  # the projection that keeps u + alpha u^3 invertible
+                for t in flow.theta:
+                    t.clamp_(min=0)
         with torch.no_grad():
             val_nll = flow.nll(val).mean().item()
         times.append(time.perf_counter() - t0)

@@ -25,7 +25,8 @@ printf '%4s %12s %12s %8s %14s %14s %20s\n' d "C++ s/epoch" "torch s/epoch" rati
 for d in $sizes; do
   $flowaction sample phi4 --lattice "$d" --m2 0.5 --lambda 1 --samples $samples --seed 1 -o "$work/data$d.npy" >/dev/null 2>&1
   $flowaction sample phi4 --lattice "$d" --m2 0.5 --lambda 1 --samples 10000 --seed 2 -o "$work/test$d.npy" >/dev/null 2>&1
-  cpp_out=$($flowaction train "$work/data$d.npy" --layers $layers --epochs "$epochs" --batch $batch --lr $lr --seed 1 \
+  cpp_out=$($flowaction train "$work/data$d.npy" --layers $layers --latent-couplings 0 --schedule constant \
+            --epochs "$epochs" --batch $batch --lr $lr --seed 1 \
             --threads "$threads" -o "$work/model$d.flow.json" 2>/dev/null)
   cpp_epoch=$(sed -nE 's/.*, ([0-9.e+-]+) s\/epoch.*/\1/p' <<<"$cpp_out")
   json=$($py bench/train_torch.py "$work/data$d.npy" "$work/test$d.npy" "$work/model$d.flow.json" --layers $layers \
