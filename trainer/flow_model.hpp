@@ -28,17 +28,6 @@ using Vector = Eigen::VectorXd;
 enum class activation_kind { quadratic, cubic };
 std::string_view activation_name(activation_kind kind);
 
-inline double softplus(double t) {
-  return t > 30 ? t : std::log1p(std::exp(t));
-}
-inline double sigmoid(double t) {
-  return t >= 0 ? 1 / (1 + std::exp(-t)) : std::exp(t) / (1 + std::exp(t));
-}
-// θ with softplus(θ) = a, for a > 0 (−∞ for a = 0).
-inline double inverse_softplus(double a) {
-  return a > 30 ? a : std::log(std::expm1(a));
-}
-
 // z = W y + b.
 struct AffineLayer {
   Matrix W;
