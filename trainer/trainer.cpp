@@ -646,20 +646,18 @@ std::string gaussian_collapse_warning(const TrainResult& r, const Matrix& data) 
   // standard deviation of the unit's input on data, p = 2 or 3), i.e. φ(σ)/σ − 1.
   double bend = -1;
   {
-    Matrix y = data;
-    Flow one;
-    one.dim = r.flow.dim;
-    for (const Layer& layer : r.flow.layers) {
-      if (const auto* a = std::get_if<ActivationLayer>(&layer)) {
-        bend = std::max(bend, 0.0);
-        const int p = a->kind == activation_kind::quadratic ? 2 : 3;
-        for (Eigen::Index i = 0; i < y.rows(); ++i) {
-          const double sd = std::sqrt((y.row(i).array() - y.row(i).mean()).square().mean());
-          bend = std::max(bend, std::fabs(a->alpha[i]) * std::pow(sd, p - 1));
-        }
+    FlowWorkspace ws;  // one forward pass: ws.x[l] is the input of layer l
+    forward(r.flow, prepare(r.flow), data, ws);
+    for (std::size_t l = 0; l < r.flow.layers.size(); ++l) {
+      const auto* a = std::get_if<ActivationLayer>(&r.flow.layers[l]);
+      if (!a) continue;
+      bend = std::max(bend, 0.0);
+      const int p = a->kind == activation_kind::quadratic ? 2 : 3;
+      const Matrix& y = ws.x[l];
+      for (Eigen::Index i = 0; i < y.rows(); ++i) {
+        const double sd = std::sqrt((y.row(i).array() - y.row(i).mean()).square().mean());
+        bend = std::max(bend, std::fabs(a->alpha[i]) * std::pow(sd, p - 1));
       }
-      one.layers.assign(1, layer);
-      y = latent(one, y);
     }
   }
   // Measured on a ring of 4 (m2 = 0.5, lambda = 6, 20k samples): quadratic layers that collapsed
