@@ -93,10 +93,7 @@ class DepthFirst {
  public:
   DepthFirst(int d, int k, const std::vector<double>& M, std::vector<double>& out)
       : d_(d), k_(k), Mm_(M.data(), d, d), out_(out) {
-    for (int s = 0; s < k; ++s)
-      for (int j = 0; j < d; ++j)
-        append_.push_back(static_cast<std::size_t>(
-            binomial(static_cast<std::uint64_t>(j + s), static_cast<std::uint64_t>(s + 1))));
+    for (int s = 0; s < k; ++s) append_.push_back(append_offsets(d, s));
   }
 
   // The children of prefix J (order s, rank rJ, last index j0) for output legs j in [j0, j1).
@@ -142,11 +139,10 @@ class DepthFirst {
   static constexpr Eigen::Index chunk = 256;
   // rank(J ∪ {j}) − rank(J) for J of order s, j ≥ max J.
   std::size_t append(int s, int j) const {
-    return append_[static_cast<std::size_t>(s) * static_cast<std::size_t>(d_) +
-                   static_cast<std::size_t>(j)];
+    return append_[static_cast<std::size_t>(s)][static_cast<std::size_t>(j)];
   }
   int d_, k_;
-  std::vector<std::size_t> append_;  // C(j + s, s + 1) by [s][j]
+  std::vector<std::vector<std::size_t>> append_;  // append_offsets(d, s) for s < k
   Eigen::Map<const RowMat> Mm_;
   std::vector<double>& out_;
 };
