@@ -54,14 +54,13 @@ double dense_bytes(int dim, int order) {
   return total;
 }
 
-double binary_output_bytes(std::string_view format, int dim, int order, bool dense, int actions) {
+double binary_output_bytes(int dim, int order, bool dense, int actions) {
   double one = 0;  // the tensors of one action
   if (dense)
     one = dense_bytes(dim, order);
   else
     for (int k = 0; k <= order; ++k) one += (4.0 * k + 8.0) * static_cast<double>(sym_size(dim, k));
-  const double tensors = actions * one + (actions > 1 ? 8.0 * dim * actions : 0);  // stage{s}_at
-  return tensors;  // both formats are written from them as they go
+  return actions * one + (actions > 1 ? 8.0 * dim * actions : 0);  // and stage{s}_at
 }
 
 std::vector<RawTensor> action_tensors(const Action<double>& action, bool dense,

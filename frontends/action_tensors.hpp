@@ -33,8 +33,8 @@ double dense_bytes(int dim, int order);
 
 // Bytes the binary output of orders 0 … order over dim units needs in memory while it is written
 // (every component counted, as the memory check before an extraction does), for `actions`
-// actions (--per-layer: the layers and the latent one).
-double binary_output_bytes(std::string_view format, int dim, int order, bool dense,
-                           int actions = 1);
+// actions (--per-layer: the layers and the latent one). Either format is written from these
+// tensors as it goes, so it needs no more.
+double binary_output_bytes(int dim, int order, bool dense, int actions = 1);
 
 }  // namespace flowaction

@@ -295,9 +295,8 @@ int run_extract(const Args& args, std::ostream& out, std::ostream& err) {
   const Model model = read_manifest(manifest);
   if (!model.tensor_file.empty()) check_not_input(r.output, model.tensor_file);
   if (binary) {
-    req.output_bytes =
-        binary_output_bytes(r.format, model.dim, req.order, dense,
-                            req.per_layer ? static_cast<int>(model.layers.size()) + 1 : 1);
+    req.output_bytes = binary_output_bytes(
+        model.dim, req.order, dense, req.per_layer ? static_cast<int>(model.layers.size()) + 1 : 1);
     req.output_what = fmt::format("the {}tensors of --format {}", dense ? "dense " : "", r.format);
   }
   const bool terminal = &err == &std::cerr && ::isatty(2);
