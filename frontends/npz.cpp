@@ -141,6 +141,16 @@ struct Member {
   std::uint32_t crc = 0;
 };
 
+// The fields a member's local header and its central directory entry share, from "version
+// needed" to the name's length; sizes that do not fit 32 bits are in the Zip64 extra field.
+void put_member_fields(Record& r, const Member& m, bool zip64_size, std::uint16_t version) {
+  constexpr std::uint16_t dos_date = (0 << 9) | (1 << 5) | 1;  // 1980-01-01, as zip's epoch
+  const std::uint32_t size = zip64_size ? no32 : static_cast<std::uint32_t>(m.size);
+  r.put(version).put<std::uint16_t>(0).put<std::uint16_t>(0);  // flags; stored
+  r.put<std::uint16_t>(0).put(dos_date).put(m.crc).put(size).put(size);
+  r.put<std::uint16_t>(static_cast<std::uint16_t>(m.name.size()));
+}
+
 std::uint32_t crc32_of(std::uint32_t crc, std::string_view bytes) {
   return static_cast<std::uint32_t>(
       crc32_z(crc, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
@@ -149,7 +159,6 @@ std::uint32_t crc32_of(std::uint32_t crc, std::string_view bytes) {
 }  // namespace
 
 void write_npz(std::ostream& out, const std::vector<RawTensor>& tensors, bool zip64) {
-  constexpr std::uint16_t dos_date = (0 << 9) | (1 << 5) | 1;  // 1980-01-01, as zip's epoch
   std::uint64_t offset = 0;
   std::vector<Member> members;
   const auto write = [&](std::string_view bytes) {
@@ -164,12 +173,8 @@ void write_npz(std::ostream& out, const std::vector<RawTensor>& tensors, bool zi
     m.crc = crc32_of(crc32_of(0, header), t.data);
     const bool big = zip64 || m.size >= no32;
     Record local;
-    local.put<std::uint32_t>(0x04034b50).put<std::uint16_t>(big ? 45 : 20).put<std::uint16_t>(0);
-    local.put<std::uint16_t>(0).put<std::uint16_t>(0).put<std::uint16_t>(dos_date);
-    local.put<std::uint32_t>(m.crc);
-    local.put<std::uint32_t>(big ? no32 : static_cast<std::uint32_t>(m.size));
-    local.put<std::uint32_t>(big ? no32 : static_cast<std::uint32_t>(m.size));
-    local.put<std::uint16_t>(static_cast<std::uint16_t>(m.name.size()));
+    local.put<std::uint32_t>(0x04034b50);
+    put_member_fields(local, m, big, big ? 45 : 20);
     local.put<std::uint16_t>(big ? 20 : 0).put(m.name);
     if (big) local.put<std::uint16_t>(1).put<std::uint16_t>(16).put(m.size).put(m.size);
     write(local.bytes());
@@ -183,12 +188,7 @@ void write_npz(std::ostream& out, const std::vector<RawTensor>& tensors, bool zi
     const bool big_size = zip64 || m.size >= no32, big_offset = zip64 || m.offset >= no32;
     Record entry;
     entry.put<std::uint32_t>(0x02014b50).put<std::uint16_t>((3 << 8) | 45);
-    entry.put<std::uint16_t>(big_size || big_offset ? 45 : 20).put<std::uint16_t>(0);
-    entry.put<std::uint16_t>(0).put<std::uint16_t>(0).put<std::uint16_t>(dos_date);
-    entry.put<std::uint32_t>(m.crc);
-    entry.put<std::uint32_t>(big_size ? no32 : static_cast<std::uint32_t>(m.size));
-    entry.put<std::uint32_t>(big_size ? no32 : static_cast<std::uint32_t>(m.size));
-    entry.put<std::uint16_t>(static_cast<std::uint16_t>(m.name.size()));
+    put_member_fields(entry, m, big_size, big_size || big_offset ? 45 : 20);
     const std::uint16_t extra = (big_size ? 16 : 0) + (big_offset ? 8 : 0);
     entry.put<std::uint16_t>(extra ? extra + 4 : 0).put<std::uint16_t>(0);
     entry.put<std::uint16_t>(0).put<std::uint16_t>(0).put<std::uint32_t>(0100644u << 16);
