@@ -29,6 +29,7 @@
 #include "engine/contraction.hpp"
 #include "engine/parallel.hpp"
 #include "engine/pullback.hpp"
+#include "frontends/args.hpp"
 #include "frontends/exact_json.hpp"
 #include "frontends/manifest.hpp"
 #include "tests/oracle.hpp"
@@ -99,10 +100,7 @@ int series_against_engine(const std::string& path, int K, const std::string& at)
   std::vector<GiNaC::numeric> x0(static_cast<std::size_t>(model.dim), 0);
   if (!at.empty()) {
     x0.clear();
-    std::size_t start = 0;
-    for (std::size_t comma; (comma = at.find(',', start)) != std::string::npos; start = comma + 1)
-      x0.push_back(parse_decimal(at.substr(start, comma - start)));
-    x0.push_back(parse_decimal(at.substr(start)));
+    for (const std::string& x : split_commas(at)) x0.push_back(parse_decimal(x));
   }
   ExtractRequest req;
   req.order = K;

@@ -29,6 +29,7 @@
 
 #include "engine/error.hpp"
 #include "engine/extract.hpp"
+#include "frontends/args.hpp"
 #include "frontends/phi4_truth.hpp"
 #include "frontends/train_flow.hpp"
 #include "frontends/verify.hpp"
@@ -46,18 +47,6 @@ struct Case {
   train::Phi4Theory theory;
   train::activation_kind activation = train::activation_kind::cubic;
 };
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const std::size_t comma = s.find(',', start);
-    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
 
 std::string pct(double v) {
   return std::isfinite(v) ? fmt::format("{:+.1f}", 100 * v) : "--";
