@@ -239,9 +239,10 @@ void init_whitening(Flow& flow, const Matrix& data) {
     throw Error(
         "the sample covariance is not positive definite (a unit is constant or units are linearly "
         "dependent)");
-  // Only a flow that ends with an affine layer: with latent couplings after it, whitening in the
-  // first layer recovers the vertices better (bench/phi4_recovery: moderate Γ⁽²⁾ᵢᵢ +3.1 % against
-  // +5.0 %, Γ⁽⁴⁾ᵢᵢᵢᵢ −3.6 % against −8.0 %).
+  // Standardise first and decorrelate last only in a flow that ends with an affine layer: with
+  // latent couplings after it, the Cholesky whitening in the first layer recovers the vertices
+  // better (bench/phi4_recovery: moderate Γ⁽²⁾ᵢᵢ +3.1 % against +5.0 %, Γ⁽⁴⁾ᵢᵢᵢᵢ −3.6 % against
+  // −8.0 %).
   auto* last = flow.layers.size() > 1 ? std::get_if<AffineLayer>(&flow.layers.back()) : nullptr;
   if (!last) {
     a->W = llt.matrixL().solve(Matrix::Identity(flow.dim, flow.dim));

@@ -42,11 +42,10 @@ struct FlowSpec {
 };
 
 // The flow [affine, (actnorm,) nonlinear] × layers, affine, coupling × latent_couplings, starting
-// near the identity: W = I,
-// b = 0, s = 1, t = 0, small α (cubic α = min(0.01, 0.02/layers), so that the composition of all
-// layers bends a 4σ sample as much as two layers do; quadratic α = 0), coupling W1 random
-// N(0, 1/|A|), W2 = 0 (so the coupling starts as the identity). Coupling masks alternate halves:
-// layer k sends the first ⌊d/2⌋ units through when k is even.
+// near the identity: W = I, b = 0, s = 1, t = 0, small α (cubic α = min(0.01, 0.02/layers), so that
+// the composition of all layers bends a 4σ sample as much as two layers do; quadratic α = 0),
+// coupling W1 random N(0, 1/|A|), W2 = 0 (so the coupling starts as the identity). Coupling masks
+// alternate halves: layer k sends the first ⌊d/2⌋ units through when k is even.
 Flow make_flow(int dim, const FlowSpec& spec, std::uint64_t seed);
 
 // Starts the flow as the whitening of the columns of data (mean μ, sample covariance Σ = D C D,
