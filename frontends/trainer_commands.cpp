@@ -368,9 +368,12 @@ int run_train(const Args& a, std::ostream& out, std::ostream& err) {
   const int d = static_cast<int>(data.rows());
   const Flow start = make_flow(d, spec, o.seed);
   err << fmt::format(
-      "training a flow on {}: {} samples x {} units, {} x {} layers ({}{}), {} parameters in the "
-      "model file ({} trained){}\n",
+      "training a flow on {}: {} samples x {} units, {} x {} layers ({}{}){}, {} parameters in "
+      "the model file ({} trained){}\n",
       data_path.string(), data.cols(), d, spec.layers, arch, act, spec.actnorm ? ", actnorm" : "",
+      d > 1 && spec.latent_couplings > 0
+          ? fmt::format(" and {} latent couplings", spec.latent_couplings)
+          : std::string(),
       parameter_count(to_model(start)), start.parameter_count(),
       o.augment.empty() ? std::string()
                         : fmt::format(", augmented {}x ({})", o.augment.images(), o.augment.name));
