@@ -510,9 +510,12 @@ std::string report_tex(const VerifyOptions& o, const Truth& truth,
           "$\\Gamma^{{(2)}}$.\n\n",
           truth.action.dim, perturbative_max_dim);
     if (!r.history.empty()) {
+      // The axis ends at the last epoch, its labels without a thousands separator (1,000 and
+      // 1,100 ran into each other).
       tex << "\\subsection*{Training (first run)}\n\\begin{tikzpicture}\n\\begin{axis}[width=12cm, "
              "height=6cm, xlabel={epoch}, ylabel={NLL (nats per sample)}, legend pos=north "
-             "east]\n\\addplot[blue] coordinates {";
+             "east, enlarge x limits=false, x tick label style={/pgf/number format/1000 sep={}}]"
+             "\n\\addplot[blue] coordinates {";
       for (const auto& e : r.history) tex << fmt::format("({},{:.6f})", e.epoch, e.train_nll);
       tex << "};\n\\addlegendentry{training}\n";
       std::string val;
