@@ -20,22 +20,46 @@ const InsertTable& insert_table(int d, int q) {
   auto [it, inserted] = cache.try_emplace({d, q});
   if (inserted) {
     InsertTable& t = it->second;
-    const SymShape in(d, q), out(d, q + 1);
+    const SymShape in(d, q);
     t.n = in.size();
     t.rank.resize(t.n * static_cast<std::size_t>(d));
-    multi_index I = in.first(), merged(static_cast<std::size_t>(q) + 1);
-    std::size_t r = 0;
-    do {
-      for (int i = 0; i < d; ++i) {
-        const auto pos = std::upper_bound(I.begin(), I.end(), i) - I.begin();
-        std::copy(I.begin(), I.begin() + pos, merged.begin());
-        merged[pos] = i;
-        std::copy(I.begin() + pos, I.end(), merged.begin() + pos + 1);
-        t.rank[static_cast<std::size_t>(i) * t.n + r] =
-            static_cast<std::uint32_t>(out.rank(merged));
+    // Colex ranks add C(i_p + p, p + 1) over the positions, so inserting i at position pos gives
+    // (the part of I before pos) + C(i + pos, pos + 1) + (the part after, each shifted by one).
+    // Blocks of I, unit by unit: the table is written in runs, not one stride-n entry at a time.
+    const auto uq = static_cast<std::size_t>(q);
+    const std::size_t width = static_cast<std::size_t>(d) + uq + 1;
+    std::vector<std::size_t> binomials((uq + 3) * width);  // C(c, p) at [p * width + c]
+    for (std::size_t p = 0; p < uq + 3; ++p)
+      for (std::size_t c = 0; c < width; ++c)
+        binomials[p * width + c] = static_cast<std::size_t>(binomial(c, p));
+    const auto C = [&](std::size_t c, std::size_t p) { return binomials[p * width + c]; };
+    constexpr std::size_t block = 256;
+    std::vector<int> indices(block * uq);
+    std::vector<std::size_t> before(block * (uq + 1)), after(block * (uq + 1));
+    multi_index I = in.first();
+    bool more = true;
+    for (std::size_t r0 = 0; more; r0 += block) {
+      std::size_t m = 0;
+      for (; m < block && more; ++m, more = in.next(I)) {
+        std::copy(I.begin(), I.end(), indices.begin() + static_cast<std::ptrdiff_t>(m * uq));
+        std::size_t* b = before.data() + m * (uq + 1);
+        std::size_t* a = after.data() + m * (uq + 1);
+        b[0] = 0;
+        for (std::size_t p = 0; p < uq; ++p) b[p + 1] = b[p] + C(I[p] + p, p + 1);
+        a[uq] = 0;
+        for (std::size_t p = uq; p-- > 0;) a[p] = a[p + 1] + C(I[p] + p + 1, p + 2);
       }
-      ++r;
-    } while (in.next(I));
+      for (int i = 0; i < d; ++i) {
+        std::uint32_t* out = t.rank.data() + static_cast<std::size_t>(i) * t.n + r0;
+        for (std::size_t b = 0; b < m; ++b) {
+          const int* J = indices.data() + b * uq;
+          std::size_t pos = 0;
+          while (pos < uq && J[pos] <= i) ++pos;
+          out[b] = static_cast<std::uint32_t>(before[b * (uq + 1) + pos] + C(i + pos, pos + 1) +
+                                              after[b * (uq + 1) + pos]);
+        }
+      }
+    }
   }
   return it->second;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/contraction.hpp"
 #include "engine/sym_tensor.hpp"
 
 using namespace flowaction;
@@ -57,4 +58,25 @@ TEST_CASE("binomials and multiplicity factorials") {
   CHECK(binomial(200, 100) == UINT64_MAX);  // saturates
   CHECK(multiplicity_factorial(std::vector<int>{0, 0, 1, 2, 2, 2}) == 2 * 6);
   CHECK(multiplicity_factorial(std::vector<int>{}) == 1);
+}
+
+TEST_CASE("insert table: rank(sorted(I ∪ {i})) against sorting and ranking each merged index") {
+  // Blocks of 256 index sets are built at once: d = 9, q = 3 has 165 sets, d = 12, q = 3 has 364.
+  for (const auto& [d, q] : {std::pair{1, 1}, {3, 1}, {5, 2}, {9, 3}, {12, 3}, {4, 5}}) {
+    const InsertTable& t = insert_table(d, q);
+    const SymShape in(d, q), out(d, q + 1);
+    REQUIRE(t.n == in.size());
+    REQUIRE(t.rank.size() == t.n * static_cast<std::size_t>(d));
+    std::size_t wrong = 0;
+    for (std::size_t r = 0; r < in.size(); ++r) {
+      const multi_index I = in.unrank(r);
+      for (int i = 0; i < d; ++i) {
+        multi_index merged = I;
+        merged.push_back(i);
+        std::sort(merged.begin(), merged.end());
+        wrong += t.rank[static_cast<std::size_t>(i) * t.n + r] != out.rank(merged);
+      }
+    }
+    CHECK_MESSAGE(wrong == 0, "d = " << d << ", q = " << q);
+  }
 }
