@@ -52,11 +52,33 @@ void DiagonalKernel<T>::finish(SymTensor<T>& g) {
   // (each component summed in the same order on any of them).
   const int n = g.order();
   const SymShape& shape = g.shape();
+  std::vector<T> single_fan;  // fan_[u][1][1]: one leg, one fan
+  for (const auto& f : fan_) single_fan.push_back(f[1][1]);
+  const T* old_vertex = gamma_.vertices[n].data().data();
   parallel_ranges(shape.size(), field_traits<T>::threads, [&](std::size_t begin, std::size_t end) {
     std::vector<int> units, counts, blocks;
     multi_index inner;
     multi_index J = shape.unrank(begin);
     for (std::size_t rJ = begin; rJ < end; ++rJ, shape.next(J)) {
+      // In colex order J₀ runs fastest: with J₁ < … < J_{n−1} distinct, the components
+      // (0, J₁, …) … (J₁ − 1, J₁, …) are consecutive and distinct-unit, a run that vectorises.
+      if (n > 1 && J[0] == 0 && rJ + static_cast<std::size_t>(J[1]) <= end) {
+        bool distinct = true;
+        for (int i = 1; i + 1 < n && distinct; ++i) distinct = J[i] < J[i + 1];
+        if (distinct && J[1] > 0) {
+          // The same product, in the same order, as the distinct-unit case below.
+          const T* src = old_vertex + rJ;
+          T* dst = g.data().data() + rJ;
+          for (int u = 0; u < J[1]; ++u) {
+            T w = src[u];
+            if (!vanishes(w)) w *= single_fan[static_cast<std::size_t>(u)];
+            for (int i = 1; i < n && !vanishes(w); ++i) w *= single_fan[J[i]];
+            dst[u] = w;
+          }
+          rJ += static_cast<std::size_t>(J[1]);
+          J[0] = J[1];
+        }
+      }
       units.clear();
       counts.clear();
       for (int i = 0; i < n; ++i) {
