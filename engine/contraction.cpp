@@ -112,7 +112,9 @@ void mode_product(int d, int s, int q, const std::vector<T>& cur, const std::vec
 // remaining legs, order q + 1, packed), and each output leg j ≥ max J gives a child row, the
 // column j of a GEMM on blocks gathered from row. Only one row per level is alive (per thread),
 // instead of the whole sym(d, s) × sym(d, k − s) intermediate of a stage, which at d = 256,
-// k = 4 would be 8.7 GB. The first leg's outputs are taken in blocks of columns, on threads.
+// k = 4 would be 8.7 GB. The first level is one GEMM per block of first-leg columns, its row
+// chunks on threads, then the block's children on threads: the gathers of Γ, which cost as much
+// per entry as a column of multiply-adds, are made once per block, and blocks are made large.
 class DepthFirst {
  public:
   DepthFirst(int d, int k, const std::vector<double>& M, std::vector<double>& out)
@@ -120,10 +122,24 @@ class DepthFirst {
     for (int s = 0; s < k; ++s) append_.push_back(append_offsets(d, s));
   }
 
+  // The outputs whose first leg lies in [j0, j1), from Γ (order k).
+  void first_level(int j0, int j1, const double* gamma) const {
+    const int q = k_ - 1;
+    if (q == 0) return expand(0, 0, j0, j1, gamma);
+    const std::size_t n_out = sym_size(d_, q);
+    const InsertTable& ins = insert_table(d_, q);
+    ColMat R(static_cast<Eigen::Index>(n_out), j1 - j0);
+    // Chunks of fixed rows: each GEMM has the same shape on any number of threads.
+    parallel_for((n_out + chunk - 1) / chunk, [&](std::size_t c) {
+      ColMat A(std::min<Eigen::Index>(chunk, static_cast<Eigen::Index>(n_out)), d_);
+      multiply_chunk(ins, n_out, c * chunk, j0, gamma, A, R);
+    });
+    children(0, 0, j0, j1, R, true);
+  }
+
   // The children of prefix J (order s, rank rJ, last index j0) for output legs j in [j0, j1).
   void expand(int s, std::size_t rJ, int j0, int j1, const double* row) const {
     const int q = k_ - s - 1;
-    const auto ud = static_cast<std::size_t>(d_);
     const Eigen::Index cols = j1 - j0;
     if (q == 0) {  // row is over one leg: a row of outputs
       const Eigen::Map<const Eigen::RowVectorXd> r(row, d_);
@@ -135,17 +151,31 @@ class DepthFirst {
     const InsertTable& ins = insert_table(d_, q);
     ColMat R(static_cast<Eigen::Index>(n_out), cols);
     ColMat A(std::min<Eigen::Index>(chunk, static_cast<Eigen::Index>(n_out)), d_);
-    for (std::size_t r0 = 0; r0 < n_out; r0 += chunk) {
-      const auto rows = static_cast<Eigen::Index>(std::min<std::size_t>(chunk, n_out - r0));
-      for (std::size_t i = 0; i < ud; ++i) {
-        const std::uint32_t* idx = ins.rank.data() + i * n_out + r0;
-        double* a = A.col(static_cast<Eigen::Index>(i)).data();
-        for (Eigen::Index r = 0; r < rows; ++r) a[r] = row[idx[r]];
-      }
-      R.middleRows(static_cast<Eigen::Index>(r0), rows).noalias() =
-          A.topRows(rows) * Mm_.middleCols(j0, cols);
+    for (std::size_t r0 = 0; r0 < n_out; r0 += chunk) multiply_chunk(ins, n_out, r0, j0, row, A, R);
+    children(s, rJ, j0, j1, R, false);
+  }
+
+ private:
+  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using ColMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+  static constexpr Eigen::Index chunk = 256;
+
+  // Rows [r0, r0 + chunk) of R = (row gathered to n_out × d) · M[:, j0 : j0 + R.cols()].
+  void multiply_chunk(const InsertTable& ins, std::size_t n_out, std::size_t r0, int j0,
+                      const double* row, ColMat& A, ColMat& R) const {
+    const auto rows = static_cast<Eigen::Index>(std::min<std::size_t>(chunk, n_out - r0));
+    for (std::size_t i = 0; i < static_cast<std::size_t>(d_); ++i) {
+      const std::uint32_t* idx = ins.rank.data() + i * n_out + r0;
+      double* a = A.col(static_cast<Eigen::Index>(i)).data();
+      for (Eigen::Index r = 0; r < rows; ++r) a[r] = row[idx[r]];
     }
-    if (q == 1) {
+    R.middleRows(static_cast<Eigen::Index>(r0), rows).noalias() =
+        A.topRows(rows) * Mm_.middleCols(j0, R.cols());
+  }
+
+  // The children j in [j0, j1) of prefix J, their rows the columns of R (over q = k − s − 1 legs).
+  void children(int s, std::size_t rJ, int j0, int j1, const ColMat& R, bool on_threads) const {
+    if (k_ - s - 1 == 1) {
       // The children are rows over one leg: their outputs at once, F = Rᵀ M.
       const ColMat F = R.transpose() * Mm_;
       for (int j = j0; j < j1; ++j) {
@@ -154,13 +184,17 @@ class DepthFirst {
       }
       return;
     }
-    for (int j = j0; j < j1; ++j) expand(s + 1, rJ + append(s, j), j, d_, R.col(j - j0).data());
+    const auto child = [&](std::size_t c) {
+      const int j = j0 + static_cast<int>(c);
+      expand(s + 1, rJ + append(s, j), j, d_, R.col(static_cast<Eigen::Index>(c)).data());
+    };
+    const auto n = static_cast<std::size_t>(j1 - j0);
+    if (on_threads)
+      parallel_for(n, child);
+    else
+      for (std::size_t c = 0; c < n; ++c) child(c);
   }
 
- private:
-  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using ColMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
-  static constexpr Eigen::Index chunk = 256;
   // rank(J ∪ {j}) − rank(J) for J of order s, j ≥ max J.
   std::size_t append(int s, int j) const {
     return append_[static_cast<std::size_t>(s)][static_cast<std::size_t>(j)];
@@ -222,14 +256,19 @@ SymTensor<T> transform_legs(const SymTensor<T>& gamma, const std::vector<T>& M) 
 
 int first_leg_block(int d, int k) {
   // Child rows of at most 2^27 doubles (1 GiB; each block gathers Γ once more, so blocks are
-  // made large), and at least 8 blocks to share among threads; never dependent on the number of
-  // threads (the GEMM's shape fixes its rounding).
+  // made large); never dependent on the number of threads (the GEMM's shape fixes its rounding).
   const std::size_t rows = sym_size(d, k - 1);
+  if (rows == 0) return 1;
   return static_cast<int>(
-      std::clamp<std::size_t>((std::size_t{1} << 27) / rows, 1, std::max(1, d / 8)));
+      std::clamp<std::size_t>((std::size_t{1} << 27) / rows, 1, static_cast<std::size_t>(d)));
 }
 
 SymTensor<double> transform_legs(const SymTensor<double>& gamma, const std::vector<double>& M) {
+  return transform_legs(gamma, M, first_leg_block(gamma.dim(), std::max(gamma.order(), 1)));
+}
+
+SymTensor<double> transform_legs(const SymTensor<double>& gamma, const std::vector<double>& M,
+                                 int block) {
   const int d = gamma.dim(), k = gamma.order();
   SymTensor<double> out(d, k);
   if (k == 0 || d == 0) {
@@ -237,11 +276,8 @@ SymTensor<double> transform_legs(const SymTensor<double>& gamma, const std::vect
     return out;
   }
   const DepthFirst contraction(d, k, M, out.data());
-  const int block = first_leg_block(d, k);
-  parallel_for(static_cast<std::size_t>((d + block - 1) / block), [&](std::size_t b) {
-    const int j0 = static_cast<int>(b) * block;
-    contraction.expand(0, 0, j0, std::min(d, j0 + block), gamma.data().data());
-  });
+  for (int j0 = 0; j0 < d; j0 += block)
+    contraction.first_level(j0, std::min(d, j0 + block), gamma.data().data());
   return out;
 }
 

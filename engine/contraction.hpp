@@ -18,8 +18,12 @@ SymTensor<T> transform_legs(const SymTensor<T>& gamma, const std::vector<T>& M);
 // Double precision: depth first over the output prefixes, GEMMs on gathered blocks, on threads()
 // threads; the same bits on any number of them.
 SymTensor<double> transform_legs(const SymTensor<double>& gamma, const std::vector<double>& M);
-// The columns of the first output leg one thread takes at a time (d units, order k ≥ 1): its
-// child rows are k − 1 legs each.
+// With the first output leg's columns taken `block` at a time (one GEMM over a gathered Γ per
+// block, its child rows of k − 1 legs each held at once); the rounding depends on the block.
+SymTensor<double> transform_legs(const SymTensor<double>& gamma, const std::vector<double>& M,
+                                 int block);
+// The block the two-argument form takes (d units, order k ≥ 1): as large as 1 GiB of child rows
+// allows.
 int first_leg_block(int d, int k);
 // Exact rationals: integer arithmetic over one common denominator per tensor.
 SymTensor<GiNaC::ex> transform_legs(const SymTensor<GiNaC::ex>& gamma,

@@ -204,8 +204,8 @@ double extraction_bytes(int dim, int order, field_kind field,
   // A double is 8 bytes; an exact entry is a handle plus a shared number (~48 bytes, more for
   // long rationals or expressions). While a layer is pulled back: the old and new vertices and
   // the kernel's buffers — linear: in the exact field two mixed tensors of the mode products
-  // (s output and k − s input legs), in the float field one row per level of the depth-first
-  // contraction per busy thread (the first level a block of columns); coupling: five
+  // (s output and k − s input legs), in the float field the first level of the depth-first
+  // contraction (a block of columns) and one row per further level per busy thread; coupling: five
   // polynomials of the size of the action; element-wise: nothing of that size. While the
   // output is written: one action and the output. Throughout: the 32-bit gather tables of the
   // linear kernels (cached) and the program itself (about 16 MiB resident).
@@ -218,10 +218,10 @@ double extraction_bytes(int dim, int order, field_kind field,
     if (float64) {
       if (k == 0 || dim == 0) continue;
       const int block = first_leg_block(dim, k);
-      double rows = block * static_cast<double>(sym_size(dim, k - 1));
-      for (int s = 1; s + 1 < k; ++s) rows += dim * static_cast<double>(sym_size(dim, k - s - 1));
-      const double busy = std::min<double>(threads(), (dim + block - 1) / block);
-      buffer = std::max(buffer, rows * busy);
+      double child = 256.0 * dim;  // a gathered chunk
+      for (int s = 1; s + 1 < k; ++s) child += dim * static_cast<double>(sym_size(dim, k - s - 1));
+      const double busy = std::min<double>(threads(), block);
+      buffer = std::max(buffer, block * static_cast<double>(sym_size(dim, k - 1)) + child * busy);
       continue;
     }
     for (int s = 0; s <= k; ++s)
