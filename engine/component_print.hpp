@@ -66,6 +66,9 @@ std::size_t format_nonzero(const std::vector<SymTensor<T>>& tensors, int first, 
     const SymTensor<T>& t = tensors[static_cast<std::size_t>(k)];
     // Blocks by prefix: the first two indices (the first one up to order 3, none up to order 1).
     const std::size_t fixed = k >= 4 ? 2 : k >= 2 ? 1 : 0;
+    std::vector<std::size_t> last_rank;  // C(l + k − 1, k)
+    for (int l = 0; l < dim; ++l)
+      last_rank.push_back(static_cast<std::size_t>(binomial(l + k - 1, k)));
     std::vector<multi_index> prefixes;
     multi_index prefix(fixed, 0);
     do prefixes.push_back(prefix);
@@ -79,18 +82,24 @@ std::size_t format_nonzero(const std::vector<SymTensor<T>>& tensors, int first, 
         const multi_index& p = prefixes[w0 + b];
         multi_index index(static_cast<std::size_t>(k), fixed ? p.back() : 0);
         std::copy(p.begin(), p.end(), index.begin());
-        // Reading order is not storage order (colex): components a few steps ahead are
-        // prefetched, or every one would wait for memory.
-        multi_index ahead = index;
-        bool more = true;
-        for (int i = 0; i < 16 && more; ++i) more = next_lex(ahead, dim, fixed);
+        if (k == 0) {
+          if (!vanishes(t[0])) entry(out, k, index, t[0]), ++counts[b];
+          return;
+        }
+        // Runs of the last index l: its rank is rank(…, 0) + C(l + k − 1, k). Reading order is
+        // not storage order (colex): components a few steps ahead are prefetched, or every one
+        // would wait for memory.
+        int& l = index.back();
         do {
-          if (more) {
-            __builtin_prefetch(&t[t.shape().rank(ahead)]);
-            more = next_lex(ahead, dim, fixed);
+          const int l0 = l;
+          l = 0;
+          const std::size_t base = t.shape().rank(index);
+          for (l = l0; l < dim; ++l) {
+            if (l + 8 < dim) __builtin_prefetch(&t[base + last_rank[l + 8]]);
+            const T& v = t[base + last_rank[l]];
+            if (!vanishes(v)) entry(out, k, index, v), ++counts[b];
           }
-          const T& v = t.at(index);
-          if (!vanishes(v)) entry(out, k, index, v), ++counts[b];
+          l = dim - 1;
         } while (next_lex(index, dim, fixed));
       };
       if (workers > 1)

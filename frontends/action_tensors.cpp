@@ -16,12 +16,18 @@ namespace flowaction {
 
 namespace {
 
-// Little-endian bytes of a value (the order both formats store).
+// Little-endian bytes of a value (the order both formats store), at p; returns p + sizeof(V).
+template <class V>
+char* store_le(char* p, V v) {
+  std::memcpy(p, &v, sizeof(V));
+  if constexpr (std::endian::native == std::endian::big) std::reverse(p, p + sizeof(V));
+  return p + sizeof(V);
+}
+
 template <class V, class Out>
 void append_le(Out& out, V v) {
   char bytes[sizeof(V)];
-  std::memcpy(bytes, &v, sizeof(V));
-  if constexpr (std::endian::native == std::endian::big) std::reverse(bytes, bytes + sizeof(V));
+  store_le(bytes, v);
   out.append(bytes, bytes + sizeof(V));
 }
 
@@ -84,19 +90,26 @@ std::vector<RawTensor> action_tensors(const Action<double>& action, bool dense,
   // nonzero component, in reading order, split into the two tensors.
   format_nonzero(
       action.vertices, 0, d,
-      [](fmt::memory_buffer& b, int, const multi_index& i, double v) {
-        for (int u : i) append_le(b, static_cast<std::int32_t>(u));
-        append_le(b, v);
+      [](fmt::memory_buffer& b, int k, const multi_index& i, double v) {
+        const std::size_t at = b.size();
+        b.resize(at + 4 * static_cast<std::size_t>(k) + 8);
+        char* p = b.data() + at;
+        for (int u : i) p = store_le(p, static_cast<std::int32_t>(u));
+        store_le(p, v);
       },
       [&](int k, std::string_view records) {
         RawTensor& index = out[2 * static_cast<std::size_t>(k)];
         RawTensor& value = out[2 * static_cast<std::size_t>(k) + 1];
         const std::size_t width = 4 * static_cast<std::size_t>(k), record = width + 8;
-        for (std::size_t r = 0; r < records.size(); r += record) {
-          index.data.append(records.data() + r, width);
-          value.data.append(records.data() + r + width, 8);
-          ++index.shape[0], ++value.shape[0];
+        const std::size_t n = records.size() / record;
+        const std::size_t i0 = index.data.size(), v0 = value.data.size();
+        index.data.resize(i0 + n * width);
+        value.data.resize(v0 + n * 8);
+        for (std::size_t r = 0; r < n; ++r) {
+          std::memcpy(index.data.data() + i0 + r * width, records.data() + r * record, width);
+          std::memcpy(value.data.data() + v0 + r * 8, records.data() + r * record + width, 8);
         }
+        index.shape[0] += n, value.shape[0] += n;
       });
   return out;
 }
