@@ -22,6 +22,7 @@ void LinearKernel<T>::tree(const DiagramClass& c, SymTensor<T>& out) {
     out = SymTensor<T>(g.dim(), g.order());
     return;
   }
+  out = SymTensor<T>();  // the zeros it was given: freed before the result is allocated
   if (auto diagonal = transform_if_diagonal(g, jet_.G1)) {
     out = std::move(*diagonal);
     return;
