@@ -55,9 +55,13 @@ void DiagonalKernel<T>::finish(SymTensor<T>& g) {
   std::vector<T> single_fan;  // fan_[u][1][1]: one leg, one fan
   for (const auto& f : fan_) single_fan.push_back(f[1][1]);
   const T* old_vertex = gamma_.vertices[n].data().data();
+  const std::size_t width = static_cast<std::size_t>(jet_.dim + n);
+  std::vector<std::size_t> binomials;  // C(c, p) at [p * width + c], p ≤ n
+  for (int p = 0; p <= n; ++p)
+    for (std::size_t c = 0; c < width; ++c)
+      binomials.push_back(static_cast<std::size_t>(binomial(c, static_cast<std::uint64_t>(p))));
   parallel_ranges(shape.size(), field_traits<T>::threads, [&](std::size_t begin, std::size_t end) {
     std::vector<int> units, counts, blocks;
-    multi_index inner;
     multi_index J = shape.unrank(begin);
     for (std::size_t rJ = begin; rJ < end; ++rJ, shape.next(J)) {
       // In colex order J₀ runs fastest: with J₁ < … < J_{n−1} distinct, the components
@@ -102,9 +106,12 @@ void DiagonalKernel<T>::finish(SymTensor<T>& g) {
         for (std::size_t e = 0; e < t && !vanishes(w); ++e)
           w *= fan_[units[e]][counts[e]][blocks[e]];
         if (!vanishes(w)) {
-          inner.clear();
-          for (std::size_t e = 0; e < t; ++e) inner.insert(inner.end(), blocks[e], units[e]);
-          const T& v = gamma_.vertices[inner.size()].at(inner);
+          // The old vertex at the units taken blocks[e] times: its colex rank, term by term.
+          std::size_t rank = 0, p = 0;
+          for (std::size_t e = 0; e < t; ++e)
+            for (int c = 0; c < blocks[e]; ++c, ++p)
+              rank += binomials[(p + 1) * width + static_cast<std::size_t>(units[e]) + p];
+          const T& v = gamma_.vertices[p][rank];
           if (!vanishes(v)) sum += w * v;
         }
         std::size_t e = 0;
