@@ -16,6 +16,20 @@ DiagonalKernel<T>::DiagonalKernel(const DiagonalJet<T>& jet, const Action<T>& ga
     for (std::size_t a = 0; a <= K; ++a) f[a].assign(a + 1, T(0));
   ring_.assign(ud, std::vector<T>(K + 1, T(0)));
   for (std::size_t u = 0; u < ud; ++u) inverse_slope_.push_back(T(1) / jet.D[u][1]);
+  // The orders up to which the old vertices are diagonal (the latent Gaussian: all of them).
+  for (int k = 2; k <= gamma.order(); ++k) {
+    const SymTensor<T>& v = gamma.vertices[static_cast<std::size_t>(k)];
+    std::size_t next_diagonal = 0;  // rank of (u, …, u), in colex order
+    int u = 0;
+    for (std::size_t r = 0; r < v.size(); ++r) {
+      if (r == next_diagonal)
+        next_diagonal =
+            ++u < jet.dim ? v.shape().rank(multi_index(static_cast<std::size_t>(k), u)) : v.size();
+      else if (!vanishes(v[r]))
+        return;
+    }
+    diagonal_orders_ = k;
+  }
 }
 
 template <Field T>
@@ -60,6 +74,43 @@ void DiagonalKernel<T>::finish(SymTensor<T>& g) {
   for (int p = 0; p <= n; ++p)
     for (std::size_t c = 0; c < width; ++c)
       binomials.push_back(static_cast<std::size_t>(binomial(c, static_cast<std::uint64_t>(p))));
+  // A component with repeated units: the sum over the fans per unit (blocks, 1 … counts).
+  const auto mixed = [&](const std::vector<int>& units, const std::vector<int>& counts,
+                         std::vector<int>& blocks) {
+    const std::size_t t = units.size();
+    blocks.assign(t, 1);
+    T sum(0);
+    while (true) {
+      T w(1);
+      for (std::size_t e = 0; e < t && !vanishes(w); ++e) w *= fan_[units[e]][counts[e]][blocks[e]];
+      if (!vanishes(w)) {
+        // The old vertex at the units taken blocks[e] times: its colex rank, term by term.
+        std::size_t rank = 0, p = 0;
+        for (std::size_t e = 0; e < t; ++e)
+          for (int c = 0; c < blocks[e]; ++c, ++p)
+            rank += binomials[(p + 1) * width + static_cast<std::size_t>(units[e]) + p];
+        const T& v = gamma_.vertices[p][rank];
+        if (!vanishes(v)) sum += w * v;
+      }
+      std::size_t e = 0;
+      while (e < t && blocks[e] == counts[e]) blocks[e++] = 1;
+      if (e == t) break;
+      ++blocks[e];
+    }
+    if (t == 1) sum += ring_[units[0]][n];
+    return sum;
+  };
+  if (n > 1 && n <= diagonal_orders_) {
+    // Every old vertex of order 2 … n is diagonal, so the new one is: a component over two or
+    // more units sums old components over the same units. Only (u, …, u) is computed: g arrives
+    // zero (tree() and ring() only gather the fans).
+    std::vector<int> units(1), counts(1, n), blocks;
+    for (int u = 0; u < jet_.dim; ++u) {
+      units[0] = u;
+      g.at(multi_index(static_cast<std::size_t>(n), u)) = mixed(units, counts, blocks);
+    }
+    return;
+  }
   parallel_ranges(shape.size(), field_traits<T>::threads, [&](std::size_t begin, std::size_t end) {
     std::vector<int> units, counts, blocks;
     multi_index J = shape.unrank(begin);
@@ -99,28 +150,7 @@ void DiagonalKernel<T>::finish(SymTensor<T>& g) {
         g[rJ] = w;
         continue;
       }
-      blocks.assign(t, 1);  // fans per unit, 1 … counts
-      T sum(0);
-      while (true) {
-        T w(1);
-        for (std::size_t e = 0; e < t && !vanishes(w); ++e)
-          w *= fan_[units[e]][counts[e]][blocks[e]];
-        if (!vanishes(w)) {
-          // The old vertex at the units taken blocks[e] times: its colex rank, term by term.
-          std::size_t rank = 0, p = 0;
-          for (std::size_t e = 0; e < t; ++e)
-            for (int c = 0; c < blocks[e]; ++c, ++p)
-              rank += binomials[(p + 1) * width + static_cast<std::size_t>(units[e]) + p];
-          const T& v = gamma_.vertices[p][rank];
-          if (!vanishes(v)) sum += w * v;
-        }
-        std::size_t e = 0;
-        while (e < t && blocks[e] == counts[e]) blocks[e++] = 1;
-        if (e == t) break;
-        ++blocks[e];
-      }
-      if (t == 1) sum += ring_[units[0]][n];
-      g[rJ] = sum;
+      g[rJ] = mixed(units, counts, blocks);
     }
   });
 }

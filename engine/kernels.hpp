@@ -53,6 +53,7 @@ class DiagonalKernel {
   std::vector<std::vector<std::vector<T>>> fan_;
   std::vector<std::vector<T>> ring_;
   std::vector<T> inverse_slope_;  // 1/G⁽¹⁾ᵤᵤ
+  int diagonal_orders_ = 1;       // the old vertices of order 2 … this are diagonal
 };
 
 // Additive coupling: z_A = y_A and z_B = y_B + E(y_A) with E(δ) = Σ_h v_h ψ_h(w_h·δ), ψ_h the
