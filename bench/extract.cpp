@@ -50,7 +50,18 @@ double transform_madds(int d, int k) {
   for (int s = 0; s < k; ++s) {
     const int q = k - s - 1;
     if (q == 0) {
-      total += static_cast<double>(sym_size(d, s)) * d * d;
+      // The last leg: k = 1 one row times M; else per parent prefix P (order k − 2, last leg
+      // p) the upper triangle of an (d − p) × (d − p) product over d.
+      if (s == 0) {
+        total += static_cast<double>(d) * d;
+        continue;
+      }
+      const SymShape parents(d, s - 1);
+      multi_index P = parents.first();
+      do {
+        const double n = d - (s > 1 ? P[s - 2] : 0);
+        total += d * n * (n + 1) / 2;
+      } while (parents.next(P));
       continue;
     }
     const SymShape prefixes(d, s);

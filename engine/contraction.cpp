@@ -176,11 +176,17 @@ class DepthFirst {
   // The children j in [j0, j1) of prefix J, their rows the columns of R (over q = k − s − 1 legs).
   void children(int s, std::size_t rJ, int j0, int j1, const ColMat& R, bool on_threads) const {
     if (k_ - s - 1 == 1) {
-      // The children are rows over one leg: their outputs at once, F = Rᵀ M.
-      const ColMat F = R.transpose() * Mm_;
+      // The children are rows over one leg: their outputs at once, F = Rᵀ M for the legs
+      // jj ≥ j ≥ j0 — the upper triangle when the children run to d − 1 (all but a first level).
+      const Eigen::Index n = d_ - j0;
+      ColMat F(R.cols(), n);
+      if (R.cols() == n)
+        F.triangularView<Eigen::Upper>() = R.transpose() * Mm_.rightCols(n);
+      else
+        F.noalias() = R.transpose() * Mm_.rightCols(n);
       for (int j = j0; j < j1; ++j) {
         const std::size_t rc = rJ + append(s, j);
-        for (int jj = j; jj < d_; ++jj) out_[rc + append(s + 1, jj)] = F(j - j0, jj);
+        for (int jj = j; jj < d_; ++jj) out_[rc + append(s + 1, jj)] = F(j - j0, jj - j0);
       }
       return;
     }
