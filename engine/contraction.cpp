@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <type_traits>
 
 #include "engine/parallel.hpp"
@@ -264,7 +265,7 @@ int first_leg_block(int d, int k) {
   // Child rows of at most 2^27 doubles (1 GiB; each block gathers Γ once more, so blocks are
   // made large); never dependent on the number of threads (the GEMM's shape fixes its rounding).
   const std::size_t rows = sym_size(d, k - 1);
-  if (rows == 0) return 1;
+  if (rows == 0 || d < 1) return 1;
   return static_cast<int>(
       std::clamp<std::size_t>((std::size_t{1} << 27) / rows, 1, static_cast<std::size_t>(d)));
 }
@@ -275,6 +276,7 @@ SymTensor<double> transform_legs(const SymTensor<double>& gamma, const std::vect
 
 SymTensor<double> transform_legs(const SymTensor<double>& gamma, const std::vector<double>& M,
                                  int block) {
+  if (block < 1) throw std::invalid_argument("transform_legs: block of first-leg columns < 1");
   const int d = gamma.dim(), k = gamma.order();
   SymTensor<double> out(d, k);
   if (k == 0 || d == 0) {

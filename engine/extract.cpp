@@ -218,8 +218,11 @@ double extraction_bytes(int dim, int order, field_kind field,
     if (float64) {
       if (k == 0 || dim == 0) continue;
       const int block = first_leg_block(dim, k);
-      double child = 256.0 * dim;  // a gathered chunk
-      for (int s = 1; s + 1 < k; ++s) child += dim * static_cast<double>(sym_size(dim, k - s - 1));
+      // Per busy thread: a gathered chunk and a child row per further level, and the last
+      // leg's square.
+      double child = static_cast<double>(dim) * dim;
+      for (int s = 1; s + 1 < k; ++s)
+        child += (256.0 + static_cast<double>(sym_size(dim, k - s - 1))) * dim;
       const double busy = std::min<double>(threads(), block);
       buffer = std::max(buffer, block * static_cast<double>(sym_size(dim, k - 1)) + child * busy);
       continue;

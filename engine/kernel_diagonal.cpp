@@ -116,8 +116,9 @@ void DiagonalKernel<T>::finish(SymTensor<T>& g) {
     multi_index J = shape.unrank(begin);
     for (std::size_t rJ = begin; rJ < end; ++rJ, shape.next(J)) {
       // In colex order J₀ runs fastest: with J₁ < … < J_{n−1} distinct, the components
-      // (0, J₁, …) … (J₁ − 1, J₁, …) are consecutive and distinct-unit, a run that vectorises.
-      if (n > 1 && J[0] == 0 && rJ + static_cast<std::size_t>(J[1]) <= end) {
+      // (0, J₁, …) … (J₁ − 1, J₁, …) are consecutive and distinct-unit, a run that vectorises;
+      // (J₁, J₁, …) after it is computed below, so it must lie in this range too.
+      if (n > 1 && J[0] == 0 && rJ + static_cast<std::size_t>(J[1]) < end) {
         bool distinct = true;
         for (int i = 1; i + 1 < n && distinct; ++i) distinct = J[i] < J[i + 1];
         if (distinct && J[1] > 0) {
