@@ -66,9 +66,6 @@ std::size_t format_nonzero(const std::vector<SymTensor<T>>& tensors, int first, 
     const SymTensor<T>& t = tensors[static_cast<std::size_t>(k)];
     // Blocks by prefix: the first two indices (the first one up to order 3, none up to order 1).
     const std::size_t fixed = k >= 4 ? 2 : k >= 2 ? 1 : 0;
-    std::vector<std::size_t> last_rank;  // C(l + k − 1, k)
-    for (int l = 0; l < dim; ++l)
-      last_rank.push_back(static_cast<std::size_t>(binomial(l + k - 1, k)));
     std::vector<multi_index> prefixes;
     multi_index prefix(fixed, 0);
     do prefixes.push_back(prefix);
@@ -89,14 +86,15 @@ std::size_t format_nonzero(const std::vector<SymTensor<T>>& tensors, int first, 
         // Runs of the last index l: its rank is rank(…, 0) + C(l + k − 1, k). Reading order is
         // not storage order (colex): components a few steps ahead are prefetched, or every one
         // would wait for memory.
+        const SymShape& shape = t.shape();
         int& l = index.back();
         do {
           const int l0 = l;
           l = 0;
-          const std::size_t base = t.shape().rank(index);
+          const std::size_t base = shape.rank(index);
           for (l = l0; l < dim; ++l) {
-            if (l + 8 < dim) __builtin_prefetch(&t[base + last_rank[l + 8]]);
-            const T& v = t[base + last_rank[l]];
+            if (l + 8 < dim) __builtin_prefetch(&t[base + shape.rank_term(k - 1, l + 8 + k - 1)]);
+            const T& v = t[base + shape.rank_term(k - 1, l + k - 1)];
             if (!vanishes(v)) entry(out, k, index, v), ++counts[b];
           }
           l = dim - 1;

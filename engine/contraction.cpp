@@ -21,19 +21,13 @@ const InsertTable& insert_table(int d, int q) {
   auto [it, inserted] = cache.try_emplace({d, q});
   if (inserted) {
     InsertTable& t = it->second;
-    const SymShape in(d, q);
+    const SymShape in(d, q), out(d, q + 1);
     t.n = in.size();
     t.rank.resize(t.n * static_cast<std::size_t>(d));
     // Colex ranks add C(i_p + p, p + 1) over the positions, so inserting i at position pos gives
     // (the part of I before pos) + C(i + pos, pos + 1) + (the part after, each shifted by one).
     // Blocks of I, unit by unit: the table is written in runs, not one stride-n entry at a time.
     const auto uq = static_cast<std::size_t>(q);
-    const std::size_t width = static_cast<std::size_t>(d) + uq + 1;
-    std::vector<std::size_t> binomials((uq + 3) * width);  // C(c, p) at [p * width + c]
-    for (std::size_t p = 0; p < uq + 3; ++p)
-      for (std::size_t c = 0; c < width; ++c)
-        binomials[p * width + c] = static_cast<std::size_t>(binomial(c, p));
-    const auto C = [&](std::size_t c, std::size_t p) { return binomials[p * width + c]; };
     constexpr std::size_t block = 256;
     std::vector<int> indices(block * uq);
     std::vector<std::size_t> before(block * (uq + 1)), after(block * (uq + 1));
@@ -46,18 +40,18 @@ const InsertTable& insert_table(int d, int q) {
         std::size_t* b = before.data() + m * (uq + 1);
         std::size_t* a = after.data() + m * (uq + 1);
         b[0] = 0;
-        for (std::size_t p = 0; p < uq; ++p) b[p + 1] = b[p] + C(I[p] + p, p + 1);
+        for (int p = 0; p < q; ++p) b[p + 1] = b[p] + out.rank_term(p, I[p] + p);
         a[uq] = 0;
-        for (std::size_t p = uq; p-- > 0;) a[p] = a[p + 1] + C(I[p] + p + 1, p + 2);
+        for (int p = q; p-- > 0;) a[p] = a[p + 1] + out.rank_term(p + 1, I[p] + p + 1);
       }
       for (int i = 0; i < d; ++i) {
-        std::uint32_t* out = t.rank.data() + static_cast<std::size_t>(i) * t.n + r0;
+        std::uint32_t* row = t.rank.data() + static_cast<std::size_t>(i) * t.n + r0;
         for (std::size_t b = 0; b < m; ++b) {
           const int* J = indices.data() + b * uq;
-          std::size_t pos = 0;
-          while (pos < uq && J[pos] <= i) ++pos;
-          out[b] = static_cast<std::uint32_t>(before[b * (uq + 1) + pos] + C(i + pos, pos + 1) +
-                                              after[b * (uq + 1) + pos]);
+          int pos = 0;
+          while (pos < q && J[pos] <= i) ++pos;
+          const std::size_t at = b * (uq + 1) + static_cast<std::size_t>(pos);
+          row[b] = static_cast<std::uint32_t>(before[at] + out.rank_term(pos, i + pos) + after[at]);
         }
       }
     }
@@ -292,23 +286,9 @@ SymTensor<double> transform_legs(const SymTensor<double>& gamma, const std::vect
 std::optional<SymTensor<double>> transform_if_diagonal(const SymTensor<double>& gamma,
                                                        const std::vector<double>& M) {
   const int d = gamma.dim(), k = gamma.order();
-  if (k < 2 || d == 0) return std::nullopt;
-  std::vector<double> g(static_cast<std::size_t>(d));
-  {
-    std::size_t next_diagonal = 0;  // rank of (u, …, u) for the next u, in colex order
-    int u = 0;
-    const std::vector<double>& data = gamma.data();
-    for (std::size_t r = 0; r < data.size(); ++r) {
-      if (r == next_diagonal) {
-        g[static_cast<std::size_t>(u)] = data[r];
-        ++u;
-        next_diagonal =
-            u < d ? gamma.shape().rank(multi_index(static_cast<std::size_t>(k), u)) : data.size();
-      } else if (data[r] != 0.0) {
-        return std::nullopt;
-      }
-    }
-  }
+  if (k < 2 || d == 0 || !is_diagonal(gamma)) return std::nullopt;
+  std::vector<double> g;
+  for (int u = 0; u < d; ++u) g.push_back(gamma.at(multi_index(static_cast<std::size_t>(k), u)));
   SymTensor<double> out(d, k);
   std::vector<double>& o = out.data();
   using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;

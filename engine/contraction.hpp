@@ -29,6 +29,23 @@ int first_leg_block(int d, int k);
 SymTensor<GiNaC::ex> transform_legs(const SymTensor<GiNaC::ex>& gamma,
                                     const std::vector<GiNaC::ex>& M);
 
+// Whether every component off the diagonal (u, …, u) vanishes.
+template <Field T>
+bool is_diagonal(const SymTensor<T>& gamma) {
+  std::size_t next_diagonal = 0;  // rank of (u, …, u) for the next u, in colex order
+  int u = 0;
+  for (std::size_t r = 0; r < gamma.size(); ++r) {
+    if (r == next_diagonal)
+      next_diagonal =
+          ++u < gamma.dim()
+              ? gamma.shape().rank(multi_index(static_cast<std::size_t>(gamma.order()), u))
+              : gamma.size();
+    else if (!vanishes(gamma[r]))
+      return false;
+  }
+  return true;
+}
+
 // The same for a Γ that is diagonal (Γ_{u…u} = g_u, every other component 0, as after an
 // element-wise layer pulled back from the latent Gaussian): Γ′ = Σ_u g_u M_u^{⊗k}, M_u row u —
 // for order k ≥ 2 one triangular GEMM per output prefix of order k − 2 (about d^{k+1}/(k!)

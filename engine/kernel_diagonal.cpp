@@ -1,6 +1,4 @@
-#include <algorithm>
-#include <type_traits>
-
+#include "engine/contraction.hpp"
 #include "engine/kernels.hpp"
 #include "engine/parallel.hpp"
 
@@ -17,19 +15,9 @@ DiagonalKernel<T>::DiagonalKernel(const DiagonalJet<T>& jet, const Action<T>& ga
   ring_.assign(ud, std::vector<T>(K + 1, T(0)));
   for (std::size_t u = 0; u < ud; ++u) inverse_slope_.push_back(T(1) / jet.D[u][1]);
   // The orders up to which the old vertices are diagonal (the latent Gaussian: all of them).
-  for (int k = 2; k <= gamma.order(); ++k) {
-    const SymTensor<T>& v = gamma.vertices[static_cast<std::size_t>(k)];
-    std::size_t next_diagonal = 0;  // rank of (u, …, u), in colex order
-    int u = 0;
-    for (std::size_t r = 0; r < v.size(); ++r) {
-      if (r == next_diagonal)
-        next_diagonal =
-            ++u < jet.dim ? v.shape().rank(multi_index(static_cast<std::size_t>(k), u)) : v.size();
-      else if (!vanishes(v[r]))
-        return;
-    }
+  for (int k = 2; k <= gamma.order() && is_diagonal(gamma.vertices[static_cast<std::size_t>(k)]);
+       ++k)
     diagonal_orders_ = k;
-  }
 }
 
 template <Field T>
@@ -69,11 +57,6 @@ void DiagonalKernel<T>::finish(SymTensor<T>& g) {
   std::vector<T> single_fan;  // fan_[u][1][1]: one leg, one fan
   for (const auto& f : fan_) single_fan.push_back(f[1][1]);
   const T* old_vertex = gamma_.vertices[n].data().data();
-  const std::size_t width = static_cast<std::size_t>(jet_.dim + n);
-  std::vector<std::size_t> binomials;  // C(c, p) at [p * width + c], p ≤ n
-  for (int p = 0; p <= n; ++p)
-    for (std::size_t c = 0; c < width; ++c)
-      binomials.push_back(static_cast<std::size_t>(binomial(c, static_cast<std::uint64_t>(p))));
   // A component with repeated units: the sum over the fans per unit (blocks, 1 … counts).
   const auto mixed = [&](const std::vector<int>& units, const std::vector<int>& counts,
                          std::vector<int>& blocks) {
@@ -84,11 +67,12 @@ void DiagonalKernel<T>::finish(SymTensor<T>& g) {
       T w(1);
       for (std::size_t e = 0; e < t && !vanishes(w); ++e) w *= fan_[units[e]][counts[e]][blocks[e]];
       if (!vanishes(w)) {
-        // The old vertex at the units taken blocks[e] times: its colex rank, term by term.
-        std::size_t rank = 0, p = 0;
+        // The old vertex at the units taken blocks[e] times: its colex rank, term by term (the
+        // terms are the same for every order up to n).
+        std::size_t rank = 0;
+        int p = 0;
         for (std::size_t e = 0; e < t; ++e)
-          for (int c = 0; c < blocks[e]; ++c, ++p)
-            rank += binomials[(p + 1) * width + static_cast<std::size_t>(units[e]) + p];
+          for (int c = 0; c < blocks[e]; ++c, ++p) rank += shape.rank_term(p, units[e] + p);
         const T& v = gamma_.vertices[p][rank];
         if (!vanishes(v)) sum += w * v;
       }

@@ -33,9 +33,13 @@ class SymShape {
   // Colex rank of a sorted multi-index of this order.
   std::size_t rank(std::span<const int> sorted_index) const {
     std::size_t r = 0;
-    for (int p = 0; p < order_; ++p)
-      r += table_[static_cast<std::size_t>(p) * stride_ + sorted_index[p] + p];
+    for (int p = 0; p < order_; ++p) r += rank_term(p, sorted_index[p] + p);
     return r;
+  }
+  // C(c, p + 1): what unit c − p at position p adds to a colex rank (p < order, c < dim + order),
+  // for ranks summed term by term without building the index.
+  std::size_t rank_term(int p, int c) const {
+    return table_[static_cast<std::size_t>(p) * stride_ + static_cast<std::size_t>(c)];
   }
   // The multi-index of rank r (inverse of rank).
   multi_index unrank(std::size_t r) const;
