@@ -309,7 +309,8 @@ void write_outputs_together(std::span<const OutputFile> files) {
   struct Pending {
     const OutputTarget& target;
     fs::path temporary;
-    std::string backup;  // a second link to the old target, to restore it
+    bool replaces = false;  // an existing file: its content must not be lost to a crash
+    std::string backup;     // a second link to the old target, to restore it
     bool renamed = false;
   };
   std::vector<Pending> pending;
@@ -325,18 +326,24 @@ void write_outputs_together(std::span<const OutputFile> files) {
       if (f.target.how != OutputTarget::kind::file)
         throw std::logic_error("write_outputs_together: every target must be a regular file");
       auto [fd, tmp] = create_temporary(f.target.target, f.target.name, &cleanup);
-      pending.push_back({f.target, std::move(tmp), {}});
+      pending.push_back({f.target, std::move(tmp), false, {}, false});
       // The existing file's owner and permission bits (fchown first: it clears set-id bits).
       // Changing the owner needs privileges; without them the file is ours, as any new file.
       struct stat st;
       bool ok = true;
       if (::stat(f.target.target.c_str(), &st) == 0) {
+        pending.back().replaces = true;
         if (st.st_uid != ::geteuid() || st.st_gid != ::getegid())
           (void)!::fchown(fd, st.st_uid, st.st_gid);
         ok = ::fchmod(fd, st.st_mode & 07777) == 0;
       }
+      // Synced before the rename only when it replaces a file: a crash (power loss) between the
+      // rename and the kernel's write-back could otherwise leave neither the old content nor the
+      // new. A new file has nothing to lose, and syncing it would cost about as long as writing
+      // it (10 ms for 19 MB here) — as with cp, numpy.save or torch.save, it reaches the disk
+      // with the kernel's write-back.
       try {
-        ok = ok && write_content(fd, f) && ::fsync(fd) == 0;
+        ok = ok && write_content(fd, f) && (!pending.back().replaces || ::fsync(fd) == 0);
       } catch (...) {
         ::close(fd);
         throw;
@@ -344,6 +351,7 @@ void write_outputs_together(std::span<const OutputFile> files) {
       const int err = errno;
       if (::close(fd) != 0 && ok) cannot_write(f.target.name, errno);
       if (!ok) cannot_write(f.target.name, err);
+      if (pending.back().replaces) call_hook(detail::write_stage::synced, f.target.target);
       call_hook(detail::write_stage::temporary_written, f.target.target);
     }
   } catch (...) {
@@ -385,7 +393,8 @@ void write_outputs_together(std::span<const OutputFile> files) {
   }
   cleanup.clear();
   remove_temporaries_and_backups();
-  for (const Pending& p : pending) sync_directory(directory_of(p.target.target));
+  for (const Pending& p : pending)
+    if (p.replaces) sync_directory(directory_of(p.target.target));
 }
 
 namespace {

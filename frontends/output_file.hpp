@@ -4,9 +4,11 @@
 //  - an existing target that is not a regular file (a FIFO, a device): opened and written in
 //    place, never replaced;
 //  - otherwise a regular file, whole or not at all: a temporary file beside the final target
-//    (symbolic links followed) is written, synced, given the existing file's permission bits and
-//    owner, and renamed over the target. SIGINT or SIGTERM during the write removes the temporary
-//    file and then ends the process as the signal would have.
+//    (symbolic links followed) is written, given the existing file's permission bits and owner,
+//    and renamed over the target; when it replaces a file, it is synced before the rename and the
+//    directory after it, so that not even a power loss can take the old content without the new.
+//    SIGINT or SIGTERM during the write removes the temporary file and then ends the process as the
+//    signal would have.
 #pragma once
 
 #include <filesystem>
@@ -65,8 +67,9 @@ void write_outputs_together(std::span<const OutputFile> files);
 namespace detail {
 
 // A test seam: called with the target when its temporary file is complete and again just
-// before it is renamed, so that a test can raise a signal or make the rename fail there.
-enum class write_stage { temporary_written, before_rename };
+// before it is renamed, so that a test can raise a signal or make the rename fail there; and
+// when the temporary file has been synced to disk (only if it replaces a file).
+enum class write_stage { temporary_written, before_rename, synced };
 void set_write_hook(std::function<void(write_stage, const std::filesystem::path&)> hook);
 
 }  // namespace detail

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -262,4 +263,19 @@ TEST_CASE("output: files written together change together, or not at all") {
   write_outputs_together(fresh);
   CHECK(read_file(a) == "new a\n");
   CHECK(read_file(b) == "new b\n");
+}
+
+TEST_CASE("output: a file that replaces another is synced before the rename, a new one is not") {
+  TempDir dir("out_sync");
+  const fs::path target = dir.path / "a.json";
+  std::vector<fs::path> synced;
+  detail::set_write_hook([&](detail::write_stage stage, const fs::path& t) {
+    if (stage == detail::write_stage::synced) synced.push_back(t);
+  });
+  write_output(resolve_output(target.string()), std::string_view("first\n"), std::cout);
+  CHECK(synced.empty());
+  write_output(resolve_output(target.string()), std::string_view("second\n"), std::cout);
+  detail::set_write_hook({});
+  CHECK(synced == std::vector<fs::path>{target});
+  CHECK(read_file(target) == "second\n");
 }
