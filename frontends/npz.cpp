@@ -1,5 +1,6 @@
 #include "frontends/npz.hpp"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
 #include <zip.h>
 #include <zlib.h>
@@ -21,11 +22,45 @@ constexpr std::uint64_t max_member = std::uint64_t{1} << 30;
 // declared ratio is a lie, whatever the absolute size.
 constexpr std::uint64_t max_deflate_ratio = 1032;
 
+// libzip is loaded when the first archive is read, not at start-up: binding it and the libcrypto
+// it needs was a millisecond of every run, also of the many that never read an .npz.
+#define FLOWACTION_ZIP_FUNCTIONS(X)                                                                \
+  X(error_init)                                                                                    \
+  X(error_fini) X(error_strerror) X(source_buffer_create) X(source_free) X(open_from_source)       \
+      X(discard) X(strerror) X(get_num_entries) X(stat_init) X(stat_index) X(fopen_index) X(fread) \
+          X(fclose) X(file_strerror)
+
+struct ZipLibrary {
+#define FLOWACTION_ZIP_POINTER(f) decltype(&::zip_##f) f = nullptr;
+  FLOWACTION_ZIP_FUNCTIONS(FLOWACTION_ZIP_POINTER)
+#undef FLOWACTION_ZIP_POINTER
+};
+
+const ZipLibrary& libzip(const std::string& file) {
+  static const ZipLibrary library = [&] {
+    void* handle = ::dlopen(FLOWACTION_LIBZIP, RTLD_NOW | RTLD_LOCAL);
+    if (!handle)
+      throw Error(fmt::format("{}: reading an .npz archive needs libzip ({}): {}", file,
+                              FLOWACTION_LIBZIP, ::dlerror()));
+    ZipLibrary z;
+#define FLOWACTION_ZIP_BIND(f)                                       \
+  z.f = reinterpret_cast<decltype(z.f)>(::dlsym(handle, "zip_" #f)); \
+  if (!z.f)                                                          \
+    throw Error(fmt::format("{}: {} has no zip_" #f ": {}", file, FLOWACTION_LIBZIP, ::dlerror()));
+    FLOWACTION_ZIP_FUNCTIONS(FLOWACTION_ZIP_BIND)
+#undef FLOWACTION_ZIP_BIND
+    return z;
+  }();
+  return library;
+}
+
 struct ArchiveCloser {
-  void operator()(zip_t* z) const { zip_discard(z); }
+  const ZipLibrary* z;
+  void operator()(zip_t* archive) const { z->discard(archive); }
 };
 struct FileCloser {
-  void operator()(zip_file_t* f) const { zip_fclose(f); }
+  const ZipLibrary* z;
+  void operator()(zip_file_t* f) const { z->fclose(f); }
 };
 
 }  // namespace
@@ -36,35 +71,36 @@ TensorFile parse_npz(std::span<const std::byte> bytes, std::string_view name) {
   if (bytes.size() < 22)
     throw Error(fmt::format("{}: not a .npz (zip) archive: {} bytes, shorter than any zip", file,
                             bytes.size()));
+  const ZipLibrary& z = libzip(file);
   zip_error_t error;
-  zip_error_init(&error);
-  zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+  z.error_init(&error);
+  zip_source_t* source = z.source_buffer_create(bytes.data(), bytes.size(), 0, &error);
   if (!source) {
-    const std::string what = zip_error_strerror(&error);
-    zip_error_fini(&error);
+    const std::string what = z.error_strerror(&error);
+    z.error_fini(&error);
     throw Error(fmt::format("{}: cannot read as a zip archive: {}", file, what));
   }
   std::unique_ptr<zip_t, ArchiveCloser> archive(
-      zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error));
+      z.open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error), ArchiveCloser{&z});
   if (!archive) {
-    zip_source_free(source);
-    const std::string what = zip_error_strerror(&error);
-    zip_error_fini(&error);
+    z.source_free(source);
+    const std::string what = z.error_strerror(&error);
+    z.error_fini(&error);
     throw Error(fmt::format("{}: not a valid .npz (zip) archive: {}", file, what));
   }
-  zip_error_fini(&error);
+  z.error_fini(&error);
 
   TensorFile out;
   out.name = file;
-  const zip_int64_t members = zip_get_num_entries(archive.get(), 0);
+  const zip_int64_t members = z.get_num_entries(archive.get(), 0);
   std::uint64_t total = 0;
   for (zip_int64_t i = 0; i < members; ++i) {
     zip_stat_t st;
-    zip_stat_init(&st);
-    if (zip_stat_index(archive.get(), static_cast<zip_uint64_t>(i), 0, &st) != 0 ||
+    z.stat_init(&st);
+    if (z.stat_index(archive.get(), static_cast<zip_uint64_t>(i), 0, &st) != 0 ||
         !(st.valid & ZIP_STAT_NAME))
       throw Error(
-          fmt::format("{}: member {}: unreadable entry: {}", file, i, zip_strerror(archive.get())));
+          fmt::format("{}: member {}: unreadable entry: {}", file, i, z.strerror(archive.get())));
     const std::string member = st.name;
     if (member.size() < 5 || member.compare(member.size() - 4, 4, ".npy") != 0)
       throw Error(fmt::format(
@@ -86,17 +122,16 @@ TensorFile parse_npz(std::span<const std::byte> bytes, std::string_view name) {
           where, st.size, st.comp_size));
     total += st.size;
     std::unique_ptr<zip_file_t, FileCloser> f(
-        zip_fopen_index(archive.get(), static_cast<zip_uint64_t>(i), 0));
+        z.fopen_index(archive.get(), static_cast<zip_uint64_t>(i), 0), FileCloser{&z});
     if (!f)
-      throw Error(
-          fmt::format("{}: cannot open the member: {}", where, zip_strerror(archive.get())));
+      throw Error(fmt::format("{}: cannot open the member: {}", where, z.strerror(archive.get())));
     // One byte more than declared, to notice a member that inflates to more than it says.
     std::string data(static_cast<std::size_t>(st.size) + 1, '\0');
     std::size_t got = 0;
     while (got < data.size()) {
-      const zip_int64_t r = zip_fread(f.get(), data.data() + got, data.size() - got);
+      const zip_int64_t r = z.fread(f.get(), data.data() + got, data.size() - got);
       if (r < 0)
-        throw Error(fmt::format("{}: corrupt member: {}", where, zip_file_strerror(f.get())));
+        throw Error(fmt::format("{}: corrupt member: {}", where, z.file_strerror(f.get())));
       if (r == 0) break;
       got += static_cast<std::size_t>(r);
     }
