@@ -22,7 +22,7 @@ struct Tensor {
   std::vector<int> shape;  // {} scalar, {n} vector, {r, c} matrix
   std::vector<GiNaC::numeric> values;
   std::string dtype = "decimal";  // "decimal" inline; else the tensor file's dtype ("F32", "<f8")
-  std::string stored_as;          // the tensor's name in the tensor file, empty if inline
+  std::string stored_as{};        // the tensor's name in the tensor file, empty if inline
 
   std::size_t size() const { return values.size(); }
   bool empty() const { return values.empty(); }

@@ -20,9 +20,9 @@ namespace {
 
 struct Context {
   const std::string& source;
-  std::string where;                          // "layer 2 (affine)"
-  const TensorFile* file = nullptr;           // the manifest's "tensors", if any
-  std::map<std::string, std::string> origin;  // field -> "tensor 'NAME' of FILE", for messages
+  std::string where;                            // "layer 2 (affine)"
+  const TensorFile* file = nullptr;             // the manifest's "tensors", if any
+  std::map<std::string, std::string> origin{};  // field -> "tensor 'NAME' of FILE", for messages
 
   [[noreturn]] void fail(std::string_view field, std::string_view problem) const {
     if (field.empty()) throw Error(fmt::format("{}: {}: {}", source, where, problem));

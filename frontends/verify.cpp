@@ -458,8 +458,11 @@ std::string report_tex(const VerifyOptions& o, const Truth& truth,
     tex << "\\begin{tabular}{lrrrrr}\n\\hline\nestimate & $\\Gamma^{(2)}_{ii}$ & "
            "$\\Gamma^{(2)}_{ij}$ & $\\Gamma^{(3)}_{iii}$ & $\\Gamma^{(4)}_{iiii}$ & NLL\\\\\n"
            "\\hline\n";
-    for (auto [name, part] : {std::pair{"flow", &row.flow}, std::pair{"Gaussian fit", &row.gauss},
+    for (const auto& entry : {std::pair{"flow", &row.flow}, std::pair{"Gaussian fit", &row.gauss},
                               std::pair{"score matching", &row.score}}) {
+      // Not a structured binding: clang before 16 cannot capture one in the lambda.
+      const char* name = entry.first;
+      const auto* part = entry.second;
       auto value = [&](const char* f) {
         const auto [mu, sd] = part->at(f);
         if (!std::isfinite(mu)) return std::string("--");

@@ -115,7 +115,10 @@ void check(const std::string& spec, int K, int d, bool symbolic_point, unsigned 
   const Model model = parse_manifest(manifest, "random.flow.json");
   const Action<double> closed = evaluate(form, model, x0d);
   int compared = 0;
-  for (const auto& [key, value] : exact) {
+  for (const auto& entry : exact) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda.
+    const auto& key = entry.first;
+    const auto& value = entry.second;
     const double want = GiNaC::ex_to<GiNaC::numeric>(value.evalf()).to_double();
     const double got = closed.vertices[static_cast<std::size_t>(key.first)].at(key.second);
     CAPTURE(key.first);

@@ -315,7 +315,10 @@ TEST_CASE("cumulants: wrong command lines exit 2") {
       {{"cumulants", "--loops", "1"}, "give the action file"},
       {{"cumulants", file, file, "--loops", "1"}, "exactly one"},
   };
-  for (const auto& [args, part] : cases) {
+  for (const auto& c : cases) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda.
+    const auto& args = c.first;
+    const auto& part = c.second;
     const Run r = cli(args);
     CAPTURE(part);
     CHECK(r.status == 2);

@@ -133,12 +133,19 @@ feynman_graph graph_of_term(const std::string& term, const std::map<std::string,
       ++at;
     }
   }
-  for (const auto& [x, y] : lines) {
+  for (const auto& line : lines) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda.
+    const auto& x = line.first;
+    const auto& y = line.second;
     REQUIRE_MESSAGE(owner.count(x), x << " in " << term);
     REQUIRE_MESSAGE(owner.count(y), y << " in " << term);
     boost::add_edge(owner[x], owner[y], g);
   }
-  for (const auto& [index, v] : owner) CHECK_MESSAGE(used[index] == 1, index << " in " << term);
+  for (const auto& entry : owner) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda.
+    const auto& index = entry.first;
+    CHECK_MESSAGE(used[index] == 1, index << " in " << term);
+  }
   return g;
 }
 
@@ -306,8 +313,11 @@ TEST_CASE("Feynman layouts: vertices apart, curves and labels clear, parallel li
   TempDir dir("feynman_latex_layout");
   const fs::path mixed = dir.write("mixed.action.json", mixed_action);
   std::size_t checked = 0;
-  for (const auto& [file, loops, order] :
-       {std::tuple{fs::path(phi4), 3, 4}, std::tuple{mixed, 2, 4}})
+  for (const auto& c : {std::tuple{fs::path(phi4), 3, 4}, std::tuple{mixed, 2, 4}}) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda.
+    const auto& file = std::get<0>(c);
+    const auto& loops = std::get<1>(c);
+    const auto& order = std::get<2>(c);
     for (const auto& section : engine_diagrams(file, loops, order))
       for (const FeynmanDiagram& d : section) {
         CAPTURE(file);
@@ -315,6 +325,7 @@ TEST_CASE("Feynman layouts: vertices apart, curves and labels clear, parallel li
         check_layout(d);
         ++checked;
       }
+  }
   CHECK(checked > 100);
 }
 

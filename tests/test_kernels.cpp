@@ -311,7 +311,10 @@ TEST_CASE("float transform_legs: any first-leg block and thread count against ex
   // models. Each block gives the same bits on any number of threads (at d = 12, k = 4 the
   // gathered rows come in two chunks, which go to threads too).
   std::mt19937 rng(11);
-  for (const auto& [d, k] : {std::pair{12, 4}, {7, 4}, {9, 3}, {5, 5}, {6, 2}, {4, 1}}) {
+  for (const auto& dk : {std::pair{12, 4}, {7, 4}, {9, 3}, {5, 5}, {6, 2}, {4, 1}}) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda.
+    const auto& d = dk.first;
+    const auto& k = dk.second;
     const auto ud = static_cast<std::size_t>(d);
     SymTensor<ex> g_exact(d, k);
     SymTensor<double> g(d, k);

@@ -187,7 +187,10 @@ TEST_CASE("--format npz and safetensors read back with flowaction's readers as t
     REQUIRE(a.tensors.size() == 2 * (K + 1));
     for (const TensorFile* other : {&z, &piped}) {
       REQUIRE(other->tensors.size() == a.tensors.size());
-      for (const auto& [name, t] : a.tensors) {
+      for (const auto& entry : a.tensors) {
+        // Not a structured binding: clang before 16 cannot capture one in a lambda.
+        const auto& name = entry.first;
+        const auto& t = entry.second;
         CAPTURE(name);
         CHECK(other->tensors.at(name).values == t.values);
         CHECK(other->tensors.at(name).shape == t.shape);

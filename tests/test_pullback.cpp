@@ -59,7 +59,10 @@ TEST_CASE("exact and float vertices equal the series oracle on random flows") {
     const oracle::vertices fl =
         testing_support::engine_vertices(text, x0, c.order, field_kind::float64);
     REQUIRE(exact.size() == expect.size());
-    for (const auto& [key, value] : expect) {
+    for (const auto& entry : expect) {
+      // Not a structured binding: clang before 16 cannot capture one in a lambda.
+      const auto& key = entry.first;
+      const auto& value = entry.second;
       CAPTURE(key.first);
       CAPTURE(key.second);
       const ex got = exact.at(key);
@@ -92,7 +95,10 @@ TEST_CASE("flows with ActNorm layers (negative scales too) equal the series orac
     const oracle::vertices exact = testing_support::engine_vertices(text, x0, K, field_kind::exact);
     const oracle::vertices fl = testing_support::engine_vertices(text, x0, K, field_kind::float64);
     REQUIRE(exact.size() == expect.size());
-    for (const auto& [key, value] : expect) {
+    for (const auto& entry : expect) {
+      // Not a structured binding: clang before 16 cannot capture one in a lambda.
+      const auto& key = entry.first;
+      const auto& value = entry.second;
       CAPTURE(key.first);
       CAPTURE(key.second);
       if (key.first == 0)
@@ -153,7 +159,10 @@ TEST_CASE("symbolic vertices equal the exact ones after substituting the weights
       }
     }
     CHECK(held_symbols);
-    for (const auto& [key, e] : sym) {
+    for (const auto& entry : sym) {
+      // Not a structured binding: clang before 16 cannot capture one in a lambda.
+      const auto& key = entry.first;
+      const auto& e = entry.second;
       CAPTURE(key.first);
       CAPTURE(key.second);
       const ex substituted = e.subs(values);

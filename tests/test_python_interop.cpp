@@ -54,7 +54,10 @@ TEST_CASE(
   int compared = 0;
   for (const char* file : {"t.npz", "tc.npz", "t.safetensors"}) {
     const TensorFile t = read_tensor_file(dir.path / file);
-    for (const auto& [name, e] : expected.items()) {
+    for (const auto& item : expected.items()) {
+      // Not a structured binding: clang before 16 cannot capture one in a lambda.
+      const auto& name = item.key();
+      const auto& e = item.value();
       if (name == "bf" && std::string(file) != "t.safetensors") continue;
       CAPTURE(file);
       CAPTURE(name);

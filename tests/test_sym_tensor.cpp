@@ -62,7 +62,10 @@ TEST_CASE("binomials and multiplicity factorials") {
 
 TEST_CASE("insert table: rank(sorted(I ∪ {i})) against sorting and ranking each merged index") {
   // Blocks of 256 index sets are built at once: d = 9, q = 3 has 165 sets, d = 12, q = 3 has 364.
-  for (const auto& [d, q] : {std::pair{1, 1}, {3, 1}, {5, 2}, {9, 3}, {12, 3}, {4, 5}}) {
+  for (const auto& dq : {std::pair{1, 1}, {3, 1}, {5, 2}, {9, 3}, {12, 3}, {4, 5}}) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda.
+    const auto& d = dq.first;
+    const auto& q = dq.second;
     const InsertTable& t = insert_table(d, q);
     const SymShape in(d, q), out(d, q + 1);
     REQUIRE(t.n == in.size());

@@ -154,8 +154,11 @@ TEST_CASE(
   TempDir dir("trainer_cli_scale");
   std::string out, err;
   // The free field: <phi_i^2> = (K^-1)_ii, about 1/m2 for m2 >> 4.
-  for (const auto& [m2, extra] : std::vector<std::pair<double, std::vector<std::string>>>{
+  for (const auto& c : std::vector<std::pair<double, std::vector<std::string>>>{
            {1e6, {"--samples", "200"}}, {1000.0, {"--thermalise", "200", "--samples", "2000"}}}) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda.
+    const auto& m2 = c.first;
+    const auto& extra = c.second;
     CAPTURE(m2);
     std::vector<std::string> args = {
         "sample", "phi4", "--lattice", "4", "--m2", fmt::format("{}", m2), "-o", dir / "s.npy"};
@@ -262,7 +265,10 @@ TEST_CASE("trainer cli: a flow worse than the best Gaussian is an error unless -
 TEST_CASE("trainer cli: SIGINT or SIGTERM with --checkpoint keeps the best model, exit 130/143") {
   TempDir dir("trainer_cli_signal");
   const fs::path data = phi4_samples(dir);
-  for (const auto& [sig, status] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
+  for (const auto& s : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda.
+    const auto& sig = s.first;
+    const auto& status = s.second;
     CAPTURE(sig);
     RaiseOnText buf("epoch 1/", sig);  // after the first epoch
     std::ostream err(&buf);
