@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "engine/huge_pages.hpp"
 #include "engine/parallel.hpp"
 
 namespace flowaction {
@@ -23,7 +24,7 @@ const InsertTable& insert_table(int d, int q) {
     InsertTable& t = it->second;
     const SymShape in(d, q), out(d, q + 1);
     t.n = in.size();
-    t.rank.resize(t.n * static_cast<std::size_t>(d));
+    assign_advised(t.rank, t.n * static_cast<std::size_t>(d), std::uint32_t{0});
     // Colex ranks add C(i_p + p, p + 1) over the positions, so inserting i at position pos gives
     // (the part of I before pos) + C(i + pos, pos + 1) + (the part after, each shifted by one).
     // Blocks of I, unit by unit: the table is written in runs, not one stride-n entry at a time.
@@ -124,6 +125,7 @@ class DepthFirst {
     const std::size_t n_out = sym_size(d_, q);
     const InsertTable& ins = insert_table(d_, q);
     ColMat R(static_cast<Eigen::Index>(n_out), j1 - j0);
+    advise_huge_pages(R.data(), static_cast<std::size_t>(R.size()) * sizeof(double));
     // Chunks of fixed rows: each GEMM has the same shape on any number of threads.
     parallel_for((n_out + chunk - 1) / chunk, [&](std::size_t c) {
       ColMat A(std::min<Eigen::Index>(chunk, static_cast<Eigen::Index>(n_out)), d_);

@@ -10,6 +10,8 @@
 #include <span>
 #include <vector>
 
+#include "engine/huge_pages.hpp"
+
 namespace flowaction {
 
 using multi_index = std::vector<int>;
@@ -69,7 +71,7 @@ template <class T>
 class SymTensor {
  public:
   SymTensor() = default;
-  SymTensor(int dim, int order) : shape_(dim, order), data_(shape_.size(), T(0)) {}
+  SymTensor(int dim, int order) : shape_(dim, order) { assign_advised(data_, shape_.size(), T(0)); }
 
   const SymShape& shape() const { return shape_; }
   int dim() const { return shape_.dim(); }

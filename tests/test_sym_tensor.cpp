@@ -1,10 +1,16 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <fstream>
 #include <set>
+#include <sstream>
+#include <string>
 
 #include "engine/contraction.hpp"
+#include "engine/huge_pages.hpp"
 #include "engine/sym_tensor.hpp"
+#include "tests/skip.hpp"
 
 using namespace flowaction;
 
@@ -82,4 +88,49 @@ TEST_CASE("insert table: rank(sorted(I ∪ {i})) against sorting and ranking eac
     }
     CHECK_MESSAGE(wrong == 0, "d = " << d << ", q = " << q);
   }
+}
+
+namespace {
+
+// The VmFlags of the mapping of /proc/self/smaps that holds address a ("" if none).
+std::string vm_flags_at(const void* a) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto x = reinterpret_cast<std::uintptr_t>(a);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long lo = 0, hi = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (head >> std::hex >> lo >> dash >> hi && dash == '-') {  // "lo-hi perms ..." opens a mapping
+      inside = lo <= x && x < hi;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("huge pages: a tensor of many megabytes is filled whole and its 2 MiB pages advised") {
+  const SymTensor<double> t(64, 4);  // 766480 doubles, 5.8 MiB
+  REQUIRE(t.size() == 766480);
+  CHECK(std::all_of(t.data().begin(), t.data().end(), [](double v) { return v == 0; }));
+  std::vector<std::uint32_t> v{7, 7};
+  assign_advised(v, std::size_t{3} << 20, std::uint32_t{5});  // 12 MiB
+  CHECK(v.size() == std::size_t{3} << 20);
+  CHECK(std::all_of(v.begin(), v.end(), [](std::uint32_t x) { return x == 5; }));
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string mode;
+  std::getline(thp, mode);
+  if (mode.find("[never]") != std::string::npos || mode.empty()) {
+    testing_support::skip("transparent huge pages are off on this kernel (" + mode + ")");
+    return;
+  }
+  // The whole 2 MiB pages inside the buffer carry MADV_HUGEPAGE ("hg"); its middle is one.
+  const std::string flags = vm_flags_at(v.data() + v.size() / 2);
+  CAPTURE(flags);
+  CHECK(flags.find(" hg") != std::string::npos);
+  const SymTensor<double> big(64, 5);  // 1.1·10⁷ doubles, 84 MiB: the tensors of the pullback
+  CHECK(vm_flags_at(big.data().data() + big.size() / 2).find(" hg") != std::string::npos);
 }
