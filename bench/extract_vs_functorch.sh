@@ -43,7 +43,7 @@ PY
 }
 # The process's own start-up (loading, static initialisers; no work): no whole-process
 # ratio can exceed functorch's time over this.
-startup=$(REPEAT=21 median - $flowaction --help)
+startup=$(repeat=21 median - $flowaction --help)
 echo "Gamma^(4) at x0 = 0, float64, alternating affine/activation flow, L = 4; $threads thread(s), $(nproc) cores"
 echo "flowaction start-up alone (--help): $($py -c "print(f'{1000 * $startup:.1f}')") ms"
 printf '%4s %12s %12s %14s %14s %10s %10s %10s %12s\n' d "extract json" "extract npz" "functorch" "python total" ratio ratio/npz ceiling "max |diff|"

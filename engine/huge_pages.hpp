@@ -22,9 +22,12 @@ template <class T>
 void assign_advised(std::vector<T>& v, std::size_t n, const T& value) {
   if constexpr (std::is_trivially_copyable_v<T>) {
     if (n * sizeof(T) >= huge_page_threshold && v.capacity() < n) {
+      const T fill = value;  // value may live in v, which is freed first
       std::vector<T>().swap(v);
       v.reserve(n);
       advise_huge_pages(v.data(), n * sizeof(T));
+      v.assign(n, fill);
+      return;
     }
   }
   v.assign(n, value);
