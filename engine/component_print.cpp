@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <iterator>
 #include <map>
 #include <sstream>
@@ -44,29 +45,55 @@ std::string component_latex(std::string_view tensor, int order, const multi_inde
 
 namespace {
 
-// The hot path of the float writers: no format strings parsed per component.
+// The hot path of the float writers: each entry is written through a raw pointer into room
+// reserved once (fmt's appender checks capacity per character), no format string parsed.
 void append_text(fmt::memory_buffer& out, std::string_view s) {
   out.append(s.data(), s.data() + s.size());
 }
 
-void append_int(fmt::memory_buffer& out, int x) {
+char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+char* put_int(char* p, int x) {
+  if (x >= 0 && x < 10) {
+    *p = static_cast<char>('0' + x);
+    return p + 1;
+  }
   const fmt::format_int f(x);
-  out.append(f.data(), f.data() + f.size());
+  return put(p, std::string_view(f.data(), f.size()));
 }
 
 // "i,j,k"
-void append_indices(fmt::memory_buffer& out, const multi_index& index) {
-  for (std::size_t p = 0; p < index.size(); ++p) {
-    if (p > 0) out.push_back(',');
-    append_int(out, index[p]);
+char* put_indices(char* p, const multi_index& index) {
+  for (std::size_t q = 0; q < index.size(); ++q) {
+    if (q > 0) *p++ = ',';
+    p = put_int(p, index[q]);
   }
+  return p;
 }
 
-// The shortest round-trip decimal of x (value_string(x)); returns its length.
-std::size_t append_shortest(fmt::memory_buffer& out, double x) {
+// The shortest round-trip decimal of x (value_string(x)): at most 24 characters.
+char* put_shortest(char* p, double x) {
+  return fmt::format_to(p, FMT_COMPILE("{}"), x);
+}
+
+// Room for an entry of the float writers with k indices: its fixed text (under 64 characters),
+// k integers of at most 11 characters with their commas, two decimals of at most 24 and ".0".
+constexpr std::size_t entry_room(std::size_t k) {
+  return 64 + 12 * k + 2 * 32;
+}
+
+// Reserves room for an entry and returns where it starts; finish() trims to where it ended.
+char* reserve(fmt::memory_buffer& out, std::size_t k) {
   const std::size_t start = out.size();
-  fmt::format_to(fmt::appender(out), FMT_COMPILE("{}"), x);
-  return out.size() - start;
+  out.resize(start + entry_room(k));
+  return out.data() + start;
+}
+
+void finish(fmt::memory_buffer& out, const char* end) {
+  out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 // A JSON number after the decimal digits of a finite x: "1.0", not "1".
@@ -81,29 +108,32 @@ void append_json_number(fmt::memory_buffer& out, double x) {
     append_text(out, "null");
     return;
   }
-  const std::size_t n = append_shortest(out, x);
-  if (needs_point(std::string_view(out.data() + out.size() - n, n))) append_text(out, ".0");
+  char* const start = reserve(out, 0);
+  char* p = put_shortest(start, x);
+  if (needs_point(std::string_view(start, static_cast<std::size_t>(p - start)))) p = put(p, ".0");
+  finish(out, p);
 }
 
 void append_component_json(fmt::memory_buffer& out, int order, const multi_index& index, double v) {
-  append_text(out, R"({"order":)");
-  append_int(out, order);
-  append_text(out, R"(,"index":[)");
-  append_indices(out, index);
-  append_text(out, R"(],"value":")");
+  char* p = reserve(out, index.size());
+  p = put(p, R"({"order":)");
+  p = put_int(p, order);
+  p = put(p, R"(,"index":[)");
+  p = put_indices(p, index);
+  p = put(p, R"(],"value":")");
   // The value string and the number share their digits (formatted once).
-  const std::size_t n = append_shortest(out, v);
-  char digits[64];
-  std::copy_n(out.data() + out.size() - n, std::min<std::size_t>(n, sizeof digits), digits);
-  const std::string_view shortest(digits, std::min<std::size_t>(n, sizeof digits));
-  append_text(out, R"(","float":)");
+  const char* const digits = p;
+  p = put_shortest(p, v);
+  const std::string_view shortest(digits, static_cast<std::size_t>(p - digits));
+  p = put(p, R"(","float":)");
   if (!std::isfinite(v)) {
-    append_text(out, "null}");
-    return;
+    p = put(p, "null}");
+  } else {
+    p = put(p, shortest);
+    if (needs_point(shortest)) p = put(p, ".0");
+    *p++ = '}';
   }
-  append_text(out, shortest);
-  if (needs_point(shortest)) append_text(out, ".0");
-  out.push_back('}');
+  finish(out, p);
 }
 
 void append_component_json(fmt::memory_buffer& out, int order, const multi_index& index,
@@ -113,15 +143,17 @@ void append_component_json(fmt::memory_buffer& out, int order, const multi_index
 
 void append_component_line(fmt::memory_buffer& out, const multi_index& index, double v,
                            field_kind) {
-  const std::size_t start = out.size();
-  append_text(out, "  [");
-  append_indices(out, index);
-  out.push_back(']');
-  const std::size_t width = out.size() - start - 2;
-  for (std::size_t i = width; i < 16; ++i) out.push_back(' ');
-  out.push_back(' ');
-  append_shortest(out, v);
-  out.push_back('\n');
+  char* const start = reserve(out, index.size());
+  char* p = put(start, "  [");
+  p = put_indices(p, index);
+  *p++ = ']';
+  // The index in a column of 16, as fmt's {:<16}.
+  const auto width = static_cast<std::size_t>(p - start) - 2;
+  if (width < 16) p = static_cast<char*>(std::memset(p, ' ', 16 - width)) + (16 - width);
+  *p++ = ' ';
+  p = put_shortest(p, v);
+  *p++ = '\n';
+  finish(out, p);
 }
 
 void append_component_line(fmt::memory_buffer& out, const multi_index& index, const GiNaC::ex& v,

@@ -93,6 +93,54 @@ TEST_CASE("float JSON written directly holds what component_json holds, entry by
   CHECK(n == j["vertices"].size());
 }
 
+TEST_CASE("float entries written through a raw pointer: the bytes fmt's format strings give") {
+  // Reference: the formats the exact and symbolic fields print with, and nlohmann's reading.
+  const double values[] = {0.0,
+                           -0.0,
+                           1.0,
+                           -3.0,
+                           1e16,
+                           5e-324,
+                           -2.2250738585072014e-308,
+                           -1.2345678901234567e-300,
+                           -1234567890123456.7,
+                           std::numeric_limits<double>::infinity(),
+                           -std::numeric_limits<double>::infinity(),
+                           std::numeric_limits<double>::quiet_NaN()};
+  const multi_index indices[] = {{},
+                                 {7},
+                                 {0, 10, 99},
+                                 {2147483647, 2147483647, 2147483647, 2147483647},
+                                 multi_index(12, 123456)};
+  for (const multi_index& index : indices) {
+    for (double v : values) {
+      const int order = static_cast<int>(index.size());
+      CAPTURE(order);
+      CAPTURE(v);
+      fmt::memory_buffer line;
+      line.append(std::string_view("(before)"));
+      append_component_line(line, index, v, field_kind::float64);
+      CHECK(std::string(line.data(), line.size()) ==
+            "(before)" + fmt::format("  {:<16} {}\n", fmt::format("[{}]", fmt::join(index, ",")),
+                                     value_string(v)));
+      fmt::memory_buffer entry;
+      append_component_json(entry, order, index, v);
+      const std::string text(entry.data(), entry.size());
+      CAPTURE(text);
+      const auto j = nlohmann::json::parse(text);
+      CHECK(j["order"] == order);
+      CHECK(j["index"] == nlohmann::json(index));
+      CHECK(j["value"] == value_string(v));
+      if (std::isfinite(v)) {
+        REQUIRE(j["float"].is_number_float());
+        CHECK(std::memcmp(&v, &j["float"].get_ref<const double&>(), sizeof v) == 0);
+      } else {
+        CHECK(j["float"].is_null());
+      }
+    }
+  }
+}
+
 namespace {
 
 // Every vertex of every action has the bits of the first's.
