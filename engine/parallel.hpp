@@ -17,7 +17,8 @@ unsigned hardware_threads();
 
 // Calls fn(i) once for every i in [0, n), on up to threads() threads taking indices in rising
 // order from a shared counter (so uneven items balance). The first exception thrown is rethrown
-// once every thread has stopped.
+// once every thread has stopped. The threads are kept for the next call; a call made from inside
+// fn (or while another thread's call runs) runs on its calling thread alone.
 void parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn);
 
 // Calls fn(begin, end) on contiguous ranges covering [0, n): up to 16 per thread (so uneven
