@@ -1,11 +1,13 @@
 #include "engine/parallel.hpp"
 
-#include <unistd.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -33,28 +35,65 @@ unsigned threads() {
 
 namespace {
 
+// Blocks every signal but those a fault raises on the thread that caused it, and restores the
+// mask on exit: threads started meanwhile inherit it, so a signal sent to the process (SIGINT,
+// SIGTERM) reaches the thread the program runs on, as it did before threads were kept — the
+// writers hold those signals back there while several files change together.
+class KeepSignalsOff {
+ public:
+  KeepSignalsOff() {
+    sigset_t set;
+    sigfillset(&set);
+    for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT}) sigdelset(&set, s);
+    ::pthread_sigmask(SIG_BLOCK, &set, &old_);
+  }
+  ~KeepSignalsOff() { ::pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  KeepSignalsOff(const KeepSignalsOff&) = delete;
+  KeepSignalsOff& operator=(const KeepSignalsOff&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
 // Threads kept for parallel_for: starting and joining one costs about 40 µs in a virtual
 // machine, and a run calls parallel_for tens of times. The caller works too; helper i takes part
 // in a run when i < the helpers it asks for.
 class Pool {
  public:
-  // Runs work on the caller and on `helpers` pool threads; returns once every one has finished it.
+  // Runs work on the caller and on up to `helpers` pool threads (fewer when no more can be
+  // started); returns once every one has finished it.
   void run(std::size_t helpers, const std::function<void()>& work) {
     std::unique_lock lock(mutex_);
-    while (threads_.size() < helpers)
-      threads_.emplace_back([this, i = threads_.size(), seen = generation_] { loop(i, seen); });
+    if (threads_.size() < helpers) {
+      const KeepSignalsOff signals;
+      try {
+        while (threads_.size() < helpers)
+          threads_.emplace_back([this, i = threads_.size(), seen = generation_] { loop(i, seen); });
+      } catch (const std::system_error&) {
+        helpers = threads_.size();  // the system would start no more
+      }
+    }
     job_ = &work;
     wanted_ = helpers;
     pending_ = helpers;
     ++generation_;
     lock.unlock();
     start_.notify_all();
-    work();
-    lock.lock();
-    done_.wait(lock, [&] { return pending_ == 0; });
+    try {
+      work();
+    } catch (...) {
+      wait_for_helpers();
+      throw;
+    }
+    wait_for_helpers();
   }
 
  private:
+  void wait_for_helpers() {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+  }
+
   void loop(std::size_t index, std::size_t seen) {
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -81,16 +120,22 @@ class Pool {
 std::mutex pool_mutex;
 thread_local bool in_run = false;
 
-// The process's pool. Never destroyed: its threads wait at exit, as detached ones would. A child
-// made by fork() has none of its parent's threads and starts its own.
+// The process's pool, never destroyed: its threads wait at exit, as detached ones would. A child
+// made by fork() has none of its parent's threads: it starts a pool of its own, and keeps the
+// parent's reachable (a leak checker at the child's exit would otherwise report it).
+Pool* the_pool = nullptr;
+Pool* forked_away = nullptr;
+
 Pool& pool() {
-  static Pool* p = nullptr;
-  static pid_t owner = 0;
-  if (p == nullptr || owner != ::getpid()) {
-    p = new Pool;  // NOLINT(cppcoreguidelines-owning-memory): lives as long as the process
-    owner = ::getpid();
+  if (the_pool == nullptr) {
+    static const int registered = ::pthread_atfork(nullptr, nullptr, [] {
+      if (the_pool != nullptr) forked_away = the_pool;
+      the_pool = nullptr;
+    });
+    (void)registered;
+    the_pool = new Pool;  // NOLINT(cppcoreguidelines-owning-memory): lives as long as the process
   }
-  return *p;
+  return *the_pool;
 }
 
 }  // namespace
