@@ -3,6 +3,7 @@
 #include <fmt/compile.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -86,13 +87,14 @@ constexpr std::size_t entry_room(std::size_t k) {
 }
 
 // Reserves room for an entry and returns where it starts; finish() trims to where it ended.
-char* reserve(fmt::memory_buffer& out, std::size_t k) {
+char* reserve_entry(fmt::memory_buffer& out, std::size_t k) {
   const std::size_t start = out.size();
   out.resize(start + entry_room(k));
   return out.data() + start;
 }
 
 void finish(fmt::memory_buffer& out, const char* end) {
+  assert(end <= out.data() + out.size() && "an entry outgrew entry_room()");
   out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
@@ -108,14 +110,14 @@ void append_json_number(fmt::memory_buffer& out, double x) {
     append_text(out, "null");
     return;
   }
-  char* const start = reserve(out, 0);
+  char* const start = reserve_entry(out, 0);
   char* p = put_shortest(start, x);
   if (needs_point(std::string_view(start, static_cast<std::size_t>(p - start)))) p = put(p, ".0");
   finish(out, p);
 }
 
 void append_component_json(fmt::memory_buffer& out, int order, const multi_index& index, double v) {
-  char* p = reserve(out, index.size());
+  char* p = reserve_entry(out, index.size());
   p = put(p, R"({"order":)");
   p = put_int(p, order);
   p = put(p, R"(,"index":[)");
@@ -143,7 +145,7 @@ void append_component_json(fmt::memory_buffer& out, int order, const multi_index
 
 void append_component_line(fmt::memory_buffer& out, const multi_index& index, double v,
                            field_kind) {
-  char* const start = reserve(out, index.size());
+  char* const start = reserve_entry(out, index.size());
   char* p = put(start, "  [");
   p = put_indices(p, index);
   *p++ = ']';
