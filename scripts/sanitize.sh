@@ -8,4 +8,5 @@ if [ ! -f build-asan/build.ninja ]; then
 fi
 ninja -C build-asan -j2 tests/flowaction_tests >/dev/null
 export LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-build-asan/tests/flowaction_tests "$@"
+# A hung test ends the run (status 124) instead of holding CI to its limit.
+timeout -k 30 2700 build-asan/tests/flowaction_tests "$@"
