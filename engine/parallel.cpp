@@ -1,7 +1,6 @@
 #include "engine/parallel.hpp"
 
 #include <pthread.h>
-#include <signal.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -10,6 +9,8 @@
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#include "engine/signal_mask.hpp"
 
 namespace flowaction {
 
@@ -35,26 +36,6 @@ unsigned threads() {
 
 namespace {
 
-// Blocks every signal but those a fault raises on the thread that caused it, and restores the
-// mask on exit: threads started meanwhile inherit it, so a signal sent to the process (SIGINT,
-// SIGTERM) reaches the thread the program runs on, as it did before threads were kept — the
-// writers hold those signals back there while several files change together.
-class KeepSignalsOff {
- public:
-  KeepSignalsOff() {
-    sigset_t set;
-    sigfillset(&set);
-    for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT}) sigdelset(&set, s);
-    ::pthread_sigmask(SIG_BLOCK, &set, &old_);
-  }
-  ~KeepSignalsOff() { ::pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
-  KeepSignalsOff(const KeepSignalsOff&) = delete;
-  KeepSignalsOff& operator=(const KeepSignalsOff&) = delete;
-
- private:
-  sigset_t old_;
-};
-
 // Threads kept for parallel_for: starting and joining one costs about 40 µs in a virtual
 // machine, and a run calls parallel_for tens of times. The caller works too; helper i takes part
 // in a run when i < the helpers it asks for.
@@ -65,7 +46,9 @@ class Pool {
   void run(std::size_t helpers, const std::function<void()>& work) {
     std::unique_lock lock(mutex_);
     if (threads_.size() < helpers) {
-      const KeepSignalsOff signals;
+      // The threads inherit the mask: a signal sent to the process (SIGINT, SIGTERM) reaches the
+      // program's thread, where the writers hold it back while several files change together.
+      const SignalMask signals({SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT}, true);
       try {
         while (threads_.size() < helpers)
           threads_.emplace_back([this, i = threads_.size(), seen = generation_] { loop(i, seen); });

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/error.hpp"
+#include "engine/signal_mask.hpp"
 #include "frontends/args.hpp"
 #include "frontends/input_file.hpp"
 
@@ -101,24 +102,6 @@ class SignalCleanup {
 
  private:
   std::array<bool, cleanup_signals.size()> installed_{};
-};
-
-// Holds SIGINT and SIGTERM back while several renames make files change together; a signal that
-// arrives meanwhile is delivered when this ends.
-class BlockSignals {
- public:
-  BlockSignals() {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int s : cleanup_signals) sigaddset(&set, s);
-    ::pthread_sigmask(SIG_BLOCK, &set, &old_);
-  }
-  ~BlockSignals() { ::pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
-  BlockSignals(const BlockSignals&) = delete;
-  BlockSignals& operator=(const BlockSignals&) = delete;
-
- private:
-  sigset_t old_;
 };
 
 // --- Files ---------------------------------------------------------------------------------------
@@ -359,7 +342,8 @@ void write_outputs_together(std::span<const OutputFile> files) {
     throw;
   }
 
-  const BlockSignals block;
+  // SIGINT and SIGTERM held back while the renames make the files change together.
+  const SignalMask block(cleanup_signals);
   for (std::size_t k = 0; k < pending.size(); ++k) {
     Pending& p = pending[k];
     call_hook(detail::write_stage::before_rename, p.target.target);
