@@ -11,10 +11,12 @@
 #include "engine/contraction.hpp"
 #include "engine/parallel.hpp"
 #include "engine/pullback.hpp"
+#include "thread_count.hpp"
 
 using namespace flowaction;
 using GiNaC::ex;
 using GiNaC::numeric;
+using testing_support::ThreadCount;
 
 namespace {
 
@@ -332,9 +334,10 @@ TEST_CASE("float transform_legs: any first-leg block and thread count against ex
     for (int block : {1, 2, 3, d}) {
       std::vector<double> first;
       for (unsigned t : {1U, 2U, 3U}) {
-        set_threads(t);
-        const SymTensor<double> got = transform_legs(g, M, block);
-        set_threads(0);
+        const SymTensor<double> got = [&] {
+          const ThreadCount threads(t);
+          return transform_legs(g, M, block);
+        }();
         if (first.empty()) first = got.data();
         CHECK_MESSAGE(got.data() == first, "d " << d << " k " << k << " block " << block);
         double worst = 0, scale = 0;

@@ -26,9 +26,11 @@
 #include "oracle.hpp"
 #include "skip.hpp"
 #include "temp_dir.hpp"
+#include "thread_count.hpp"
 
 using namespace flowaction;
 using testing_support::cli;
+using testing_support::ThreadCount;
 namespace fs = std::filesystem;
 
 namespace {
@@ -54,12 +56,6 @@ std::string printed(const Action<double>& a, const char* format) {
   print(a, info, *make_print_context(format, out));
   return out.str();
 }
-
-// Restores one thread count per test case.
-struct ThreadCount {
-  explicit ThreadCount(unsigned n) { set_threads(n); }
-  ~ThreadCount() { set_threads(0); }
-};
 
 }  // namespace
 
