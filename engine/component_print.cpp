@@ -81,7 +81,8 @@ char* put_shortest(char* p, double x) {
 }
 
 // Room for an entry of the float writers with k indices: its fixed text (under 64 characters),
-// k integers of at most 11 characters with their commas, two decimals of at most 24 and ".0".
+// k integers of at most 11 characters with their commas, two decimals of at most 24 (room for 32
+// each) and ".0".
 constexpr std::size_t entry_room(std::size_t k) {
   return 64 + 12 * k + 2 * 32;
 }

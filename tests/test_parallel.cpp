@@ -2,7 +2,6 @@
 // passed on, nested calls, a forked child that has none of its parent's threads, and signals
 // left to the thread that runs the program.
 #include <doctest/doctest.h>
-#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,21 +9,20 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "engine/parallel.hpp"
+#include "engine/signal_mask.hpp"
+#include "thread_count.hpp"
 
 using namespace flowaction;
+using testing_support::ThreadCount;
 
 namespace {
-
-struct ThreadCount {
-  explicit ThreadCount(unsigned n) { set_threads(n); }
-  ~ThreadCount() { set_threads(0); }
-};
 
 // Calls of fn per index over one parallel_for.
 std::vector<int> calls_per_index(std::size_t n) {
@@ -50,6 +48,22 @@ bool meet(unsigned want) {
       }
   });
   return met;
+}
+
+// The exit status of a forked child that runs body() and exits with what it returns; -1 when
+// the child ended otherwise (a signal, or the 20 s alarm that stops one left waiting).
+int child_exit_status(const std::function<int()>& body) {
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::signal(SIGALRM, SIG_DFL);
+    ::alarm(20);
+    ::_exit(body());
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 }  // namespace
@@ -118,43 +132,22 @@ TEST_CASE("parallel_for: a call inside an item runs there, on that thread, every
 TEST_CASE("parallel_for: a forked child starts its own threads (its parent's are not in it)") {
   const ThreadCount threads(2);
   REQUIRE(meet(2));  // the parent's pool exists and has been used
-  std::fflush(nullptr);
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    std::signal(SIGALRM, SIG_DFL);
-    ::alarm(20);  // a child waiting for threads it does not have ends by the alarm
-    const bool ok = meet(2) && calls_per_index(30) == std::vector<int>(30, 1);
-    ::_exit(ok ? 0 : 3);
-  }
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(child_exit_status([] {
+          const bool ok = meet(2) && calls_per_index(30) == std::vector<int>(30, 1);
+          return ok ? 0 : 3;
+        }) == 0);
 }
 
 TEST_CASE("parallel_for: a signal sent to the process reaches the thread that runs the program") {
   // The writers hold SIGINT and SIGTERM back on their thread while several files change together;
   // a kept thread that took the signal instead would end the process halfway.
-  std::fflush(nullptr);
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    std::signal(SIGTERM, SIG_DFL);  // as in the command-line tool (doctest installs its own)
-    std::signal(SIGALRM, SIG_DFL);
-    ::alarm(20);
-    set_threads(3);
-    if (!meet(3)) ::_exit(3);  // the kept threads exist
-    sigset_t term;
-    sigemptyset(&term);
-    sigaddset(&term, SIGTERM);
-    ::pthread_sigmask(SIG_BLOCK, &term, nullptr);
-    ::kill(::getpid(), SIGTERM);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    ::_exit(0);  // the signal is still pending here: no other thread took it
-  }
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(child_exit_status([] {
+          std::signal(SIGTERM, SIG_DFL);  // as in the command-line tool (doctest installs its own)
+          set_threads(3);
+          if (!meet(3)) return 3;  // the kept threads exist
+          const SignalMask term({SIGTERM});
+          ::kill(::getpid(), SIGTERM);
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          ::_exit(0);  // with SIGTERM still pending and held back: no other thread took it
+        }) == 0);
 }
